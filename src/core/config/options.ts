@@ -1,0 +1,192 @@
+/**
+ * Training configuration: one plain object whose fields *are* the configuration (StyleGAN2-ADA's
+ * training_loop style), a preset table, overrides and validation. No tfjs, no vscode.
+ */
+import { UserError } from '../errors';
+
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export type PresetName = 'tiny' | 'mnist32' | 'small64';
+export const PRESET_NAMES: readonly PresetName[] = ['tiny', 'mnist32', 'small64'];
+
+/** Network and training hyper-parameters that a preset fixes and any override may change. */
+export interface ModelConfig {
+  resolution: number;        // output image size in px (power of two, ≥ 8)
+  channels: number;          // image channels: 1 (grayscale) or 3 (RGB)
+  zDim: number;              // latent z size
+  wDim: number;              // intermediate latent w size
+  mappingLayers: number;     // depth of the mapping MLP
+  mappingLrMul: number;      // learning-rate multiplier of the mapping MLP (0.01 in StyleGAN2)
+  channelBase: number;       // channels at resolution r = min(channelBase / r, channelMax)
+  channelMax: number;        // cap on channels per layer
+  mbstdGroup: number;        // minibatch-stddev group size (clamped to the batch)
+  batch: number;             // images per step
+  glr: number;               // generator Adam learning rate
+  dlr: number;               // discriminator Adam learning rate
+  r1Gamma: number;           // R1 weight γ; 0 disables R1
+  r1Interval: number;        // lazy regularisation interval in D steps (16); 0 disables R1
+  emaKimg: number;           // half-life of G_ema in kimg
+  emaRampup: number;         // ramp-up of the EMA half-life as a fraction of progress; 0 = none
+  kimgPerTick: number;       // kimg between ticks (stats line, sample grid, snapshot)
+  snapshotTicks: number;     // ticks between network snapshots (and sample grids); 1 = every tick
+}
+
+export interface GgdrConfig {
+  enabled: boolean;          // GGDR on/off; off means the decoder is neither built into the loss nor trained
+  weight: number;            // λ, 10 in the paper
+  res: number;               // resolution of the decoder output / generator feature target; 0 = resolution/4 (64 at 256 px)
+}
+
+export interface AugmentConfig {
+  xflip: boolean;            // random horizontal flip of images fed to D (and of the GGDR targets)
+  translate: number;         // max integer translation in px applied to D's inputs (0 = off)
+}
+
+export interface TrainingOptions {
+  preset: PresetName;
+  data: string;              // 'mnist' or a path to an image folder / dataset zip
+  datasetXflip: boolean;     // dataset x-flip doubling (StyleGAN2-ADA --mirror)
+  maxImages: number;         // use at most this many dataset images; 0 = all
+  kimg: number;              // training length in thousands of real images shown to D
+  seed: number;              // global seed: weights, latents, data order, noise
+  backend: BackendName;
+  outdir: string;            // parent folder of run folders
+  desc: string;              // extra text for the run folder name; '' = derived
+  model: ModelConfig;
+  ggdr: GgdrConfig;
+  augment: AugmentConfig;
+  gridSize: number;          // samples per side of the fixed-latent fakes grid
+  metrics: string[];         // metrics computed at each snapshot (e.g. 'fid2k_lenet'); [] = none
+}
+
+const BASE: Omit<ModelConfig, 'resolution' | 'channels' | 'channelBase' | 'channelMax' | 'batch' | 'kimgPerTick'> = {
+  zDim: 64,
+  wDim: 64,
+  mappingLayers: 2,
+  mappingLrMul: 0.01,
+  mbstdGroup: 4,
+  glr: 0.0025,
+  dlr: 0.0025,
+  r1Gamma: 0.01,
+  r1Interval: 16,
+  emaKimg: 0.5,
+  emaRampup: 0.05,
+  snapshotTicks: 1,
+};
+
+/** The preset table. `tiny` is for tests; `mnist32` is the demo; `small64` is for 64-px colour images. */
+export const PRESETS: Record<PresetName, { model: ModelConfig; kimg: number; gridSize: number; ggdrRes: number }> = {
+  tiny: {
+    model: { ...BASE, resolution: 16, channels: 1, zDim: 16, wDim: 16, channelBase: 128, channelMax: 16, batch: 4, kimgPerTick: 0.016 },
+    kimg: 0.048, gridSize: 4, ggdrRes: 8,
+  },
+  mnist32: {
+    model: { ...BASE, resolution: 32, channels: 1, channelBase: 512, channelMax: 64, batch: 16, kimgPerTick: 0.5 },
+    kimg: 4, gridSize: 8, ggdrRes: 8,
+  },
+  small64: {
+    model: { ...BASE, resolution: 64, channels: 3, zDim: 128, wDim: 128, channelBase: 4096, channelMax: 128, batch: 16, kimgPerTick: 1, emaKimg: 2 },
+    kimg: 50, gridSize: 8, ggdrRes: 16,
+  },
+};
+
+/** Everything a caller may override; nested objects are merged field by field. */
+export interface TrainingOverrides {
+  preset?: PresetName;
+  data?: string;
+  datasetXflip?: boolean;
+  maxImages?: number;
+  kimg?: number;
+  seed?: number;
+  backend?: BackendName;
+  outdir?: string;
+  desc?: string;
+  model?: Partial<ModelConfig>;
+  ggdr?: Partial<GgdrConfig>;
+  augment?: Partial<AugmentConfig>;
+  gridSize?: number;
+  metrics?: string[];
+}
+
+/** Channels at resolution `res` (StyleGAN2's channel_base / res capped at channel_max). */
+export function channelsAt(model: Pick<ModelConfig, 'channelBase' | 'channelMax'>, res: number): number {
+  return Math.max(1, Math.min(Math.floor(model.channelBase / res), model.channelMax));
+}
+
+/** Resolutions of the synthesis blocks: 4, 8, …, resolution. */
+export function blockResolutions(resolution: number): number[] {
+  const out: number[] = [];
+  for (let r = 4; r <= resolution; r *= 2) out.push(r);
+  return out;
+}
+
+export function defaultGgdrRes(resolution: number): number {
+  return resolution >= 256 ? 64 : Math.max(4, resolution / 4);
+}
+
+const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** Preset + overrides → validated options. Throws UserError with an actionable message. */
+export function resolveOptions(over: TrainingOverrides = {}): TrainingOptions {
+  const presetName = over.preset ?? 'mnist32';
+  if (!PRESET_NAMES.includes(presetName)) {
+    throw new UserError(`Unknown preset '${presetName}'.`, `Use one of: ${PRESET_NAMES.join(', ')}.`);
+  }
+  const p = PRESETS[presetName];
+  const model: ModelConfig = { ...p.model, ...(over.model ?? {}) };
+  const ggdr: GgdrConfig = { enabled: true, weight: 10, res: p.ggdrRes, ...(over.ggdr ?? {}) };
+  if (over.model?.resolution !== undefined && over.ggdr?.res === undefined) ggdr.res = defaultGgdrRes(model.resolution);
+  if (!ggdr.res) ggdr.res = defaultGgdrRes(model.resolution);
+  const opts: TrainingOptions = {
+    preset: presetName,
+    data: over.data ?? 'mnist',
+    datasetXflip: over.datasetXflip ?? false,
+    maxImages: over.maxImages ?? 0,
+    kimg: over.kimg ?? p.kimg,
+    seed: over.seed ?? 0,
+    backend: over.backend ?? 'auto',
+    outdir: over.outdir ?? 'runs',
+    desc: over.desc ?? '',
+    model,
+    ggdr,
+    augment: { xflip: false, translate: 0, ...(over.augment ?? {}) },
+    gridSize: over.gridSize ?? p.gridSize,
+    metrics: over.metrics ?? [],
+  };
+  validateOptions(opts);
+  return opts;
+}
+
+export function validateOptions(o: TrainingOptions): void {
+  const m = o.model;
+  const bad = (what: string, hint: string) => { throw new UserError(`Invalid option: ${what}.`, hint); };
+  if (!isPow2(m.resolution) || m.resolution < 8 || m.resolution > 1024) bad(`resolution ${m.resolution}`, 'Use a power of two between 8 and 1024.');
+  if (m.channels !== 1 && m.channels !== 3) bad(`channels ${m.channels}`, 'Use 1 (grayscale) or 3 (RGB).');
+  if (!Number.isInteger(m.batch) || m.batch < 1) bad(`batch ${m.batch}`, 'Use a positive integer.');
+  if (!(o.kimg > 0) || !Number.isFinite(o.kimg)) bad(`kimg ${o.kimg}`, 'Use a positive number of thousands of images, e.g. --kimg 4.');
+  if (!(m.kimgPerTick > 0)) bad(`kimgPerTick ${m.kimgPerTick}`, 'Use a positive number.');
+  if (!Number.isInteger(o.seed) || o.seed < 0) bad(`seed ${o.seed}`, 'Use a non-negative integer.');
+  if (!BACKEND_NAMES.includes(o.backend)) bad(`backend '${o.backend}'`, `Use one of: ${BACKEND_NAMES.join(', ')}.`);
+  for (const k of ['zDim', 'wDim', 'mappingLayers', 'channelBase', 'channelMax', 'mbstdGroup', 'snapshotTicks'] as const) {
+    if (!Number.isInteger(m[k]) || m[k] < 1) bad(`${k} ${m[k]}`, 'Use a positive integer.');
+  }
+  for (const k of ['glr', 'dlr', 'mappingLrMul'] as const) if (!(m[k] > 0)) bad(`${k} ${m[k]}`, 'Use a positive number.');
+  if (!(m.r1Gamma >= 0) || !(m.r1Interval >= 0)) bad('r1Gamma/r1Interval', 'Use non-negative numbers (0 disables R1).');
+  if (o.ggdr.enabled) {
+    if (!isPow2(o.ggdr.res) || o.ggdr.res < 4 || o.ggdr.res > m.resolution) {
+      bad(`ggdr res ${o.ggdr.res}`, `Use a power of two between 4 and the resolution (${m.resolution}); the default is resolution/4.`);
+    }
+    if (!(o.ggdr.weight >= 0)) bad(`ggdr weight ${o.ggdr.weight}`, 'Use a non-negative number (10 in the paper).');
+  }
+  if (!Number.isInteger(o.augment.translate) || o.augment.translate < 0) bad(`translate ${o.augment.translate}`, 'Use a non-negative integer number of pixels.');
+  if (!Number.isInteger(o.gridSize) || o.gridSize < 1 || o.gridSize > 32) bad(`gridSize ${o.gridSize}`, 'Use an integer between 1 and 32.');
+}
+
+/** Short description for the run folder name, from the choices that matter (StyleGAN2-ADA's desc). */
+export function describeOptions(o: TrainingOptions): string {
+  const data = o.data === 'mnist' ? 'mnist' : o.data.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!.replace(/\.zip$/i, '');
+  const parts = [data, o.preset, o.ggdr.enabled ? 'ggdr' : 'noggdr', `kimg${o.kimg}`, `batch${o.model.batch}`, `seed${o.seed}`];
+  if (o.desc) parts.push(o.desc);
+  return parts.join('-').replace(/[^A-Za-z0-9._-]+/g, '_');
+}
