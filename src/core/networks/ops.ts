@@ -55,30 +55,30 @@ export function modConv(x: tf.Tensor4D, w: tf.Tensor4D, s: tf.Tensor2D, demodula
   return y;
 }
 
-/** Bilinear 2× upsampling (half-pixel centres, edge clamp) — the [1,3,3,1] FIR filter of StyleGAN2. */
+/**
+ * Bilinear 2× upsampling (half-pixel centres, edge clamp) — the [1,3,3,1] FIR filter of StyleGAN2 —
+ * as two batched matmuls with a fixed [2L,L] interpolation matrix. Slice/concat/stack formulations
+ * have gradients (SplitV, Unpack) that are ~100× slower on the wasm backend.
+ */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
-  return up1d(up1d(x, 1), 2);
-}
-
-function up1d(x: tf.Tensor4D, axis: 1 | 2): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const len = axis === 1 ? h : w;
-  const first = axis === 1 ? tf.slice(x, [0, 0, 0, 0], [n, 1, w, c]) : tf.slice(x, [0, 0, 0, 0], [n, h, 1, c]);
-  const last = axis === 1 ? tf.slice(x, [0, h - 1, 0, 0], [n, 1, w, c]) : tf.slice(x, [0, 0, w - 1, 0], [n, h, 1, c]);
-  const prev = len > 1 ? tf.concat([first, sliceAxis(x, axis, 0, len - 1)], axis) : first; // x[i-1]
-  const next = len > 1 ? tf.concat([sliceAxis(x, axis, 1, len - 1), last], axis) : last; // x[i+1]
-  const even = tf.add(tf.mul(x, 0.75), tf.mul(prev, 0.25));
-  const odd = tf.add(tf.mul(x, 0.75), tf.mul(next, 0.25));
-  const stacked = tf.stack([even, odd], axis + 1); // [N,H,2,W,C] or [N,H,W,2,C]
-  return tf.reshape(stacked, axis === 1 ? [n, 2 * h, w, c] : [n, h, 2 * w, c]) as tf.Tensor4D;
+  const uh = interpMatrix(h), uw = interpMatrix(w);
+  const rows = tf.matMul(tf.reshape(uh, [1, 2 * h, h]), tf.reshape(x, [n, h, w * c])); // [N,2H,W·C]
+  const cols = tf.matMul(tf.reshape(uw, [1, 2 * w, w]), tf.reshape(rows, [n * 2 * h, w, c])); // [N·2H,2W,C]
+  return tf.reshape(cols, [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
 }
 
-function sliceAxis(x: tf.Tensor4D, axis: 1 | 2, begin: number, size: number): tf.Tensor4D {
-  const b = [0, 0, 0, 0];
-  const s = [...x.shape];
-  b[axis] = begin;
-  s[axis] = size;
-  return tf.slice(x, b, s);
+/** [2L,L]: output 2i = ¾·x[i] + ¼·x[i−1], 2i+1 = ¾·x[i] + ¼·x[i+1], indices clamped at the edges. */
+function interpMatrix(len: number): tf.Tensor2D {
+  const m = new Float32Array(2 * len * len);
+  const clamp = (i: number) => Math.min(len - 1, Math.max(0, i));
+  for (let i = 0; i < len; i++) {
+    m[(2 * i) * len + i] += 0.75;
+    m[(2 * i) * len + clamp(i - 1)] += 0.25;
+    m[(2 * i + 1) * len + i] += 0.75;
+    m[(2 * i + 1) * len + clamp(i + 1)] += 0.25;
+  }
+  return tf.tensor2d(m, [2 * len, len]);
 }
 
 /** 2×2 box downsampling: [N,H,W,C] → [N,H/2,W/2,C]. */

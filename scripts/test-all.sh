@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs (npm packages; for the real-VS-Code
+# suite also Debian packages and code-server), type-checks, builds, runs unit tests and the e2e suite.
+# Env: SKIP_E2E=1 skips the code-server suite (it needs apt + ~2 min of installs on first use).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+step() { echo; echo "=== $* ($(( $(date +%s) - t0 ))s)"; }
+
+step "npm dependencies"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  echo "node_modules up to date"
+fi
+
+step "type-check"
+npm run -s check-types
+
+step "build"
+node esbuild.mjs
+
+step "unit tests (plain Node, tfjs fallback backend)"
+node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+  $(find test/unit -name '*.test.ts' | sort)
+
+if [ "${SKIP_E2E:-0}" != "1" ]; then
+  step "end-to-end tests in a real VS Code (code-server + headless Chromium)"
+  bash test/e2e/run.sh
+fi
+
+step "@vscode/test-electron suite"
+node test/vscode/runTest.mjs || true   # reports itself as not run where VS Code cannot be downloaded
+
+step "done in $(( $(date +%s) - t0 ))s"

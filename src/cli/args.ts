@@ -1,0 +1,150 @@
+/**
+ * Command-line flags → TrainingOverrides. Kept apart from main.ts so the extension can show the
+ * equivalent command line of a run and tests can check the mapping.
+ */
+import { BackendName, PresetName, TrainingOverrides } from '../core/config/options';
+import { UserError } from '../core/errors';
+
+export interface ParsedArgs {
+  command: string;
+  flags: Map<string, string | true>;
+  positional: string[];
+}
+
+/** `cmd --a 1 --b=2 --flag pos` → flags {a:'1', b:'2', flag:true}. A value starting with '--' is a flag. */
+export function parseArgv(argv: string[]): ParsedArgs {
+  const [command = 'help', ...rest] = argv;
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else if (i + 1 < rest.length && !rest[i + 1].startsWith('--')) flags.set(a.slice(2), rest[++i]);
+      else flags.set(a.slice(2), true);
+    } else positional.push(a);
+  }
+  return { command, flags, positional };
+}
+
+export class FlagReader {
+  private readonly used = new Set<string>();
+  constructor(private readonly flags: Map<string, string | true>) {}
+
+  has(name: string): boolean {
+    this.used.add(name);
+    return this.flags.has(name);
+  }
+
+  str(name: string): string | undefined {
+    this.used.add(name);
+    const v = this.flags.get(name);
+    if (v === true) throw new UserError(`--${name} needs a value.`);
+    return v;
+  }
+
+  num(name: string, opts: { int?: boolean; min?: number } = {}): number | undefined {
+    const s = this.str(name);
+    if (s === undefined) return undefined;
+    const v = Number(s);
+    if (!Number.isFinite(v) || (opts.int && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min)) {
+      throw new UserError(`--${name} ${s} is not a valid ${opts.int ? 'integer' : 'number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}.`);
+    }
+    return v;
+  }
+
+  bool(name: string): boolean | undefined {
+    this.used.add(name);
+    this.used.add(`no-${name}`);
+    if (this.flags.has(`no-${name}`)) return false;
+    const v = this.flags.get(name);
+    if (v === undefined) return undefined;
+    if (v === true || v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new UserError(`--${name} takes no value (or true/false), got '${v}'.`);
+  }
+
+  /** Throws on flags nobody asked about (typos must not be silently ignored). */
+  rejectUnknown(command: string): void {
+    const unknown = [...this.flags.keys()].filter((k) => !this.used.has(k));
+    if (unknown.length) throw new UserError(`Unknown option${unknown.length > 1 ? 's' : ''} for '${command}': ${unknown.map((u) => '--' + u).join(', ')}.`, `See 'gan-inspector ${command} --help'.`);
+  }
+}
+
+/** Reads the train flags into overrides (unset flags stay undefined so presets apply). */
+export function trainOverridesFromFlags(f: FlagReader): TrainingOverrides {
+  const o: TrainingOverrides = { model: {}, ggdr: {}, augment: {} };
+  o.preset = f.str('preset') as PresetName | undefined;
+  o.data = f.str('data');
+  o.kimg = f.num('kimg', { min: 0 });
+  o.outdir = f.str('outdir');
+  o.seed = f.num('seed', { int: true, min: 0 });
+  o.backend = f.str('backend') as BackendName | undefined;
+  o.desc = f.str('desc');
+  o.maxImages = f.num('max-images', { int: true, min: 0 });
+  o.datasetXflip = f.bool('mirror');
+  o.gridSize = f.num('grid', { int: true, min: 1 });
+  const metrics = f.str('metrics');
+  if (metrics !== undefined) o.metrics = metrics === 'none' ? [] : metrics.split(',').map((s) => s.trim()).filter(Boolean);
+  o.ggdr!.enabled = f.bool('ggdr');
+  o.ggdr!.weight = f.num('ggdr-weight', { min: 0 });
+  o.ggdr!.res = f.num('ggdr-res', { int: true, min: 4 });
+  o.augment!.xflip = f.bool('aug-xflip');
+  o.augment!.translate = f.num('aug-translate', { int: true, min: 0 });
+  const m = o.model!;
+  m.resolution = f.num('resolution', { int: true });
+  m.channels = f.num('channels', { int: true });
+  m.batch = f.num('batch', { int: true, min: 1 });
+  m.channelBase = f.num('channel-base', { int: true, min: 1 });
+  m.channelMax = f.num('channel-max', { int: true, min: 1 });
+  m.zDim = f.num('z-dim', { int: true, min: 1 });
+  m.wDim = f.num('w-dim', { int: true, min: 1 });
+  m.mappingLayers = f.num('map', { int: true, min: 1 });
+  m.glr = f.num('glr', { min: 0 });
+  m.dlr = f.num('dlr', { min: 0 });
+  m.r1Gamma = f.num('gamma', { min: 0 });
+  m.r1Interval = f.num('r1-interval', { int: true, min: 0 });
+  m.emaKimg = f.num('ema-kimg', { min: 0 });
+  m.kimgPerTick = f.num('kimg-per-tick', { min: 0 });
+  m.snapshotTicks = f.num('snapshot-ticks', { int: true, min: 1 });
+  return prune(o);
+}
+
+/** Removes undefined fields (so spreading overrides never erases preset values). */
+export function prune<T extends object>(o: T): T {
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) delete (o as Record<string, unknown>)[k];
+    else if (v && typeof v === 'object' && !Array.isArray(v)) prune(v as object);
+  }
+  return o;
+}
+
+export const TRAIN_HELP = `Usage: gan-inspector train [options]
+
+Trains a StyleGAN2-style GAN (GGDR on by default) and writes a run folder <outdir>/<id>-<desc>/.
+
+General
+  --data mnist|PATH       embedded MNIST (default), an image folder, or a StyleGAN2-ADA dataset zip
+  --preset NAME           tiny | mnist32 (default) | small64
+  --kimg N                training length in thousands of real images (preset default)
+  --outdir DIR            parent folder of runs (default: runs)
+  --seed N                global seed (default 0)
+  --backend NAME          auto | tensorflow | webgpu | wasm | cpu (default auto)
+  --resume RUN_DIR        continue a stopped/failed run from its latest good snapshot
+  --dry-run               print the resolved options and exit
+  --desc TEXT             extra text for the run folder name
+GGDR
+  --ggdr / --no-ggdr      enable (default) or disable the GGDR decoder loss
+  --ggdr-weight X         λ (default 10)
+  --ggdr-res N            decoder/feature resolution (default resolution/4)
+Dataset and augmentation
+  --max-images N          use at most N images
+  --mirror                dataset x-flip doubling
+  --aug-xflip             random x-flip of D inputs (and GGDR targets)
+  --aug-translate PX      random integer translation of D inputs
+Model (override any preset field)
+  --resolution --channels --batch --channel-base --channel-max --z-dim --w-dim --map
+  --glr --dlr --gamma --r1-interval --ema-kimg --kimg-per-tick --snapshot-ticks --grid
+  --metrics LIST          metrics per snapshot, e.g. fid2k_lenet (default none)
+`;

@@ -1,0 +1,101 @@
+/**
+ * Sample generation from fixed seeds — shared by the training loop's fakes grids, the CLI's
+ * `generate`, the checkpoint viewer and the segmentation view, so a seed means the same image
+ * everywhere. Seed s ↦ z = N(0,1) draws of Rng(hash('seed', s)) (like StyleGAN's RandomState(seed)).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Generator, NoiseMode } from '../networks/generator';
+import { Rng } from '../util/rng';
+import { floatToUint8 } from '../image/grid';
+import { UserError } from '../errors';
+
+/** z [N,Z] for the given seeds. */
+export function latentsForSeeds(seeds: number[], zDim: number): tf.Tensor2D {
+  const data = new Float32Array(seeds.length * zDim);
+  seeds.forEach((s, i) => data.set(Rng.for('seed', s).normalArray(zDim), i * zDim));
+  return tf.tensor2d(data, [seeds.length, zDim]);
+}
+
+export interface RenderOptions {
+  truncationPsi?: number;
+  noiseMode?: NoiseMode;
+  /** Seed for 'random' noise. */
+  noiseSeed?: number;
+  /** Samples per forward pass (bounds memory). */
+  batchSize?: number;
+  /** Feature-map resolutions to return too ([] = none). */
+  featureRes?: number[];
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface RenderedSamples {
+  /** uint8 HWC per sample */
+  images: Uint8Array[];
+  /** Per requested resolution: features of every sample, [N,r,r,C] float32 */
+  features: Map<number, { data: Float32Array; n: number; h: number; w: number; c: number }>;
+}
+
+/** Generates samples for latents z [N,Z] in batches; downloads results to plain arrays. */
+export async function renderLatents(G: Generator, z: tf.Tensor2D, opts: RenderOptions = {}): Promise<RenderedSamples> {
+  const n = z.shape[0];
+  const bs = Math.max(1, opts.batchSize ?? 16);
+  const featureRes = opts.featureRes ?? [];
+  const images: Uint8Array[] = [];
+  const featParts = new Map<number, Float32Array[]>(featureRes.map((r) => [r, []]));
+  for (let start = 0; start < n; start += bs) {
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const count = Math.min(bs, n - start);
+    const zb = tf.slice(z, [start, 0], [count, z.shape[1]]);
+    const w = G.mapping(zb, opts.truncationPsi ?? 1);
+    const out = G.synthesis(w, { noiseMode: opts.noiseMode ?? 'const', noiseSeed: (opts.noiseSeed ?? 0) + start, keepFeatures: featureRes });
+    try {
+      const pix = floatToUint8((await out.image.data()) as Float32Array);
+      const per = pix.length / count;
+      for (let i = 0; i < count; i++) images.push(pix.slice(i * per, (i + 1) * per));
+      for (const r of featureRes) featParts.get(r)!.push((await out.features.get(r)!.data()) as Float32Array);
+    } finally {
+      tf.dispose([zb, w, out.image, ...out.features.values()]);
+    }
+    opts.onProgress?.(start + count, n);
+    await new Promise((r) => setImmediate(r)); // keep the event loop (IPC, cancellation) responsive
+  }
+  const features: RenderedSamples['features'] = new Map();
+  for (const r of featureRes) {
+    const parts = featParts.get(r)!;
+    const total = parts.reduce((s, p) => s + p.length, 0);
+    const data = new Float32Array(total);
+    let off = 0;
+    for (const p of parts) { data.set(p, off); off += p.length; }
+    const c = G.channelsAt(r);
+    features.set(r, { data, n, h: r, w: r, c });
+  }
+  return { images, features };
+}
+
+/** Generates samples for seeds. */
+export async function renderSeeds(G: Generator, seeds: number[], opts: RenderOptions = {}): Promise<RenderedSamples> {
+  const z = latentsForSeeds(seeds, G.cfg.zDim);
+  try {
+    return await renderLatents(G, z, opts);
+  } finally {
+    z.dispose();
+  }
+}
+
+/** Parses "0-7,12,20-23" into seeds; throws on bad syntax or more than `max` seeds. */
+export function parseSeeds(spec: string, max = 1024): number[] {
+  const out: number[] = [];
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new UserError(`bad seed '${part}': use numbers and ranges like 0-7,12`);
+    const a = Number(m[1]), b = m[2] !== undefined ? Number(m[2]) : a;
+    if (b < a) throw new UserError(`bad seed range '${part}'`);
+    for (let s = a; s <= b; s++) {
+      out.push(s);
+      if (out.length > max) throw new UserError(`too many seeds (more than ${max})`);
+    }
+  }
+  if (!out.length) throw new UserError('no seeds given');
+  return out;
+}

@@ -1,0 +1,176 @@
+/**
+ * Feature-map segmentation of a snapshot — the picture of the GGDR paper: generate a batch from
+ * seeds, cluster the generator's feature maps at chosen resolutions with one K-means over the whole
+ * batch (so a colour is the same cluster in every image), and, when the run had GGDR, the
+ * discriminator decoder's prediction on the same fakes (and optionally on reals), with the mean
+ * cosine similarity between D's prediction and G's features. Shared by the CLI and the panel.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BackendName } from '../config/options';
+import { UserError } from '../errors';
+import { initBackend } from '../backend/backend';
+import { writePngAtomic } from '../image/grid';
+import { LoadedNetworks, loadNetworks } from '../training/snapshot';
+import { assignToCentroids, clusterFeatures, FeatureBatch, KMeansMetric, meanCosineSimilarity } from './kmeans';
+import { segmentationGrid, segmentationRow } from './segmentation';
+import { renderSeeds } from './samples';
+import { resolveSnapshotPath } from './generate';
+
+export interface SegmentOptions {
+  seeds: number[];
+  /** Generator resolutions to cluster; default all but 4. */
+  resolutions?: number[];
+  k?: number;
+  metric?: KMeansMetric;
+  psi?: number;
+  kmeansSeed?: number;
+  maxPixels?: number;
+  /** Also run the discriminator's GGDR decoder on the fakes (when the snapshot has one). */
+  withDecoder?: boolean;
+  /** Real images [N,R,R,C] in [-1,1] to run the decoder on too (optional). */
+  reals?: Float32Array;
+  onProgress?: (message: string, fraction: number) => void;
+}
+
+export interface ResolutionSegmentation {
+  res: number;
+  /** [N,res,res] cluster ids */
+  labels: Int32Array;
+  shares: number[];
+  sampled: boolean;
+  fitPixels: number;
+  k: number;
+}
+
+export interface DecoderSegmentation {
+  res: number;
+  /** D's decoder output on the fakes, clustered on its own. */
+  fakes: ResolutionSegmentation;
+  /** D's decoder output on the fakes, labelled with G's centroids at the same resolution (same colours as G's row). */
+  fakesWithGCentroids: Int32Array;
+  /** Mean per-pixel cosine similarity between D's prediction and G's features on the fakes. */
+  meanCosine: number;
+  /** D's decoder output on reals, labelled with G's centroids, when reals were given. */
+  realsWithGCentroids?: Int32Array;
+  realsCount?: number;
+}
+
+export interface SegmentResult {
+  seeds: number[];
+  resolution: number;
+  channels: number;
+  /** uint8 HWC samples */
+  images: Uint8Array[];
+  resolutions: ResolutionSegmentation[];
+  decoder: DecoderSegmentation | null;
+  /** Why there is no decoder result (baseline run, not asked). */
+  decoderNote?: string;
+  metric: KMeansMetric;
+}
+
+/** Runs the segmentation on loaded networks (G, and D when withDecoder). Tensors are all freed. */
+export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): Promise<SegmentResult> {
+  const G = nets.G;
+  const m = nets.meta.options.model;
+  const all = G.resolutions.filter((r) => r > 4);
+  const resolutions = o.resolutions ?? (all.length ? all : G.resolutions);
+  for (const r of resolutions) {
+    if (!G.resolutions.includes(r)) throw new UserError(`Resolution ${r} is not a generator block of this ${m.resolution}px model.`, `Use one of ${G.resolutions.join(', ')}.`);
+  }
+  const metric = o.metric ?? 'cosine';
+  const k = o.k ?? 6;
+  const ggdrRes = nets.meta.options.ggdr.enabled ? nets.meta.options.ggdr.res : null;
+  const featureRes = [...new Set([...resolutions, ...(o.withDecoder && ggdrRes ? [ggdrRes] : [])])];
+  o.onProgress?.('generating samples', 0.05);
+  const rendered = await renderSeeds(G, o.seeds, { truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes });
+  const fit = (batch: FeatureBatch, res: number): ResolutionSegmentation & { centroids: Float32Array } => {
+    const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000 });
+    return { res, labels: r.labels, shares: r.shares, sampled: r.sampled, fitPixels: r.fitPixels, k: r.k, centroids: r.centroids };
+  };
+  const out: SegmentResult = { seeds: o.seeds, resolution: m.resolution, channels: m.channels, images: rendered.images, resolutions: [], decoder: null, metric };
+  const centroidsByRes = new Map<number, Float32Array>();
+  resolutions.forEach((res, i) => {
+    o.onProgress?.(`clustering ${res}×${res}`, 0.1 + (0.6 * i) / resolutions.length);
+    const { centroids, ...seg } = fit(rendered.features.get(res)!, res);
+    centroidsByRes.set(res, centroids);
+    out.resolutions.push(seg);
+  });
+  if (o.withDecoder) {
+    if (!ggdrRes || !nets.D?.decoder) {
+      out.decoderNote = nets.meta.options.ggdr.enabled ? 'the discriminator was not loaded' : 'this run was trained without GGDR, so its discriminator has no decoder';
+    } else {
+      o.onProgress?.('running the discriminator decoder', 0.75);
+      const gFeat = rendered.features.get(ggdrRes)!;
+      const decFake = await decode(nets, imagesToTensor(rendered.images, m.resolution, m.channels));
+      const { centroids, ...fakesSeg } = fit(decFake, ggdrRes);
+      void centroids;
+      let gCentroids = centroidsByRes.get(ggdrRes);
+      if (!gCentroids) gCentroids = fit(gFeat, ggdrRes).centroids;
+      const dec: DecoderSegmentation = {
+        res: ggdrRes,
+        fakes: fakesSeg,
+        fakesWithGCentroids: assignToCentroids(decFake, gCentroids, metric),
+        meanCosine: meanCosineSimilarity(decFake, gFeat),
+      };
+      if (o.reals && o.reals.length) {
+        const per = m.resolution * m.resolution * m.channels;
+        const n = o.reals.length / per;
+        const decReal = await decode(nets, tf.tensor4d(o.reals, [n, m.resolution, m.resolution, m.channels]));
+        dec.realsWithGCentroids = assignToCentroids(decReal, gCentroids, metric);
+        dec.realsCount = n;
+      }
+      out.decoder = dec;
+    }
+  }
+  o.onProgress?.('done', 1);
+  return out;
+}
+
+function imagesToTensor(images: Uint8Array[], res: number, ch: number): tf.Tensor4D {
+  const per = res * res * ch;
+  const data = new Float32Array(images.length * per);
+  images.forEach((im, i) => { for (let j = 0; j < per; j++) data[i * per + j] = im[j] / 127.5 - 1; });
+  return tf.tensor4d(data, [images.length, res, res, ch]);
+}
+
+/** D's decoder on images (consumes `x`). */
+async function decode(nets: LoadedNetworks, x: tf.Tensor4D): Promise<FeatureBatch> {
+  const out = nets.D!.apply(x, true);
+  try {
+    const d = out.decoded!;
+    const [n, h, w, c] = d.shape;
+    return { data: (await d.data()) as Float32Array, n, h, w, c };
+  } finally {
+    tf.dispose([x, out.logits, out.decoded!]);
+  }
+}
+
+/** Renders a result as the official-style grid: samples on top, one row per resolution, then D's rows. */
+export function segmentationPicture(r: SegmentResult) {
+  const n = r.images.length, R = r.resolution;
+  const rows = r.resolutions.map((s) => segmentationRow(s.labels, n, s.res, s.res, R));
+  if (r.decoder) rows.push(segmentationRow(r.decoder.fakesWithGCentroids, n, r.decoder.res, r.decoder.res, R));
+  return segmentationGrid(r.images, rows, { height: R, gap: 1 });
+}
+
+export interface ClusterToPngOptions extends Omit<SegmentOptions, 'withDecoder' | 'reals'> {
+  snapshot: string;
+  out?: string;
+  backend?: BackendName;
+}
+
+/** CLI `cluster`: segment a snapshot and write the grid PNG. */
+export async function clusterSnapshotToPng(o: ClusterToPngOptions): Promise<{ file: string; result: SegmentResult }> {
+  const snap = await resolveSnapshotPath(o.snapshot);
+  await initBackend(o.backend ?? 'auto');
+  const nets = await loadNetworks(snap, { withD: true });
+  try {
+    const result = await segmentNetworks(nets, { ...o, withDecoder: true });
+    const file = path.resolve(o.out ?? path.join(path.dirname(snap), `cluster-${path.basename(snap).replace('network-snapshot-', '')}-k${o.k ?? 6}.png`));
+    await writePngAtomic(file, segmentationPicture(result));
+    return { file, result };
+  } finally {
+    nets.dispose();
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Network snapshots: `network-snapshot-<kimg6>/` folders holding `snapshot.json` (config, progress,
+ * tfjs weights manifest) and `weights.bin` (tfjs's weights-manifest format: raw little-endian
+ * float32 in manifest order). Written atomically (temp folder + rename): a crash mid-write never
+ * leaves a half snapshot under the final name, so the previous one stays the latest good one.
+ */
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { resolveOptions, TrainingOptions, validateOptions } from '../config/options';
+import { UserError } from '../errors';
+import { Discriminator } from '../networks/discriminator';
+import { Generator } from '../networks/generator';
+import { writeDirAtomic } from '../runs/fsAtomic';
+import { GanTrainer } from './trainer';
+
+export const SNAPSHOT_JSON = 'snapshot.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+export interface SnapshotMeta {
+  format: 'gan-inspector-snapshot';
+  formatVersion: 1;
+  createdAt: string;
+  kimg: number;
+  nimg: number;
+  step: number;
+  tick: number;
+  options: TrainingOptions;
+  backend: { name: string; version?: string };
+  optimizer: { G: { t: number }; D: { t: number } };
+  /** tfjs weights manifest: one group, one file. */
+  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  /** Byte length of weights.bin, to detect truncation before decoding. */
+  weightsBytes: number;
+}
+
+/** Everything a snapshot holds, named: G/…, G_ema/…, D/…, optG/{m,v}/…, optD/{m,v}/… */
+function namedState(t: GanTrainer): Array<{ name: string; tensor: tf.Tensor }> {
+  const pre = (p: string, xs: Array<{ name: string; tensor: tf.Tensor }>) => xs.map((x) => ({ name: `${p}/${x.name}`, tensor: x.tensor }));
+  return [
+    ...pre('G', t.G.params.named()),
+    ...pre('G_ema', t.G_ema.params.named()),
+    ...pre('D', t.D.params.named()),
+    ...t.optG.named('optG'),
+    ...t.optD.named('optD'),
+  ];
+}
+
+/** Writes the trainer's full state to `<runDir>/<name>/`. */
+export async function saveSnapshot(
+  runDir: string,
+  name: string,
+  t: GanTrainer,
+  info: { tick: number; backend: { name: string; version?: string } },
+): Promise<string> {
+  const { data, specs } = await tf.io.encodeWeights(namedState(t));
+  const meta: SnapshotMeta = {
+    format: 'gan-inspector-snapshot',
+    formatVersion: 1,
+    createdAt: new Date().toISOString(),
+    kimg: t.nimg / 1000,
+    nimg: t.nimg,
+    step: t.step,
+    tick: info.tick,
+    options: t.opts,
+    backend: info.backend,
+    optimizer: { G: { t: t.optG.t }, D: { t: t.optD.t } },
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
+    weightsBytes: data.byteLength,
+  };
+  const finalDir = path.join(runDir, name);
+  await writeDirAtomic(finalDir, async (tmp) => {
+    await fsp.writeFile(path.join(tmp, WEIGHTS_BIN), new Uint8Array(data));
+    await fsp.writeFile(path.join(tmp, SNAPSHOT_JSON), JSON.stringify(meta, null, 1));
+  });
+  return finalDir;
+}
+
+/** Reads and validates a snapshot folder; returns its metadata and named tensors (caller disposes). */
+export async function readSnapshot(dir: string, only?: (name: string) => boolean): Promise<{ meta: SnapshotMeta; tensors: Record<string, tf.Tensor> }> {
+  if (dir.endsWith('.pkl')) {
+    throw new UserError(`${path.basename(dir)} is an official PyTorch pickle and cannot be loaded by GAN Inspector.`, 'Open a network-snapshot-* folder written by GAN Inspector; for official runs the saved fakes*.png grids are shown instead.');
+  }
+  let metaText: string;
+  try {
+    metaText = await fsp.readFile(path.join(dir, SNAPSHOT_JSON), 'utf8');
+  } catch (e) {
+    throw new UserError(`Snapshot ${dir} has no readable ${SNAPSHOT_JSON} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Pick a complete network-snapshot-* folder; an interrupted save never replaces the previous snapshot.');
+  }
+  let meta: SnapshotMeta;
+  try {
+    meta = JSON.parse(metaText) as SnapshotMeta;
+  } catch {
+    throw new UserError(`Snapshot ${dir}: ${SNAPSHOT_JSON} is corrupt (not valid JSON).`, 'Use an earlier snapshot of the run.');
+  }
+  if (meta?.format !== 'gan-inspector-snapshot' || !Array.isArray(meta.weightsManifest) || !meta.options) {
+    throw new UserError(`Snapshot ${dir}: ${SNAPSHOT_JSON} is not a GAN Inspector snapshot.`, 'Pick a network-snapshot-* folder written by GAN Inspector.');
+  }
+  const opts = resolveOptions({ ...meta.options });
+  validateOptions(opts);
+  meta.options = opts;
+  let buf: Buffer;
+  try {
+    buf = await fsp.readFile(path.join(dir, WEIGHTS_BIN));
+  } catch (e) {
+    throw new UserError(`Snapshot ${dir} has no readable ${WEIGHTS_BIN} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Use an earlier snapshot of the run.');
+  }
+  const specs = meta.weightsManifest.flatMap((g) => g.weights);
+  const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (buf.byteLength !== expected || buf.byteLength !== meta.weightsBytes) {
+    throw new UserError(`Snapshot ${dir}: ${WEIGHTS_BIN} is truncated or corrupt (${buf.byteLength} bytes, expected ${expected}).`, 'Use an earlier snapshot of the run.');
+  }
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const all = tf.io.decodeWeights(ab, specs);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(all)) {
+    if (!only || only(k)) tensors[k] = t;
+    else t.dispose();
+  }
+  return { meta, tensors };
+}
+
+function strip(tensors: Record<string, tf.Tensor>, prefix: string): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) if (k.startsWith(prefix + '/')) out[k.slice(prefix.length + 1)] = t;
+  return out;
+}
+
+/** Restores a trainer (for --resume) from a snapshot: weights, optimiser state, step and nimg. */
+export async function loadTrainerState(t: GanTrainer, dir: string): Promise<SnapshotMeta> {
+  const { meta, tensors } = await readSnapshot(dir);
+  try {
+    const what = `snapshot ${path.basename(dir)}`;
+    t.G.params.load(strip(tensors, 'G'), what);
+    t.G_ema.params.load(strip(tensors, 'G_ema'), what);
+    t.D.params.load(strip(tensors, 'D'), what);
+    t.optG.load(tensors, 'optG', meta.optimizer.G.t);
+    t.optD.load(tensors, 'optD', meta.optimizer.D.t);
+    t.step = meta.step;
+    t.nimg = meta.nimg;
+  } catch (e) {
+    throw e instanceof UserError ? e : new UserError(`Cannot resume from ${dir}: ${(e as Error).message}`, 'The snapshot was written with different network options; resume with the options of that run.');
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  return meta;
+}
+
+/** Networks loaded for inference (viewer, generate, cluster). */
+export interface LoadedNetworks {
+  meta: SnapshotMeta;
+  /** 'G_ema' (default, what evaluation uses) or 'G'. */
+  G: Generator;
+  /** Present when asked for; includes the GGDR decoder when the run had GGDR on. */
+  D: Discriminator | null;
+  dispose(): void;
+}
+
+export async function loadNetworks(dir: string, opts: { which?: 'G' | 'G_ema'; withD?: boolean } = {}): Promise<LoadedNetworks> {
+  const which = opts.which ?? 'G_ema';
+  const { meta, tensors } = await readSnapshot(dir, (k) => k.startsWith(which + '/') || (!!opts.withD && k.startsWith('D/')));
+  const o = meta.options;
+  const G = new Generator(o.model, o.seed, which);
+  let D: Discriminator | null = null;
+  try {
+    const what = `snapshot ${path.basename(dir)}`;
+    G.params.load(strip(tensors, which), what);
+    if (opts.withD) {
+      D = new Discriminator(o.model, o.seed, o.ggdr.enabled ? { res: o.ggdr.res, genChannels: (r) => G.channelsAt(r) } : null, 'D');
+      D.params.load(strip(tensors, 'D'), what);
+    }
+  } catch (e) {
+    G.dispose();
+    D?.dispose();
+    throw e instanceof UserError ? e : new UserError(`Cannot load ${dir}: ${(e as Error).message}`, 'The snapshot does not match its own options; it may be corrupt.');
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  return { meta, G, D, dispose: () => { G.dispose(); D?.dispose(); } };
+}

@@ -1,0 +1,57 @@
+/**
+ * Training child process: `child_process.fork(dist/worker.js)`. Receives one `start` message,
+ * runs the engine's train(), streams progress/log messages, and exits after `ended`.
+ * A `stop` message or SIGTERM stops after the current step with a snapshot saved.
+ */
+import { resolveOptions } from '../core/config/options';
+import { isUserError } from '../core/errors';
+import { FromWorkerMessage, isToWorkerMessage } from '../shared/protocol/worker';
+
+function send(m: FromWorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(m, undefined, {}, () => resolve());
+  });
+}
+
+const abort = new AbortController();
+let started = false;
+
+process.on('SIGTERM', () => abort.abort());
+process.on('SIGINT', () => abort.abort());
+// The host went away (window closed/reloaded): stop cleanly so the run is left stopped and resumable.
+process.on('disconnect', () => abort.abort());
+
+process.on('message', (raw: unknown) => {
+  if (!isToWorkerMessage(raw)) {
+    void send({ type: 'log', line: `worker: ignored an invalid message ${JSON.stringify(raw)?.slice(0, 200)}` });
+    return;
+  }
+  if (raw.type === 'stop') {
+    abort.abort();
+    return;
+  }
+  if (started) return;
+  started = true;
+  void run(raw.overrides, raw.resumeDir);
+});
+
+async function run(overrides: Parameters<typeof resolveOptions>[0], resumeDir?: string): Promise<void> {
+  let code = 0;
+  try {
+    const opts = resumeDir ? null : resolveOptions(overrides);
+    const { train } = await import('../core/training/trainingLoop');
+    const r = await train(opts, {
+      signal: abort.signal,
+      onStarted: (i) => void send({ type: 'started', runDir: i.runDir, runName: i.runName, backend: `${i.backend.name} ${i.backend.version}`, totalKimg: i.totalKimg }),
+      onProgress: (p) => void send({ type: 'progress', ...p }),
+      onLog: (line) => void send({ type: 'log', line }),
+    }, resumeDir);
+    await send({ type: 'ended', runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot });
+    code = r.state === 'failed' ? 1 : 0;
+  } catch (e) {
+    await send({ type: 'ended', runDir: null, state: 'failed', error: isUserError(e) ? e.message : String((e as Error)?.stack ?? e), userError: isUserError(e), latestSnapshot: null });
+    code = 1;
+  }
+  process.exit(code);
+}

@@ -1,0 +1,177 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { resolveOptions } from '../../../src/core/config/options';
+import { r1Penalty } from '../../../src/core/training/losses';
+import { GanTrainer } from '../../../src/core/training/trainer';
+import { loadTrainerState, readSnapshot, saveSnapshot } from '../../../src/core/training/snapshot';
+import { train } from '../../../src/core/training/trainingLoop';
+import { readRun, readStats } from '../../../src/core/runs/readers';
+import { useTestBackend } from './testBackend';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-train-'));
+before(async () => { await useTestBackend(); });
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A very small model so whole runs take seconds. */
+const small = (extra: Parameters<typeof resolveOptions>[0] = {}) => resolveOptions({
+  preset: 'tiny', outdir: tmp, backend: (process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm',
+  model: { channelMax: 8, batch: 4, kimgPerTick: 0.008, r1Interval: 2 }, kimg: 0.024, gridSize: 2, ...extra,
+});
+
+describe('R1 penalty', () => {
+  it('equals a finite-difference estimate of ‖∇x D(x)‖²', () => {
+    const o = small();
+    const t = new GanTrainer(o);
+    const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const f = (xx: tf.Tensor4D) => t.D.apply(xx).logits;
+    const pen = r1Penalty(f, x).dataSync();
+    // Directional finite differences along the gradient's own direction give |g|: (D(x+εu)−D(x−εu))/2ε with u = g/|g|.
+    const g = tf.grad((xx: tf.Tensor) => tf.sum(f(xx as tf.Tensor4D)))(x);
+    const xs = x.arraySync() as number[][][][];
+    for (let i = 0; i < 2; i++) {
+      const gi = tf.slice(g, [i, 0, 0, 0], [1, 16, 16, 1]);
+      const norm = Math.sqrt(tf.sum(tf.square(gi)).dataSync()[0]);
+      const u = tf.div(gi, norm);
+      const xi = tf.tensor4d([xs[i]]);
+      const eps = 1e-2;
+      const up = f(tf.add(xi, tf.mul(u, eps)) as tf.Tensor4D).dataSync()[0];
+      const dn = f(tf.sub(xi, tf.mul(u, eps)) as tf.Tensor4D).dataSync()[0];
+      const fd = (up - dn) / (2 * eps);
+      const rel = Math.abs(fd * fd - pen[i]) / Math.max(pen[i], 1e-12);
+      assert.ok(rel < 0.02, `sample ${i}: R1 ${pen[i]} vs finite difference ${fd * fd} (rel ${rel})`);
+    }
+    t.dispose();
+  });
+
+  it('is differentiable with respect to D (second-order gradient is non-zero)', () => {
+    const t = new GanTrainer(small());
+    const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const { value, grads } = tf.variableGrads(() => tf.mean(r1Penalty((xx) => t.D.apply(xx).logits, x)) as tf.Scalar, t.D.encoderVars());
+    const total = Object.values(grads).reduce((s, g) => s + tf.sum(tf.abs(g)).dataSync()[0], 0);
+    assert.ok(total > 0 && Number.isFinite(total));
+    tf.dispose([value, x, ...Object.values(grads)]);
+    t.dispose();
+  });
+});
+
+describe('training step', () => {
+  it('leaks no tensors: the count is constant across steps (GGDR on and off, with R1 steps)', () => {
+    for (const enabled of [true, false]) {
+      const o = small({ ggdr: { enabled } });
+      const t = new GanTrainer(o);
+      const reals = tf.randomUniform([4, 16, 16, 1], -1, 1) as tf.Tensor4D;
+      t.trainStep(reals); t.trainStep(reals);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 4; i++) t.trainStep(reals); // includes R1 (interval 2) steps
+      assert.equal(tf.memory().numTensors, before, `GGDR ${enabled}`);
+      reals.dispose();
+      t.dispose();
+    }
+  });
+
+  it('is deterministic given the seed', () => {
+    const run = () => {
+      const t = new GanTrainer(small());
+      const reals = tf.tensor4d(Float32Array.from({ length: 4 * 256 }, (_, i) => Math.sin(i)), [4, 16, 16, 1]);
+      const s1 = t.trainStep(reals), s2 = t.trainStep(reals);
+      const w = t.G.params.get('synthesis/b16/conv1/weight').dataSync().slice();
+      reals.dispose(); t.dispose();
+      return { g: Array.from(s2['Loss/G/loss'] as Float32Array), d: Array.from(s1['Loss/D/loss'] as Float32Array), w };
+    };
+    const a = run(), b = run();
+    assert.deepEqual(a.g, b.g);
+    assert.deepEqual(a.d, b.d);
+    assert.deepEqual(a.w, b.w);
+  });
+
+  it('a snapshot round-trips bit-exactly (weights, G_ema, D, optimiser state)', async () => {
+    const o = small();
+    const t = new GanTrainer(o);
+    const reals = tf.randomUniform([4, 16, 16, 1], -1, 1) as tf.Tensor4D;
+    t.trainStep(reals); t.trainStep(reals);
+    const dir = path.join(tmp, 'roundtrip');
+    fs.mkdirSync(dir);
+    await saveSnapshot(dir, 'network-snapshot-000000', t, { tick: 1, backend: { name: tf.getBackend() } });
+    const t2 = new GanTrainer(resolveOptions({ ...o, seed: 99 }));
+    await loadTrainerState(t2, path.join(dir, 'network-snapshot-000000'));
+    for (const [a, b] of [[t.G, t2.G], [t.G_ema, t2.G_ema], [t.D, t2.D]] as const) {
+      for (const [name, v] of a.params.vars) {
+        assert.deepEqual(Buffer.from(v.dataSync().buffer), Buffer.from(b.params.get(name).dataSync().buffer), name);
+      }
+    }
+    assert.equal(t2.step, 2);
+    assert.equal(t2.optD.t, t.optD.t);
+    // One more identical step on both gives identical weights: the optimiser state came back too.
+    t.trainStep(reals); t2.trainStep(reals);
+    assert.deepEqual(t.D.params.get('b4/out/weight').dataSync(), t2.D.params.get('b4/out/weight').dataSync());
+    reals.dispose(); t.dispose(); t2.dispose();
+  });
+
+  it('a truncated weights file is reported, not crashed on', async () => {
+    const t = new GanTrainer(small());
+    const dir = path.join(tmp, 'trunc');
+    fs.mkdirSync(dir);
+    const snap = await saveSnapshot(dir, 'network-snapshot-000000', t, { tick: 0, backend: { name: 'x' } });
+    t.dispose();
+    const wb = path.join(snap, 'weights.bin');
+    fs.truncateSync(wb, fs.statSync(wb).size - 100);
+    await assert.rejects(readSnapshot(snap), /truncated or corrupt/);
+    fs.writeFileSync(path.join(snap, 'snapshot.json'), '{"format": "gan-insp');
+    await assert.rejects(readSnapshot(snap), /corrupt/);
+  });
+});
+
+describe('training loop and run folder', () => {
+  it('writes the run folder contract and resume reproduces the uninterrupted stats', async () => {
+    const o = small();
+    const full = await train(o);
+    assert.equal(full.state, 'finished', full.error);
+    const files = fs.readdirSync(full.runDir!);
+    for (const f of ['training_options.json', 'log.txt', 'stats.jsonl', 'status.json', 'reals.png', 'fakes_init.png']) assert.ok(files.includes(f), f);
+    const run = await readRun(full.runDir!);
+    assert.equal(run.state, 'finished');
+    assert.equal(run.ggdr, true);
+    assert.ok(run.snapshots.filter((s) => s.loadable).length >= 3, JSON.stringify(run.snapshots.map((s) => s.name)));
+    const stats = (await readStats(path.join(full.runDir!, 'stats.jsonl'))).lines;
+    assert.equal(stats.length, 3);
+    assert.ok('Loss/D/ggdr' in stats[0] && 'Loss/G/loss' in stats[0] && 'Loss/r1_penalty' in stats[0]);
+
+    // Interrupted run: stop after the first tick, then resume.
+    const ac = new AbortController();
+    const part = await train(o, { signal: ac.signal, onProgress: (p) => { if (p.tick >= 1) ac.abort(); }, progressIntervalMs: 0 });
+    assert.equal(part.state, 'stopped');
+    assert.equal((await readRun(part.runDir!)).state, 'stopped');
+    const resumed = await train(null, {}, part.runDir!);
+    assert.equal(resumed.state, 'finished', resumed.error);
+    const stats2 = (await readStats(path.join(part.runDir!, 'stats.jsonl'))).lines;
+    assert.equal(stats2.length, stats.length);
+    for (let i = 0; i < stats.length; i++) {
+      for (const key of ['Loss/G/loss', 'Loss/D/loss', 'Loss/D/ggdr', 'Progress/kimg']) {
+        assert.deepEqual(stats2[i][key], stats[i][key], `line ${i} ${key}`);
+      }
+    }
+  });
+
+  it('NaN in a loss stops the run with the term and step named, after saving the last good state', async () => {
+    const o = small({ model: { glr: 1e30, dlr: 1e30, channelMax: 8, batch: 4, kimgPerTick: 0.008, r1Interval: 2 } });
+    const r = await train(o);
+    assert.equal(r.state, 'failed');
+    assert.match(r.error!, /Loss\/[A-Za-z/_0-9]+ became (NaN|Infinity|-Infinity) at step \d+/);
+    const run = await readRun(r.runDir!);
+    assert.equal(run.state, 'failed');
+    assert.ok(run.snapshots.some((s) => s.loadable));
+  });
+
+  it('a bad dataset fails clearly and the run folder says so', async () => {
+    const r = await train(small({ data: path.join(tmp, 'no-such-folder') }));
+    assert.equal(r.state, 'failed');
+    assert.equal(r.userError, true);
+    assert.match(r.error!, /no-such-folder/);
+    const run = await readRun(r.runDir!);
+    assert.equal(run.state, 'failed');
+  });
+});
