@@ -29,21 +29,18 @@ describe('R1 penalty', () => {
     const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
     const f = (xx: tf.Tensor4D) => t.D.apply(xx).logits;
     const pen = r1Penalty(f, x).dataSync();
-    // Directional finite differences along the gradient's own direction give |g|: (D(x+εu)−D(x−εu))/2ε with u = g/|g|.
+    // D(x) of one sample depends on the others (minibatch stddev), so differentiate the batch sum
+    // along the full gradient direction u = g/|g|: (ΣD(x+εu) − ΣD(x−εu)) / 2ε ≈ |g|, and |g|² = Σ R1.
     const g = tf.grad((xx: tf.Tensor) => tf.sum(f(xx as tf.Tensor4D)))(x);
-    const xs = x.arraySync() as number[][][][];
-    for (let i = 0; i < 2; i++) {
-      const gi = tf.slice(g, [i, 0, 0, 0], [1, 16, 16, 1]);
-      const norm = Math.sqrt(tf.sum(tf.square(gi)).dataSync()[0]);
-      const u = tf.div(gi, norm);
-      const xi = tf.tensor4d([xs[i]]);
-      const eps = 1e-2;
-      const up = f(tf.add(xi, tf.mul(u, eps)) as tf.Tensor4D).dataSync()[0];
-      const dn = f(tf.sub(xi, tf.mul(u, eps)) as tf.Tensor4D).dataSync()[0];
-      const fd = (up - dn) / (2 * eps);
-      const rel = Math.abs(fd * fd - pen[i]) / Math.max(pen[i], 1e-12);
-      assert.ok(rel < 0.02, `sample ${i}: R1 ${pen[i]} vs finite difference ${fd * fd} (rel ${rel})`);
-    }
+    const norm = Math.sqrt(tf.sum(tf.square(g)).dataSync()[0]);
+    const u = tf.div(g, norm);
+    const eps = 1e-3;
+    const up = tf.sum(f(tf.add(x, tf.mul(u, eps)) as tf.Tensor4D)).dataSync()[0];
+    const dn = tf.sum(f(tf.sub(x, tf.mul(u, eps)) as tf.Tensor4D)).dataSync()[0];
+    const fd = (up - dn) / (2 * eps);
+    const total = pen[0] + pen[1];
+    const rel = Math.abs(fd * fd - total) / total;
+    assert.ok(rel < 0.02, `R1 ${total} vs finite difference ${fd * fd} (rel ${rel})`);
     t.dispose();
   });
 
@@ -96,7 +93,7 @@ describe('training step', () => {
     const dir = path.join(tmp, 'roundtrip');
     fs.mkdirSync(dir);
     await saveSnapshot(dir, 'network-snapshot-000000', t, { tick: 1, backend: { name: tf.getBackend() } });
-    const t2 = new GanTrainer(resolveOptions({ ...o, seed: 99 }));
+    const t2 = new GanTrainer(o); // same options: the step RNG derives from the seed; weights differ (t has trained)
     await loadTrainerState(t2, path.join(dir, 'network-snapshot-000000'));
     for (const [a, b] of [[t.G, t2.G], [t.G_ema, t2.G_ema], [t.D, t2.D]] as const) {
       for (const [name, v] of a.params.vars) {

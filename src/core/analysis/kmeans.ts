@@ -1,0 +1,512 @@
+/**
+ * K-means clustering of feature maps, as in the GGDR paper's segmentation pictures: every pixel's
+ * C-dimensional feature vector is a point, and the whole batch is clustered at once so a cluster id
+ * (and hence a colour) means the same thing in every image. tfjs-free: plain Float32Arrays in NHWC.
+ */
+import type { kmeans as KMeansFn } from 'ml-kmeans/lib/kmeans';
+import { UserError } from '../errors';
+
+// ml-kmeans v7 is ESM-only; require() works at runtime (Node ≥20.19, tsx, esbuild) but the
+// project's `moduleResolution: node` cannot see its `exports` map, so only the types come from a path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { kmeans } = require('ml-kmeans') as { kmeans: typeof KMeansFn };
+
+/** A batch of feature maps, [N,H,W,C] row-major (NHWC). */
+export interface FeatureBatch {
+  data: Float32Array;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+}
+
+export type KMeansMetric = 'cosine' | 'euclidean';
+
+/** Options for {@link clusterFeatures}. */
+export interface KMeansOptions {
+  /** Number of clusters (default 6). */
+  k: number;
+  /** 'cosine' (default) L2-normalises each pixel's feature vector; 'euclidean' uses raw vectors. */
+  metric: KMeansMetric;
+  /** Seed for pixel sampling and k-means++ initialisation (default 0). */
+  seed: number;
+  /** Fit on at most this many pixels (seeded sample without replacement), then assign all (default 20000). */
+  maxPixels: number;
+  /** Lloyd iterations cap (default 100). */
+  maxIterations?: number;
+  /**
+   * Independent k-means++ runs (seeds seed, seed+1, …); the one with the lowest inertia on the fit
+   * pixels wins (default 3). One run lands in a visibly worse local minimum fairly often.
+   */
+  restarts?: number;
+  /**
+   * Convergence: stop when no centroid moves more than tolerance × mean per-channel variance of the
+   * fit points (squared L2; 1−cos for 'cosine'), as scikit-learn's relative tol (default 1e-4).
+   */
+  tolerance?: number;
+}
+
+/** Result of {@link clusterFeatures}; cluster ids are canonical (0 = largest share). */
+export interface KMeansResult {
+  /** Cluster id per pixel, [N,H,W]. */
+  labels: Int32Array;
+  /** [k,C]; unit length for 'cosine' (zero if the cluster's mean direction is zero). */
+  centroids: Float32Array;
+  k: number;
+  /** Fraction of all N·H·W pixels per cluster, descending. */
+  shares: number[];
+  /** True when the fit used a subsample of the pixels. */
+  sampled: boolean;
+  /** Number of pixels the centroids were fitted on. */
+  fitPixels: number;
+  /** Lloyd iterations run by the winning fit. */
+  iterations: number;
+  /** Whether the fit converged before maxIterations. */
+  converged: boolean;
+  /** Sum over ALL pixels of the distance to their centroid: 1−cos for 'cosine', squared L2 for 'euclidean'. */
+  inertia: number;
+  metric: KMeansMetric;
+}
+
+const DEFAULTS: Required<KMeansOptions> = {
+  k: 6,
+  metric: 'cosine',
+  seed: 0,
+  maxPixels: 20000,
+  maxIterations: 100,
+  restarts: 3,
+  tolerance: 1e-4,
+};
+
+/** Cluster every pixel of the batch jointly; deterministic for equal inputs and seed. */
+export function clusterFeatures(batch: FeatureBatch, opts: Partial<KMeansOptions> = {}): KMeansResult {
+  const o = resolveOptions(opts);
+  validateBatch(batch, 'features');
+  const { c } = batch;
+  const total = batch.n * batch.h * batch.w;
+  if (o.k > total) {
+    throw new UserError(
+      `K-means: k=${o.k} clusters but the feature maps have only ${total} pixels (${batch.n}×${batch.h}×${batch.w}).`,
+      `Use k ≤ ${total}, or cluster a larger batch / higher resolution.`,
+    );
+  }
+
+  // Pixels to fit on: all of them, or a seeded sample without replacement (sorted for locality).
+  const sampled = total > o.maxPixels;
+  const fitIdx = sampled ? samplePixels(total, o.maxPixels, o.seed) : null;
+  const fitCount = fitIdx ? fitIdx.length : total;
+
+  // Points as number[][] (ml-kmeans' input type); unit vectors for cosine.
+  const points: number[][] = new Array(fitCount);
+  for (let i = 0; i < fitCount; i++) {
+    const p = fitIdx ? fitIdx[i] : i;
+    const row = new Array<number>(c);
+    const off = p * c;
+    for (let j = 0; j < c; j++) row[j] = batch.data[off + j];
+    if (o.metric === 'cosine') normaliseInPlace(row);
+    points[i] = row;
+  }
+  const distinct = countDistinct(points, o.k);
+  if (distinct < o.k) {
+    throw new UserError(
+      `K-means: only ${distinct} distinct ${o.metric === 'cosine' ? 'feature directions' : 'feature vectors'} ` +
+        `among the ${fitCount}${sampled ? ' sampled' : ''} pixels, fewer than k=${o.k}.`,
+      `Lower k to ${Math.max(1, distinct)} or less; the feature maps may be constant (e.g. an untrained or collapsed layer).`,
+    );
+  }
+
+  // kmeans++ inside ml-kmeans always uses squared L2; on unit vectors that is 2·(1−cos), so it matches.
+  const tol = o.tolerance * meanVariance(points);
+  let best: { centroids: Float32Array; iterations: number; converged: boolean; inertia: number } | undefined;
+  for (let r = 0; r < o.restarts; r++) {
+    const fit = kmeans(points, o.k, {
+      seed: o.seed + r,
+      initialization: 'kmeans++',
+      maxIterations: o.maxIterations,
+      tolerance: tol,
+      ...(o.metric === 'cosine' ? { distanceFunction: cosineDistance } : {}),
+    });
+    const cents = new Float32Array(o.k * c);
+    for (let ci = 0; ci < o.k; ci++) cents.set(fit.centroids[ci], ci * c);
+    if (o.metric === 'cosine') normaliseRows(cents, o.k, c);
+    const inertia = fitInertia(points, cents, o.k, o.metric);
+    if (!best || inertia < best.inertia) best = { centroids: cents, iterations: fit.iterations, converged: fit.converged, inertia };
+  }
+  const fit = best!;
+  const rawCentroids = fit.centroids;
+
+  // Assign ALL pixels to the fitted centroids (also when not sampled, so labels match the final centroids).
+  const raw = assignInternal(batch, rawCentroids, o.k, o.metric);
+
+  // Canonical relabelling: descending share, ties by fitted index, so colours are stable across runs.
+  const counts = new Array<number>(o.k).fill(0);
+  for (let i = 0; i < total; i++) counts[raw.labels[i]]++;
+  const order = counts.map((_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+  const remap = new Int32Array(o.k);
+  order.forEach((oldId, newId) => (remap[oldId] = newId));
+  const labels = new Int32Array(total);
+  for (let i = 0; i < total; i++) labels[i] = remap[raw.labels[i]];
+  const centroids = new Float32Array(o.k * c);
+  order.forEach((oldId, newId) => centroids.set(rawCentroids.subarray(oldId * c, oldId * c + c), newId * c));
+
+  return {
+    labels,
+    centroids,
+    k: o.k,
+    shares: order.map((oldId) => counts[oldId] / total),
+    sampled,
+    fitPixels: fitCount,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    inertia: raw.inertia,
+    metric: o.metric,
+  };
+}
+
+/**
+ * Label every pixel of `batch` with its nearest centroid ([k,C], e.g. G's centroids applied to D's
+ * decoder maps). Channels must match. Ties go to the lower index; returns [N,H,W] labels.
+ */
+export function assignToCentroids(
+  batch: FeatureBatch,
+  centroids: Float32Array,
+  metric: KMeansMetric = 'cosine',
+): Int32Array {
+  validateBatch(batch, 'features');
+  checkMetric(metric);
+  if (centroids.length === 0 || centroids.length % batch.c !== 0) {
+    throw new UserError(
+      `assignToCentroids: centroids have ${centroids.length} values, not a multiple of the feature maps' ${batch.c} channels.`,
+      'Centroids from one layer can only be applied to feature maps with the same channel count.',
+    );
+  }
+  for (let i = 0; i < centroids.length; i++) {
+    if (!Number.isFinite(centroids[i])) throw new UserError(`assignToCentroids: centroid value ${i} is ${centroids[i]}.`);
+  }
+  const k = centroids.length / batch.c;
+  let cents = centroids;
+  if (metric === 'cosine') {
+    cents = Float32Array.from(centroids);
+    normaliseRows(cents, k, batch.c);
+  }
+  return assignInternal(batch, cents, k, metric).labels;
+}
+
+/** Fraction of labels per cluster id 0..k-1. */
+export function clusterShares(labels: ArrayLike<number>, k: number): number[] {
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (!(l >= 0 && l < k && Number.isInteger(l))) throw new UserError(`clusterShares: label ${l} at ${i} is outside 0..${k - 1}.`);
+    counts[l]++;
+  }
+  return counts.map((n) => (labels.length ? n / labels.length : 0));
+}
+
+/**
+ * Mean over all N·H·W pixels of the cosine similarity between a's and b's C-vectors
+ * (x·y / max(|x||y|, 1e-8), as torch's cosine_similarity). Shapes must match.
+ */
+export function meanCosineSimilarity(a: FeatureBatch, b: FeatureBatch): number {
+  validateBatch(a, 'first feature batch');
+  validateBatch(b, 'second feature batch');
+  if (a.n !== b.n || a.h !== b.h || a.w !== b.w || a.c !== b.c) {
+    throw new UserError(
+      `meanCosineSimilarity: shapes differ, [${a.n},${a.h},${a.w},${a.c}] vs [${b.n},${b.h},${b.w},${b.c}] (NHWC).`,
+      'Compare maps of the same layer/resolution and batch.',
+    );
+  }
+  const { c } = a;
+  const total = a.n * a.h * a.w;
+  let sum = 0;
+  for (let p = 0; p < total; p++) {
+    const off = p * c;
+    let d = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let j = 0; j < c; j++) {
+      const x = a.data[off + j];
+      const y = b.data[off + j];
+      d += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    sum += d / Math.max(Math.sqrt(aa * bb), 1e-8);
+  }
+  return sum / total;
+}
+
+/**
+ * Adjusted Rand index of two labelings of the same items (1 = identical partitions up to renaming,
+ * ~0 = chance). Labels may be any integers. Two trivial identical partitions give 1.
+ */
+export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) {
+    throw new UserError(`adjustedRandIndex: labelings have different lengths (${a.length} vs ${b.length}).`);
+  }
+  const n = a.length;
+  if (n < 2) return 1;
+  const ia = denseIds(a);
+  const ib = denseIds(b);
+  const ka = ia.count;
+  const kb = ib.count;
+  const table = new Float64Array(ka * kb);
+  for (let i = 0; i < n; i++) table[ia.ids[i] * kb + ib.ids[i]]++;
+  const rows = new Float64Array(ka);
+  const cols = new Float64Array(kb);
+  let sumCells = 0;
+  for (let r = 0; r < ka; r++) {
+    for (let s = 0; s < kb; s++) {
+      const v = table[r * kb + s];
+      rows[r] += v;
+      cols[s] += v;
+      sumCells += comb2(v);
+    }
+  }
+  let sumRows = 0;
+  let sumCols = 0;
+  for (const v of rows) sumRows += comb2(v);
+  for (const v of cols) sumCols += comb2(v);
+  const expected = (sumRows * sumCols) / comb2(n);
+  const max = (sumRows + sumCols) / 2;
+  // max === expected only when both partitions are all-one-cluster or all-singletons (identical).
+  if (max === expected) return 1;
+  return (sumCells - expected) / (max - expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function resolveOptions(opts: Partial<KMeansOptions>): Required<KMeansOptions> {
+  const o: Required<KMeansOptions> = { ...DEFAULTS };
+  for (const key of Object.keys(DEFAULTS) as (keyof KMeansOptions)[]) {
+    if (opts[key] !== undefined) (o as unknown as Record<string, unknown>)[key] = opts[key];
+  }
+  checkMetric(o.metric);
+  if (!Number.isInteger(o.k) || o.k < 1) throw new UserError(`K-means: k must be a positive integer, got ${o.k}.`);
+  if (!Number.isInteger(o.seed)) throw new UserError(`K-means: seed must be an integer, got ${o.seed}.`);
+  if (!Number.isInteger(o.maxPixels) || o.maxPixels < o.k) {
+    throw new UserError(`K-means: maxPixels must be an integer ≥ k (${o.k}), got ${o.maxPixels}.`);
+  }
+  if (!(o.tolerance >= 0 && Number.isFinite(o.tolerance))) {
+    throw new UserError(`K-means: tolerance must be a finite number ≥ 0, got ${o.tolerance}.`);
+  }
+  if (!Number.isInteger(o.restarts) || o.restarts < 1) {
+    throw new UserError(`K-means: restarts must be a positive integer, got ${o.restarts}.`);
+  }
+  if (!Number.isInteger(o.maxIterations) || o.maxIterations < 1) {
+    throw new UserError(`K-means: maxIterations must be a positive integer, got ${o.maxIterations}.`);
+  }
+  return o;
+}
+
+function checkMetric(metric: string): void {
+  if (metric !== 'cosine' && metric !== 'euclidean') {
+    throw new UserError(`K-means: unknown metric '${metric}'.`, "Use 'cosine' or 'euclidean'.");
+  }
+}
+
+function validateBatch(b: FeatureBatch, what: string): void {
+  for (const dim of ['n', 'h', 'w', 'c'] as const) {
+    if (!Number.isInteger(b[dim]) || b[dim] < 1) {
+      throw new UserError(`K-means: ${what} has invalid ${dim}=${b[dim]}; expected a positive integer (shape [N,H,W,C]).`);
+    }
+  }
+  const expected = b.n * b.h * b.w * b.c;
+  if (!(b.data instanceof Float32Array) || b.data.length !== expected) {
+    throw new UserError(
+      `K-means: ${what} data has ${b.data?.length ?? 'no'} values but shape [${b.n},${b.h},${b.w},${b.c}] needs ${expected}.`,
+      'Pass an NHWC Float32Array matching n, h, w, c.',
+    );
+  }
+  for (let i = 0; i < expected; i++) {
+    if (!Number.isFinite(b.data[i])) {
+      const ch = i % b.c;
+      const p = (i - ch) / b.c;
+      const x = p % b.w;
+      const y = ((p - x) / b.w) % b.h;
+      const img = Math.floor(p / (b.w * b.h));
+      throw new UserError(
+        `K-means: ${what} contain ${b.data[i]} at image ${img}, y=${y}, x=${x}, channel ${ch}.`,
+        'The model produced non-finite activations (diverged training or a corrupt checkpoint); segmentation needs finite features.',
+      );
+    }
+  }
+}
+
+/** 1 − cos(p,q); 1 when either vector is zero. Symmetric and scale-invariant, so raw mean centroids work. */
+function cosineDistance(p: number[], q: number[]): number {
+  let d = 0;
+  let pp = 0;
+  let qq = 0;
+  for (let j = 0; j < p.length; j++) {
+    d += p[j] * q[j];
+    pp += p[j] * p[j];
+    qq += q[j] * q[j];
+  }
+  const den = Math.sqrt(pp * qq);
+  return den > 0 ? 1 - d / den : 1;
+}
+
+function normaliseInPlace(v: number[]): void {
+  let s = 0;
+  for (const x of v) s += x * x;
+  if (s > 0) {
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < v.length; j++) v[j] *= inv;
+  }
+}
+
+function normaliseRows(m: Float32Array, rows: number, c: number): void {
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < c; j++) s += m[r * c + j] ** 2;
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < c; j++) m[r * c + j] *= inv;
+    }
+  }
+}
+
+/** Nearest-centroid labels [N,H,W] and inertia; for 'cosine', `cents` must already be unit rows. */
+function assignInternal(
+  batch: FeatureBatch,
+  cents: Float32Array,
+  k: number,
+  metric: KMeansMetric,
+): { labels: Int32Array; inertia: number } {
+  const { c, data } = batch;
+  const total = batch.n * batch.h * batch.w;
+  const labels = new Int32Array(total);
+  const cent64 = Float64Array.from(cents);
+  const norms2 = new Float64Array(k);
+  for (let ci = 0; ci < k; ci++) for (let j = 0; j < c; j++) norms2[ci] += cent64[ci * c + j] ** 2;
+  let inertia = 0;
+  for (let p = 0; p < total; p++) {
+    const off = p * c;
+    let xx = 0;
+    for (let j = 0; j < c; j++) xx += data[off + j] * data[off + j];
+    let best = 0;
+    let bestDist = Infinity;
+    for (let ci = 0; ci < k; ci++) {
+      let d = 0;
+      const co = ci * c;
+      for (let j = 0; j < c; j++) d += data[off + j] * cent64[co + j];
+      // cosine: 1 − x·ĉ/|x| (ĉ unit); euclidean: |x|² − 2x·c + |c|² (clamped against rounding).
+      const dist =
+        metric === 'cosine' ? (xx > 0 ? 1 - d / Math.sqrt(xx) : 1) : Math.max(0, xx - 2 * d + norms2[ci]);
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = ci;
+      }
+    }
+    labels[p] = best;
+    inertia += bestDist;
+  }
+  return { labels, inertia };
+}
+
+/** Seeded sample of `count` distinct indices in [0,total), ascending (partial Fisher–Yates, mulberry32). */
+function samplePixels(total: number, count: number, seed: number): Int32Array {
+  const rand = mulberry32((seed ^ 0x9e3779b9) >>> 0);
+  const idx = new Int32Array(total);
+  for (let i = 0; i < total; i++) idx[i] = i;
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rand() * (total - i));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx.slice(0, count).sort();
+}
+
+function mulberry32(a: number): () => number {
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Number of distinct rows up to `limit` (early exit). Rows count as equal when their squared distance
+ * is ≤ 1e-10 of their squared norm, so float rounding (e.g. of normalised parallel vectors) is ignored.
+ */
+function countDistinct(points: number[][], limit: number): number {
+  const reps: number[][] = [];
+  for (const p of points) {
+    let pp = 0;
+    for (const x of p) pp += x * x;
+    const isNew = reps.every((q) => {
+      let d = 0;
+      let qq = 0;
+      for (let j = 0; j < p.length; j++) {
+        d += (p[j] - q[j]) ** 2;
+        qq += q[j] * q[j];
+      }
+      return d > 1e-10 * Math.max(pp, qq) && d > 0;
+    });
+    if (isNew) reps.push(p);
+    if (reps.length >= limit) break;
+  }
+  return reps.length;
+}
+
+/** Mean over channels of the per-channel variance of the points. */
+function meanVariance(points: number[][]): number {
+  const c = points[0].length;
+  const mean = new Float64Array(c);
+  const sq = new Float64Array(c);
+  for (const p of points) {
+    for (let j = 0; j < c; j++) {
+      mean[j] += p[j];
+      sq[j] += p[j] * p[j];
+    }
+  }
+  let v = 0;
+  for (let j = 0; j < c; j++) {
+    const m = mean[j] / points.length;
+    v += Math.max(0, sq[j] / points.length - m * m);
+  }
+  return v / c;
+}
+
+/** Sum of point→nearest-centroid distances on the fit points (cosine: unit points and centroids). */
+function fitInertia(points: number[][], cents: Float32Array, k: number, metric: KMeansMetric): number {
+  const c = points[0].length;
+  let total = 0;
+  for (const p of points) {
+    let bestDist = Infinity;
+    for (let ci = 0; ci < k; ci++) {
+      let dist = 0;
+      if (metric === 'cosine') {
+        let d = 0;
+        for (let j = 0; j < c; j++) d += p[j] * cents[ci * c + j];
+        dist = 1 - d;
+      } else {
+        for (let j = 0; j < c; j++) dist += (p[j] - cents[ci * c + j]) ** 2;
+      }
+      if (dist < bestDist) bestDist = dist;
+    }
+    total += bestDist;
+  }
+  return total;
+}
+
+function denseIds(labels: ArrayLike<number>): { ids: Int32Array; count: number } {
+  const map = new Map<number, number>();
+  const ids = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    let id = map.get(labels[i]);
+    if (id === undefined) {
+      id = map.size;
+      map.set(labels[i], id);
+    }
+    ids[i] = id;
+  }
+  return { ids, count: map.size };
+}
+
+function comb2(x: number): number {
+  return (x * (x - 1)) / 2;
+}
