@@ -114,8 +114,8 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   process.off('SIGTERM', onSignal);
   if (process.stderr.isTTY) process.stderr.write('\n');
   if (r.state === 'failed') {
-    process.stderr.write(`Training failed: ${r.error}\n`);
-    if (r.runDir) process.stderr.write(`Run folder: ${r.runDir} (see log.txt, status.json)\n`);
+    // The error itself was already printed through onLog.
+    process.stderr.write(r.runDir ? `Training failed. Run folder: ${r.runDir} (see log.txt, status.json)\n` : 'Training failed.\n');
     return r.userError ? 2 : 1;
   }
   process.stdout.write(`\nRun folder: ${r.runDir}\n` +

@@ -1,0 +1,346 @@
+/**
+ * Picks and starts the tfjs compute backend: tensorflow (tfjs-node, optional) → webgpu (Dawn via the
+ * `webgpu` package, needs an adapter) → wasm (XNNPACK, works everywhere) → cpu (plain JS).
+ * The chosen cpu/wasm backend gets the fast conv-gradient kernels from ./kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError } from '../errors';
+import type { BackendName } from '../config/options';
+import { registerFastKernels } from './kernels';
+
+export type ActiveBackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** What initBackend chose and why. */
+export interface BackendInfo {
+  name: ActiveBackendName;
+  requested: BackendName;
+  version: string;           // package version of the backend
+  threads: number;           // CPU threads the backend computes on (1 for webgpu: the GPU does the work)
+  notes: string[];           // e.g. why 'auto' skipped tensorflow/webgpu, which GPU adapter is used
+}
+
+export interface InitBackendOptions {
+  /**
+   * Folder holding tfjs-backend-wasm's .wasm binaries (see WASM_BINARIES). Default: next to this
+   * (bundled) module if they were copied there, else @tensorflow/tfjs-backend-wasm/dist in node_modules.
+   */
+  wasmDir?: string;
+}
+
+/** The .wasm files the wasm backend may load; a bundler that inlines tfjs-backend-wasm must copy them. */
+export const WASM_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
+
+const TFJS_NODE_HINT = 'Install it with `npm install @tensorflow/tfjs-node` (on a machine with internet access, in the ' +
+  'folder that holds this tool\'s node_modules), or use `--backend wasm`, which works everywhere.';
+
+type Attempt = { ok: true; info: Omit<BackendInfo, 'requested' | 'notes'>; notes?: string[] } | { ok: false; reason: string; hint?: string };
+
+let current: BackendInfo | undefined;
+
+/**
+ * Starts the requested backend ('auto' tries tensorflow → webgpu → wasm → cpu) and makes it tfjs's
+ * active backend. Calling it again with the same request returns the running backend.
+ * Throws UserError when an explicitly requested backend cannot run.
+ */
+export async function initBackend(requested: BackendName, opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  if (opts.wasmDir !== undefined && (requested === 'wasm' || requested === 'auto')) resolveWasmDir(opts.wasmDir); // bad dir → UserError, even if wasm already runs
+  if (current && current.requested === requested && tf.getBackend() === current.name) return { ...current, notes: [...current.notes] };
+  const notes: string[] = [];
+  const finish = (a: Extract<Attempt, { ok: true }>): BackendInfo => {
+    const info: BackendInfo = { ...a.info, requested, notes: [...notes, ...(a.notes ?? [])] };
+    if (info.name === 'cpu' || info.name === 'wasm') registerFastKernels(info.name);
+    silenceCpuBanner();
+    current = info;
+    return { ...info, notes: [...info.notes] };
+  };
+  const explicit = (name: ActiveBackendName, a: Attempt): BackendInfo => {
+    if (a.ok) return finish(a);
+    throw new UserError(`The '${name}' backend is not available: ${a.reason}.`, a.hint);
+  };
+  switch (requested) {
+    case 'tensorflow': return explicit('tensorflow', await tryTensorflow());
+    case 'webgpu': return explicit('webgpu', await tryWebgpu(false));
+    case 'wasm': return explicit('wasm', await tryWasm(opts.wasmDir));
+    case 'cpu': return finish(await tryCpu());
+    case 'auto': {
+      for (const [name, attempt] of [
+        ['tensorflow', () => tryTensorflow()],
+        ['webgpu', () => tryWebgpu(true)],
+        ['wasm', () => tryWasm(opts.wasmDir)],
+      ] as const) {
+        const a = await attempt();
+        if (a.ok) return finish(a);
+        notes.push(`${name} skipped: ${a.reason}`);
+      }
+      return finish(await tryCpu());
+    }
+    default:
+      throw new UserError(`Unknown backend '${String(requested)}'.`, 'Use one of: auto, tensorflow, webgpu, wasm, cpu.');
+  }
+}
+
+/** The backend initBackend last started, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return current && { ...current, notes: [...current.notes] };
+}
+
+/**
+ * Releases what keeps Node alive or holds native resources: for webgpu, removes the tfjs backend,
+ * destroys the GPUDevice and deletes navigator.gpu. Harmless for the other backends.
+ */
+export async function disposeBackend(): Promise<void> {
+  if (webgpu) {
+    if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu'); // disposes its buffers; unsets it if active
+    webgpu.device?.destroy();
+    webgpu.restore();
+    webgpu = undefined;
+  }
+  current = undefined;
+}
+
+// ------------------------------------------------------------------------------------------------
+// tensorflow (tfjs-node)
+
+async function tryTensorflow(): Promise<Attempt> {
+  let mod: { version?: Record<string, string> };
+  try {
+    mod = require('@tensorflow/tfjs-node');
+  } catch (e) {
+    const msg = errorMessage(e);
+    const missing = (e as { code?: string }).code === 'MODULE_NOT_FOUND' && msg.includes("'@tensorflow/tfjs-node'");
+    return missing
+      ? { ok: false, reason: '@tensorflow/tfjs-node is not installed', hint: TFJS_NODE_HINT }
+      : { ok: false, reason: `@tensorflow/tfjs-node failed to load (${firstLine(msg)})`, hint: `Reinstall it (\`npm install @tensorflow/tfjs-node\`); its native TensorFlow library must match this OS/CPU. Or use \`--backend wasm\`.` };
+  }
+  if (!(await setBackendQuietly('tensorflow'))) {
+    return { ok: false, reason: '@tensorflow/tfjs-node loaded but its backend failed to initialise', hint: TFJS_NODE_HINT };
+  }
+  const version = mod.version?.['tfjs-node'] ?? packageVersion('@tensorflow/tfjs-node');
+  // TensorFlow sizes its intra-op thread pool to the machine's cores by default.
+  return { ok: true, info: { name: 'tensorflow', version, threads: os.availableParallelism() } };
+}
+
+// ------------------------------------------------------------------------------------------------
+// webgpu (Dawn through the `webgpu` npm package)
+
+interface GpuAdapterLike {
+  features: { has(f: string): boolean };
+  limits: Record<string, number>;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  requestDevice(desc?: object): Promise<GpuDeviceLike>;
+}
+interface GpuDeviceLike { destroy(): void }
+interface GpuLike { requestAdapter(opts?: object): Promise<GpuAdapterLike | null> }
+interface WebgpuModule { create(flags: string[]): GpuLike; globals: Record<string, unknown> }
+
+/** Globals installed for Dawn and how to take them back out. */
+let webgpu: { device?: GpuDeviceLike; restore(): void } | undefined;
+
+const LAVAPIPE_HINT = 'WebGPU needs a GPU with a Vulkan driver (Linux), Metal (macOS) or D3D12 (Windows). On Linux ' +
+  'without a GPU it can run on Mesa ≥ 25 lavapipe (older distro Mesa is rejected by Dawn). Use `--backend wasm` meanwhile.';
+
+async function loadWebgpuModule(): Promise<WebgpuModule> {
+  try {
+    return require('webgpu') as WebgpuModule;
+  } catch (e) {
+    // `webgpu` is an ES module; Node < 20.19 cannot require() it.
+    if ((e as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw e;
+    // new Function keeps bundlers/tsx from rewriting import() into require().
+    const dynamicImport = new Function('url', 'return import(url)') as (url: string) => Promise<WebgpuModule>;
+    return dynamicImport(pathToFileURL(require.resolve('webgpu')).href);
+  }
+}
+
+/** Installs Dawn's WebGPU globals and navigator.gpu; returns a function that removes them again. */
+function installWebgpuGlobals(mod: WebgpuModule, gpu: GpuLike): () => void {
+  const g = globalThis as Record<string, unknown>;
+  const added = Object.keys(mod.globals).filter((k) => !(k in g));
+  Object.assign(g, mod.globals);
+  const navDesc = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  // Node ≥ 21 has a read-only navigator getter: replace the property instead of assigning into it.
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true, enumerable: true });
+  return () => {
+    for (const k of added) delete g[k];
+    if (navDesc) Object.defineProperty(globalThis, 'navigator', navDesc);
+    else delete g.navigator;
+  };
+}
+
+async function tryWebgpu(auto: boolean): Promise<Attempt> {
+  if (webgpu && tf.findBackend('webgpu')) {
+    if (await setBackendQuietly('webgpu')) return { ok: true, info: { name: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), threads: 1 } };
+  }
+  if (auto && process.platform === 'linux' && !vulkanLoaderPresent()) {
+    // Skip Dawn entirely: it would only print "Couldn't load Vulkan" to stderr and find no adapter.
+    return { ok: false, reason: 'no Vulkan loader (libvulkan.so.1), so no WebGPU adapter', hint: LAVAPIPE_HINT };
+  }
+  let mod: WebgpuModule;
+  try {
+    mod = await loadWebgpuModule();
+  } catch (e) {
+    return { ok: false, reason: `the 'webgpu' package (Dawn bindings) is not installed or failed to load (${firstLine(errorMessage(e))})`, hint: `Install it with \`npm install webgpu @tensorflow/tfjs-backend-webgpu\`. ${LAVAPIPE_HINT}` };
+  }
+  const gpu = mod.create([]);
+  const restore = installWebgpuGlobals(mod, gpu);
+  const fail = (reason: string): Attempt => { restore(); return { ok: false, reason, hint: LAVAPIPE_HINT }; };
+  let adapter: GpuAdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return fail(`requesting a WebGPU adapter failed (${firstLine(errorMessage(e))})`);
+  }
+  if (!adapter) {
+    const why = process.platform === 'linux' && !vulkanLoaderPresent() ? ' (this system has no Vulkan loader, libvulkan.so.1)' : '';
+    return fail(`no WebGPU adapter was found${why}`);
+  }
+  let device: GpuDeviceLike;
+  try {
+    // The limits tfjs-backend-webgpu asks for: the adapter's maxima, so large tensors fit.
+    const limits = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
+      'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+    device = await adapter.requestDevice({
+      requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+      requiredLimits: Object.fromEntries(limits.map((l) => [l, adapter!.limits[l]])),
+    });
+  } catch (e) {
+    return fail(`the WebGPU adapter refused to create a device (${firstLine(errorMessage(e))})`);
+  }
+  let backendMod: { WebGPUBackend: new (device: GpuDeviceLike, info?: unknown) => tf.KernelBackend };
+  try {
+    backendMod = require('@tensorflow/tfjs-backend-webgpu'); // registers its kernels (and a factory, replaced below)
+  } catch (e) {
+    device.destroy();
+    return fail(`@tensorflow/tfjs-backend-webgpu failed to load (${firstLine(errorMessage(e))})`);
+  }
+  // Our own factory around the device we own, so disposeBackend can destroy it.
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new backendMod.WebGPUBackend(device, adapter!.info), 3);
+  webgpu = { device, restore };
+  if (!(await setBackendQuietly('webgpu'))) {
+    await disposeBackend();
+    return { ok: false, reason: 'the tfjs WebGPU backend failed to initialise on this adapter', hint: LAVAPIPE_HINT };
+  }
+  const i = adapter.info ?? {};
+  const desc = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ') || 'unknown adapter';
+  return { ok: true, info: { name: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), threads: 1 }, notes: [`webgpu adapter: ${desc}`] };
+}
+
+/** Whether the dynamic loader can find libvulkan.so.1 (Dawn's only way to a GPU on Linux). */
+function vulkanLoaderPresent(): boolean {
+  const dirs = new Set<string>((process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean));
+  for (const d of ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', `/usr/lib/${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, `/lib/${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`]) dirs.add(d);
+  try {
+    for (const f of fs.readdirSync('/etc/ld.so.conf.d')) {
+      for (const line of fs.readFileSync(path.join('/etc/ld.so.conf.d', f), 'utf8').split('\n')) {
+        if (line.startsWith('/')) dirs.add(line.trim());
+      }
+    }
+  } catch { /* no ld.so.conf.d: the default dirs above remain */ }
+  return [...dirs].some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
+// ------------------------------------------------------------------------------------------------
+// wasm
+
+/** The folder the wasm binaries load from: explicit, else bundled copy next to this module, else node_modules. */
+export function resolveWasmDir(explicit?: string): string {
+  const has = (d: string) => WASM_BINARIES.every((f) => fs.existsSync(path.join(d, f)));
+  if (explicit !== undefined) {
+    const d = path.resolve(explicit);
+    const missing = WASM_BINARIES.filter((f) => !fs.existsSync(path.join(d, f)));
+    if (missing.length) {
+      throw new UserError(`The wasm backend's binaries are missing from ${d}: ${missing.join(', ')}.`,
+        'Copy them from node_modules/@tensorflow/tfjs-backend-wasm/dist/ into that folder, or leave wasmDir unset.');
+    }
+    return d;
+  }
+  const candidates = [__dirname];
+  try {
+    candidates.push(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'));
+  } catch { /* package not resolvable from here (bundled without node_modules): only the bundle dir remains */ }
+  const found = candidates.find(has);
+  if (!found) {
+    throw new UserError(`Cannot find the wasm backend's binaries (${WASM_BINARIES[0]} …); looked in: ${candidates.join(', ')}.`,
+      'Reinstall the tool (npm ci), or copy node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm next to the bundled script.');
+  }
+  return found;
+}
+
+async function tryWasm(wasmDir?: string): Promise<Attempt> {
+  let dir: string;
+  try {
+    dir = resolveWasmDir(wasmDir);
+  } catch (e) {
+    if (wasmDir !== undefined) throw e; // an explicit, wrong wasmDir is a configuration error, not a fallback
+    return { ok: false, reason: errorMessage(e) };
+  }
+  let mod: { setWasmPaths(prefix: string): void; getThreadsCount(): number; version_wasm: string };
+  try {
+    mod = require('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm failed to load (${firstLine(errorMessage(e))})`, hint: 'Reinstall the tool (npm ci).' };
+  }
+  if (!tf.findBackend('wasm')) mod.setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep); // a prefix: must end in a separator
+  if (!(await setBackendQuietly('wasm'))) {
+    return { ok: false, reason: `the WebAssembly module in ${dir} failed to initialise`, hint: 'Check that the .wasm files match @tensorflow/tfjs-backend-wasm ' + mod.version_wasm + ', or use `--backend cpu`.' };
+  }
+  // tfjs disables wasm threads under Node (tfjs issue #3830), so this is 1 today.
+  return { ok: true, info: { name: 'wasm', version: mod.version_wasm, threads: mod.getThreadsCount() } };
+}
+
+// ------------------------------------------------------------------------------------------------
+// cpu
+
+async function tryCpu(): Promise<Extract<Attempt, { ok: true }>> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend failed to initialise');
+  return { ok: true, info: { name: 'cpu', version: tf.version['tfjs-backend-cpu'], threads: 1 } };
+}
+
+// ------------------------------------------------------------------------------------------------
+// helpers
+
+/**
+ * The cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on its first
+ * tensor write. It only checks its own `firstUse` field, so clear that; tf.enableProdMode() would
+ * also hide it but mutes every tfjs warning (and buys no speed: DEBUG checks are already off).
+ */
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/** tf.setBackend, but a failed init is reported by us, not by tfjs's console.warn of the stack. */
+async function setBackendQuietly(name: string): Promise<boolean> {
+  const warn = console.warn;
+  const captured: unknown[][] = [];
+  console.warn = (...args: unknown[]) => { captured.push(args); };
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  } finally {
+    console.warn = warn;
+    // Pass through warnings unrelated to the failed init.
+    for (const args of captured) if (!String(args[0]).startsWith('Initialization of backend')) warn(...args);
+  }
+}
+
+function packageVersion(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}
