@@ -1,0 +1,351 @@
+/**
+ * Wires the extension together: settings, the Runs view and its watcher, the training manager and its
+ * UI, loss-curve panels, and every command. extension.ts only creates this on activation.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { resolveOptions } from '../core/config/options';
+import { isUserError, UserError } from '../core/errors';
+import { VIEW_TYPES } from '../shared/protocol/panels';
+import {
+  buildOverrides, choicesFromSettings, isTrainChoices, normalizeSettings, parseWorkspaceConfigFile, resolveRunsRoots,
+  type GanInspectorSettings, type TrainChoices,
+} from './config/settings';
+import { LossCurvesPanels } from './panels/lossCurvesPanel';
+import { lossRunInfo, describeRun, runDescription, stateLabel, type RunView } from './runs/runView';
+import { RUNS_VIEW_ID, RunsTreeProvider, type RunsNode } from './runs/runsTree';
+import { RunsWatcher } from './runs/runsWatcher';
+import { askTrainChoices } from './training/trainFlow';
+import { TrainingManager, type TrainingJob } from './training/trainingManager';
+import { TrainingUi } from './training/trainingUi';
+import { KeyedBatcher } from './util/batcher';
+
+const LAST_CHOICES_KEY = 'ganInspector.lastTrainChoices';
+const WORKSPACE_CONFIG_FILE = 'gan-inspector.json';
+
+/** Extracts a run folder from a command argument: a Runs-view node, a path string or a file Uri. */
+export function runDirFromArg(arg: unknown): string | undefined {
+  if (typeof arg === 'string' && arg.length > 0) return path.resolve(arg);
+  if (arg instanceof vscode.Uri) return arg.scheme === 'file' ? arg.fsPath : undefined;
+  if (arg && typeof arg === 'object' && 'kind' in arg && 'dir' in arg && typeof (arg as { dir: unknown }).dir === 'string') {
+    return (arg as { dir: string }).dir;
+  }
+  return undefined;
+}
+
+export class Controller implements vscode.Disposable {
+  readonly output: vscode.OutputChannel;
+  readonly manager: TrainingManager;
+  readonly tree: RunsTreeProvider;
+  private readonly watcher: RunsWatcher;
+  private readonly panels: LossCurvesPanels;
+  private readonly ui: TrainingUi;
+  private readonly runChanged: KeyedBatcher<string>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private reportedProblems = '';
+
+  constructor(private readonly ctx: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('GAN Inspector');
+    this.manager = new TrainingManager({ workerPath: ctx.asAbsolutePath(path.join('dist', 'worker.js')) });
+    this.tree = new RunsTreeProvider(() => this.roots(), (d) => this.manager.ownsRunDir(d), (l) => this.output.appendLine(l));
+    this.runChanged = new KeyedBatcher<string>(300, async (dirs) => {
+      await this.tree.refreshRuns(dirs);
+      for (const d of dirs) this.panels.poke(d);
+    });
+    this.watcher = new RunsWatcher(async ({ runDirs, structural }) => {
+      if (structural) await this.tree.refreshAll();
+      if (runDirs.size) await this.tree.refreshRuns(runDirs);
+    });
+    this.panels = new LossCurvesPanels({
+      extensionUri: ctx.extensionUri,
+      runInfo: async (dir) => lossRunInfo(await describeRun(dir, (d) => this.manager.ownsRunDir(d))),
+      log: (l) => this.output.appendLine(l),
+      openFile: (dir, target) => void this.openRunFile(dir, target),
+    });
+    this.ui = new TrainingUi({
+      manager: this.manager,
+      output: this.output,
+      stop: (j) => void this.stopJob(j),
+      openLog: (dir) => void this.openLog(dir ?? undefined),
+      openLossCurves: (dir) => this.panels.show(dir),
+      resume: (dir) => void this.resumeTraining(dir),
+      onRunChanged: (dir) => this.runChanged.add(dir),
+    });
+    const view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
+    this.disposables.push(
+      this.output, this.tree, this.watcher, this.panels, this.ui, view,
+      { dispose: () => this.runChanged.dispose() },
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.lossCurves, this.panels),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ganInspector.runsRoots') || e.affectsConfiguration('ganInspector.outdir')) this.rewatch(true);
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch(true)),
+    );
+    this.registerCommands();
+    this.rewatch(false);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  /** On deactivate: ask running workers to stop (they also exit when the IPC channel closes). */
+  async shutdown(): Promise<void> {
+    const active = this.manager.active();
+    if (!active.length) return;
+    await Promise.race([this.manager.stopAll(2000), new Promise((r) => setTimeout(r, 4000))]);
+  }
+
+  //#region settings
+
+  settings(): GanInspectorSettings {
+    const cfg = vscode.workspace.getConfiguration('ganInspector');
+    const { settings, problems } = normalizeSettings((k) => cfg.get(k));
+    const text = problems.join('\n');
+    if (text && text !== this.reportedProblems) {
+      this.reportedProblems = text;
+      this.output.appendLine(`Settings problems:\n${text}`);
+      void vscode.window.showWarningMessage(`GAN Inspector: ${problems[0]}`, 'Open Settings').then((a) => {
+        if (a) void vscode.commands.executeCommand('workbench.action.openSettings', 'ganInspector');
+      });
+    }
+    return settings;
+  }
+
+  private workspaceDirs(): string[] {
+    return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  }
+
+  private baseDir(): string | undefined {
+    return this.workspaceDirs()[0];
+  }
+
+  roots(): string[] {
+    const s = this.settings();
+    return resolveRunsRoots(this.workspaceDirs(), s.runsRoots, s.outdir);
+  }
+
+  /** Named configurations: the setting, then gan-inspector.json at each workspace root (later wins). Throws UserError on a bad file. */
+  configurations(s: GanInspectorSettings): Record<string, NonNullable<GanInspectorSettings['configurations'][string]>> {
+    const out = { ...s.configurations };
+    for (const dir of this.workspaceDirs()) {
+      const file = path.join(dir, WORKSPACE_CONFIG_FILE);
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      Object.assign(out, parseWorkspaceConfigFile(text, file));
+    }
+    return out;
+  }
+
+  private rewatch(refresh: boolean): void {
+    this.watcher.watch(this.roots(), vscode.workspace.workspaceFolders ?? []);
+    if (refresh) void this.tree.refreshAll();
+  }
+
+  //#endregion
+
+  //#region commands
+
+  private registerCommands(): void {
+    const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
+      this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.guard(id, () => fn(...args))));
+    reg('ganInspector.train', () => this.train(false));
+    reg('ganInspector.trainCurrent', () => this.train(true));
+    reg('ganInspector.stopTraining', (a) => this.stopTraining(runDirFromArg(a)));
+    reg('ganInspector.resumeTraining', (a) => this.resumeTraining(runDirFromArg(a)));
+    reg('ganInspector.openLossCurves', (a) => this.openLossCurves(runDirFromArg(a)));
+    reg('ganInspector.refreshRuns', () => this.tree.refreshAll());
+    reg('ganInspector.revealRunFolder', (a) => this.revealRunFolder(runDirFromArg(a)));
+    reg('ganInspector.openLog', (a) => this.openLog(runDirFromArg(a)));
+    reg('ganInspector.showResolvedConfig', () => this.showResolvedConfig());
+  }
+
+  /** Runs a command body; UserErrors become notifications, anything else is logged with its stack. */
+  private async guard(id: string, fn: () => unknown): Promise<unknown> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isUserError(e)) {
+        const lines = e.message.split('\n');
+        this.output.appendLine(`${id}: ${e.message}`);
+        const a = await vscode.window.showErrorMessage(lines.join(' '), 'Open Settings');
+        if (a) void vscode.commands.executeCommand('workbench.action.openSettings', 'ganInspector');
+      } else {
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.output.appendLine(`${id} failed: ${err.stack ?? err.message}`);
+        const a = await vscode.window.showErrorMessage(`GAN Inspector: ${id} failed: ${err.message}`, 'Show Output');
+        if (a) this.output.show(true);
+      }
+      return undefined;
+    }
+  }
+
+  private lastChoices(): TrainChoices | undefined {
+    const v = this.ctx.workspaceState.get<unknown>(LAST_CHOICES_KEY);
+    return isTrainChoices(v) ? v : undefined;
+  }
+
+  /** Train… (asks) or Train with Current Settings (last answers, else the settings). */
+  async train(current: boolean): Promise<TrainingJob | undefined> {
+    const settings = this.settings();
+    const configurations = this.configurations(settings);
+    const baseDir = this.baseDir();
+    let choices: TrainChoices | undefined;
+    if (current) {
+      choices = this.lastChoices() ?? choicesFromSettings(settings, undefined, configurations);
+    } else {
+      choices = await askTrainChoices({ settings, configurations, last: this.lastChoices(), baseDir });
+      if (!choices) return undefined;
+    }
+    const overrides = buildOverrides(choices, { outdir: settings.outdir, baseDir, configurations });
+    // Validate here so a bad option is a notification now, not a failed worker later.
+    const resolved = resolveOptions(overrides);
+    if (resolved.data !== 'mnist' && !fs.existsSync(resolved.data)) {
+      throw new UserError(`Dataset not found: ${resolved.data}`, 'Pick an existing image folder or dataset zip (GAN Inspector: Train…).');
+    }
+    await this.ctx.workspaceState.update(LAST_CHOICES_KEY, choices);
+    fs.mkdirSync(resolved.outdir, { recursive: true });
+    const job = this.manager.start(overrides, { cwd: baseDir ?? resolved.outdir });
+    this.output.appendLine(`[job ${job.id}] starting: ${JSON.stringify(overrides)}`);
+    this.ui.track(job);
+    if (!this.roots().some((r) => path.resolve(r) === path.resolve(resolved.outdir))) {
+      this.output.appendLine(`Note: ${resolved.outdir} is not a runs root; add it to ganInspector.runsRoots to list its runs.`);
+    }
+    return job;
+  }
+
+  async stopTraining(dir?: string): Promise<void> {
+    let job: TrainingJob | undefined;
+    if (dir) {
+      job = this.manager.activeJobFor(dir);
+      if (!job) {
+        const v = this.tree.get(dir);
+        const other = v?.state === 'running' && v.pid !== undefined ? ` It is trained by process ${v.pid}, not by this window; stop it there.` : '';
+        void vscode.window.showInformationMessage(`${path.basename(dir)} is not being trained by this window.${other}`);
+        return;
+      }
+    } else {
+      const active = this.manager.active();
+      if (!active.length) {
+        void vscode.window.showInformationMessage('No training is running in this window.');
+        return;
+      }
+      if (active.length === 1) job = active[0];
+      else {
+        const p = await vscode.window.showQuickPick(
+          active.map((j) => ({ label: j.runName ?? `job ${j.id} (starting)`, description: `${j.phase} · ${j.curKimg}/${j.totalKimg} kimg`, job: j })),
+          { title: 'GAN Inspector: Stop Training', placeHolder: 'Which run?' },
+        );
+        job = p?.job;
+      }
+    }
+    if (job) await this.stopJob(job);
+  }
+
+  private async stopJob(job: TrainingJob): Promise<void> {
+    if (job.phase === 'stopping') return;
+    this.output.appendLine(`[${job.runName ?? `job ${job.id}`}] stop requested`);
+    await this.manager.stop(job.id);
+  }
+
+  async resumeTraining(dir?: string): Promise<TrainingJob | undefined> {
+    const runDir = dir ?? (await this.pickRun('Resume which run?', (v) => v.resumable))?.summary.dir;
+    if (!runDir) return undefined;
+    if (this.manager.ownsRunDir(runDir)) throw new UserError(`${path.basename(runDir)} is already training in this window.`);
+    const v = await describeRun(runDir, (d) => this.manager.ownsRunDir(d));
+    if (v.summary.origin !== 'gan-inspector') {
+      throw new UserError(`${v.summary.name} was written by the official StyleGAN2-ADA/GGDR code; its .pkl snapshots cannot be resumed here.`, 'Start a new run with GAN Inspector: Train….');
+    }
+    if (v.state === 'running') throw new UserError(`${v.summary.name} is still running (process ${v.pid}).`, 'Stop it first, or wait for it to end.');
+    if (v.state === 'finished') throw new UserError(`${v.summary.name} already finished.`, 'Start a new run, or extend kimg with a configuration.');
+    const job = this.manager.start({}, { resumeDir: runDir, cwd: this.baseDir() ?? path.dirname(runDir) });
+    this.output.appendLine(`[job ${job.id}] resuming ${runDir}`);
+    this.ui.track(job);
+    this.runChanged.add(runDir);
+    return job;
+  }
+
+  async openLossCurves(dir?: string): Promise<void> {
+    const runDir = dir ?? (await this.pickRun('Open loss curves of which run?', () => true))?.summary.dir;
+    if (!runDir) return;
+    if (!fs.existsSync(runDir)) throw new UserError(`Run folder not found: ${runDir}`, 'Refresh the Runs view.');
+    this.panels.show(runDir);
+  }
+
+  async revealRunFolder(dir?: string): Promise<void> {
+    const runDir = dir ?? (await this.pickRun('Reveal which run folder?', () => true))?.summary.dir;
+    if (!runDir) return;
+    const uri = vscode.Uri.file(runDir);
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+    // revealFileInOS does not exist in a browser (code-server); the Explorer works for workspace folders.
+    try {
+      await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', uri);
+    } catch {
+      const a = await vscode.window.showInformationMessage(`Run folder: ${runDir}`, 'Copy Path');
+      if (a) await vscode.env.clipboard.writeText(runDir);
+    }
+  }
+
+  async openLog(dir?: string): Promise<void> {
+    const runDir = dir ?? (await this.pickRun('Open the log of which run?', () => true))?.summary.dir;
+    if (!runDir) {
+      this.output.show(true);
+      return;
+    }
+    await this.openRunFile(runDir, 'log');
+  }
+
+  private async openRunFile(dir: string, target: 'log' | 'stats' | 'folder'): Promise<void> {
+    if (target === 'folder') return this.revealRunFolder(dir);
+    const file = path.join(dir, target === 'log' ? 'log.txt' : 'stats.jsonl');
+    if (!fs.existsSync(file)) {
+      void vscode.window.showInformationMessage(`${path.basename(dir)} has no ${path.basename(file)} yet; showing the GAN Inspector output instead.`);
+      this.output.show(true);
+      return;
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  }
+
+  async showResolvedConfig(): Promise<void> {
+    const settings = this.settings();
+    const configurations = this.configurations(settings);
+    const last = this.lastChoices();
+    const choices = last ?? choicesFromSettings(settings, undefined, configurations);
+    const overrides = buildOverrides(choices, { outdir: settings.outdir, baseDir: this.baseDir(), configurations });
+    const resolved = resolveOptions(overrides);
+    const source = `${last ? 'last Train… answers' : 'settings'}${choices.configuration ? ` + configuration "${choices.configuration}"` : ''}`;
+    const content = [
+      '// GAN Inspector — resolved training options (dry run: nothing was started).',
+      `// Source: ${source}. "Train with Current Settings" would start exactly this.`,
+      JSON.stringify({ overrides, resolved }, null, 2),
+      '',
+    ].join('\n');
+    const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  /** Quick pick over the listed runs that pass `filter`. */
+  private async pickRun(placeHolder: string, filter: (v: RunView) => boolean): Promise<RunView | undefined> {
+    const runs = (await this.tree.runs()).filter(filter);
+    if (!runs.length) {
+      const a = await vscode.window.showInformationMessage('No matching runs under the configured runs folders.', 'Train…', 'Open Settings');
+      if (a === 'Train…') void vscode.commands.executeCommand('ganInspector.train');
+      else if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'ganInspector.runsRoots');
+      return undefined;
+    }
+    const p = await vscode.window.showQuickPick(
+      runs.map((v) => ({ label: v.summary.name, description: `${stateLabel(v.state)} · ${runDescription(v)}`, detail: v.summary.dir, view: v })),
+      { title: 'GAN Inspector', placeHolder, matchOnDescription: true, matchOnDetail: true },
+    );
+    return p?.view;
+  }
+
+  //#endregion
+}
+
+export type { RunsNode };

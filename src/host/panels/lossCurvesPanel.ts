@@ -1,0 +1,162 @@
+/**
+ * Loss-curves panels: one per run folder (create-or-reveal), restored after a reload by a serializer.
+ * The host tails stats.jsonl / metric-*.jsonl with LossDataSource on file events (batched) and sends
+ * only new rows; every message from the webview is validated before use.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { MessageHandler } from '../../shared/protocol/rpc';
+import { VIEW_TYPES, isLossPanelState, lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../shared/protocol/panels';
+import { LossDataSource } from '../loss/lossDataSource';
+import { KeyedBatcher } from '../util/batcher';
+import { panelHtml, webviewOptions } from '../webview/html';
+
+export interface LossPanelDeps {
+  extensionUri: vscode.Uri;
+  /** Current info about a run folder (throws UserError when unreadable). */
+  runInfo: (dir: string) => Promise<LossRunInfo>;
+  log: (line: string) => void;
+  /** Opens one of the run's files for the webview's links. */
+  openFile: (dir: string, target: 'log' | 'stats' | 'folder') => void;
+}
+
+const DATA_FILE_RE = /^(stats\.jsonl|metric-.+\.jsonl)$/;
+const INFO_FILE_RE = /^(status\.json|training_options\.json)$/;
+
+class LossCurvesPanel implements vscode.Disposable {
+  private readonly source: LossDataSource;
+  private readonly channel: MessageHandler<LossHostApi, LossWebviewApi>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly batcher: KeyedBatcher<'data' | 'info'>;
+  private ready = false;
+  private disposed = false;
+
+  constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, private readonly deps: LossPanelDeps, onDispose: () => void) {
+    this.source = new LossDataSource(runDir);
+    panel.webview.options = webviewOptions(deps.extensionUri, [vscode.Uri.file(runDir)]);
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'loss-curves.svg');
+    this.channel = new MessageHandler<LossHostApi, LossWebviewApi>({
+      post: (m) => panel.webview.postMessage(m),
+      validators: lossHostValidators,
+      onInvalid: (reason) => deps.log(`Loss panel (${path.basename(runDir)}): rejected a webview message: ${reason}`),
+      onHandlerError: (name, e) => deps.log(`Loss panel: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    this.channel.onRequest('hello', async () => {
+      this.ready = true;
+      this.source.restart();
+      // Stream the data after the reply has gone out.
+      setTimeout(() => this.batcher.flushNow(), 0);
+      this.batcher.add('data');
+      return this.deps.runInfo(runDir);
+    });
+    this.channel.on('openFile', ({ target }) => deps.openFile(runDir, target));
+    this.channel.on('webviewError', ({ message }) => deps.log(`Loss panel (${path.basename(runDir)}) error: ${message}`));
+    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.channel.handle(m)));
+
+    this.batcher = new KeyedBatcher(300, (keys) => this.update(keys));
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runDir), '*'));
+    const on = (uri: vscode.Uri) => this.onFileEvent(uri);
+    this.disposables.push(watcher, watcher.onDidChange(on), watcher.onDidCreate(on), watcher.onDidDelete(on));
+    this.disposables.push(panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    }));
+    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'loss', `Loss · ${path.basename(runDir)}`);
+  }
+
+  /** Something about the run changed (training progress, a tree refresh): re-read soon. */
+  poke(): void {
+    this.batcher.add('data');
+    this.batcher.add('info');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.batcher.dispose();
+    this.channel.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private onFileEvent(uri: vscode.Uri): void {
+    const name = path.basename(uri.fsPath);
+    if (DATA_FILE_RE.test(name)) this.batcher.add('data');
+    else if (INFO_FILE_RE.test(name)) this.batcher.add('info');
+  }
+
+  private async update(keys: Set<'data' | 'info'>): Promise<void> {
+    if (!this.ready || this.disposed) return;
+    try {
+      if (keys.has('info')) await this.channel.emit('runInfo', await this.deps.runInfo(this.runDir));
+      if (keys.has('data')) {
+        const u = await this.source.poll();
+        // Awaiting each post keeps a 100k-line backlog from queueing megabytes at once.
+        for (const c of u.stats) await this.channel.emit('stats', c);
+        if (u.metrics) await this.channel.emit('metrics', u.metrics);
+      }
+    } catch (e) {
+      this.deps.log(`Loss panel (${path.basename(this.runDir)}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+/** Owns every loss-curves panel. */
+export class LossCurvesPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
+  private readonly panels = new Map<string, LossCurvesPanel>();
+
+  constructor(private readonly deps: LossPanelDeps) {}
+
+  /** Opens the run's panel, or reveals it when already open. */
+  show(runDir: string): void {
+    const dir = path.resolve(runDir);
+    const existing = this.panels.get(dir);
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES.lossCurves, `Loss · ${path.basename(dir)}`, vscode.ViewColumn.Active, {
+      ...webviewOptions(this.deps.extensionUri, [vscode.Uri.file(dir)]),
+      // A live chart panel keeps its state while hidden instead of re-reading 100k lines on every tab switch.
+      retainContextWhenHidden: true,
+    });
+    this.adopt(panel, dir);
+  }
+
+  /** Restores a panel after a window reload from the state its webview saved. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (!isLossPanelState(state)) {
+      panel.webview.html = '<!DOCTYPE html><html><body><p>This loss-curves panel could not be restored. Open it again from the Runs view.</p></body></html>';
+      return;
+    }
+    const dir = path.resolve(state.runDir);
+    const existing = this.panels.get(dir);
+    if (existing) {
+      panel.dispose();
+      existing.panel.reveal();
+      return;
+    }
+    this.adopt(panel, dir);
+  }
+
+  /** Tells the run's panel (if open) that something changed. */
+  poke(runDir: string): void {
+    this.panels.get(path.resolve(runDir))?.poke();
+  }
+
+  /** Run folders with an open panel. */
+  openRuns(): string[] {
+    return [...this.panels.keys()];
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.panel.dispose();
+    this.panels.clear();
+  }
+
+  private adopt(panel: vscode.WebviewPanel, dir: string): void {
+    const p = new LossCurvesPanel(panel, dir, this.deps, () => {
+      if (this.panels.get(dir) === p) this.panels.delete(dir);
+    });
+    this.panels.set(dir, p);
+  }
+}

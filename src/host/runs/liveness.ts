@@ -1,0 +1,32 @@
+/**
+ * Tells live runs from dead ones: status.json may say "running" long after its trainer died (window
+ * reload, crash, kill -9). No vscode imports.
+ */
+import type { RunState } from '../../shared/runTypes';
+import type { RunDisplayState } from '../../shared/protocol/panels';
+
+/** True when a process with this id exists (EPERM: it exists but belongs to someone else). */
+export function isPidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The state to show. A run owned by one of our live jobs is running whatever its files say; a
+ * "running" status.json whose pid is gone (or missing) is `interrupted` (stopped, resumable).
+ */
+export function displayState(state: RunState, pid: number | undefined, ownedByUs: boolean, alive: (pid: number) => boolean = isPidAlive): RunDisplayState {
+  if (ownedByUs) return 'running';
+  if (state !== 'running') return state;
+  return pid !== undefined && alive(pid) ? 'running' : 'interrupted';
+}
+
+/** States from which Resume Training makes sense. */
+export function isResumable(s: RunDisplayState): boolean {
+  return s === 'stopped' || s === 'failed' || s === 'interrupted';
+}

@@ -1,0 +1,363 @@
+/**
+ * Runs training jobs in child processes (`dist/worker.js`, forked with an IPC channel) and tracks them.
+ * Speaks the protocol of src/shared/protocol/worker.ts, validating every message. No vscode imports, so
+ * it is tested in plain Node against real child processes.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainingOverrides } from '../../core/config/options';
+import { UserError } from '../../core/errors';
+import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type TrainingEndedMessage, type TrainingProgressMessage } from '../../shared/protocol/worker';
+
+export type JobPhase = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+/** A training job: one child process, at most one run folder. Fields update as messages arrive. */
+export interface TrainingJob {
+  readonly id: number;
+  readonly overrides: TrainingOverrides;
+  readonly resumeDir?: string;
+  readonly startedAt: number;
+  pid: number | undefined;
+  phase: JobPhase;
+  runDir: string | null;
+  runName: string | null;
+  backend: string | null;
+  curKimg: number;
+  totalKimg: number;
+  tick: number;
+  secPerKimg: number;
+  /** Seconds left; -1 when unknown. */
+  etaSec: number;
+  losses: Record<string, number>;
+  endedAt?: number;
+  /** For 'failed' (and forced stops): what went wrong, for people. */
+  error?: string;
+  userError?: boolean;
+  latestSnapshot?: string | null;
+  exitCode?: number | null;
+  signal?: NodeJS.Signals | null;
+  /** True when the manager had to send SIGTERM/SIGKILL. */
+  forced?: boolean;
+  /** Last lines the process wrote to stderr. */
+  stderrTail: string[];
+}
+
+export interface TrainingManagerOptions {
+  /** The worker script (dist/worker.js). */
+  workerPath: string;
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Wait this long after {type:'stop'} before SIGTERM (the worker saves a snapshot first). */
+  stopGraceMs?: number;
+  /** Wait this long after SIGTERM before SIGKILL. */
+  killGraceMs?: number;
+  /** stderr lines kept per job. */
+  stderrTailLines?: number;
+}
+
+export type LogStream = 'worker' | 'stdout' | 'stderr';
+
+export interface TrainingManagerEvents {
+  started: (job: TrainingJob) => void;
+  progress: (job: TrainingJob, msg: TrainingProgressMessage) => void;
+  log: (job: TrainingJob, line: string, stream: LogStream) => void;
+  /** The process is gone and `job.phase` is final. */
+  ended: (job: TrainingJob) => void;
+  /** A message from the worker failed validation (it is ignored). */
+  invalidMessage: (job: TrainingJob, message: unknown) => void;
+}
+
+export interface StartOptions {
+  resumeDir?: string;
+  /** Working directory of the child (relative paths in overrides resolve against it). */
+  cwd?: string;
+}
+
+interface Internal {
+  job: TrainingJob;
+  child: ChildProcess;
+  endedMsg?: TrainingEndedMessage;
+  spawnError?: Error;
+  timers: ReturnType<typeof setTimeout>[];
+  done: Promise<TrainingJob>;
+  resolveDone: (j: TrainingJob) => void;
+  stdoutRest: string;
+  stderrRest: string;
+}
+
+const ACTIVE: readonly JobPhase[] = ['starting', 'running', 'stopping'];
+
+/** Tracks any number of concurrent training child processes. */
+export class TrainingManager {
+  private nextId = 1;
+  private readonly all = new Map<number, Internal>();
+  private readonly listeners: { [K in keyof TrainingManagerEvents]: Set<TrainingManagerEvents[K]> } = {
+    started: new Set(), progress: new Set(), log: new Set(), ended: new Set(), invalidMessage: new Set(),
+  };
+  private readonly stopGraceMs: number;
+  private readonly killGraceMs: number;
+  private readonly tailLines: number;
+
+  constructor(private readonly opts: TrainingManagerOptions) {
+    this.stopGraceMs = opts.stopGraceMs ?? 60_000;
+    this.killGraceMs = opts.killGraceMs ?? 5_000;
+    this.tailLines = opts.stderrTailLines ?? 40;
+  }
+
+  /** Subscribes to an event; returns an unsubscribe function. */
+  on<K extends keyof TrainingManagerEvents>(event: K, fn: TrainingManagerEvents[K]): () => void {
+    this.listeners[event].add(fn);
+    return () => this.listeners[event].delete(fn);
+  }
+
+  /** Forks a worker and sends it the start message. Throws UserError when the worker script is missing. */
+  start(overrides: TrainingOverrides, options: StartOptions = {}): TrainingJob {
+    if (!fs.existsSync(this.opts.workerPath)) {
+      throw new UserError(`The training worker ${this.opts.workerPath} does not exist.`, 'Build the extension first: npm run build.');
+    }
+    const child = fork(this.opts.workerPath, [], {
+      cwd: options.cwd,
+      env: this.opts.env ?? process.env,
+      execArgv: this.opts.execArgv ?? [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const job: TrainingJob = {
+      id: this.nextId++,
+      overrides,
+      resumeDir: options.resumeDir ? path.resolve(options.resumeDir) : undefined,
+      startedAt: Date.now(),
+      pid: child.pid,
+      phase: 'starting',
+      runDir: null,
+      runName: null,
+      backend: null,
+      curKimg: 0,
+      totalKimg: typeof overrides.kimg === 'number' ? overrides.kimg : 0,
+      tick: 0,
+      secPerKimg: 0,
+      etaSec: -1,
+      losses: {},
+      stderrTail: [],
+    };
+    let resolveDone!: (j: TrainingJob) => void;
+    const done = new Promise<TrainingJob>((r) => (resolveDone = r));
+    const st: Internal = { job, child, timers: [], done, resolveDone, stdoutRest: '', stderrRest: '' };
+    this.all.set(job.id, st);
+
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (s: string) => (st.stdoutRest = this.lines(st, st.stdoutRest + s, 'stdout')));
+    child.stderr?.on('data', (s: string) => (st.stderrRest = this.lines(st, st.stderrRest + s, 'stderr')));
+    child.on('message', (m: unknown) => this.onMessage(st, m));
+    child.on('error', (e) => {
+      // Spawn failures (ENOENT, EACCES) and IPC send errors; the process may never have started.
+      st.spawnError ??= e;
+      if (child.pid === undefined || child.exitCode !== null) this.finish(st, null, null);
+    });
+    child.on('close', (code, signal) => this.finish(st, code, signal));
+
+    const start: ToWorkerMessage = options.resumeDir ? { type: 'start', overrides, resumeDir: job.resumeDir } : { type: 'start', overrides };
+    this.send(st, start);
+    return job;
+  }
+
+  /**
+   * Asks a job to stop: {type:'stop'}, then SIGTERM after stopGraceMs, then SIGKILL after killGraceMs.
+   * Resolves with the job once its process is gone.
+   */
+  stop(id: number): Promise<TrainingJob> {
+    const st = this.all.get(id);
+    if (!st) return Promise.reject(new Error(`No training job ${id}.`));
+    if (!ACTIVE.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
+    st.job.phase = 'stopping';
+    if (!st.child.connected) {
+      // No IPC channel left to carry the stop message: go straight to signals.
+      this.escalate(st, 'has no IPC channel');
+      return st.done;
+    }
+    this.send(st, { type: 'stop' });
+    st.timers.push(setTimeout(() => this.escalate(st), this.stopGraceMs));
+    return st.done;
+  }
+
+  /** Stops every active job; `graceMs` shortens the wait before signals (used on deactivate). */
+  async stopAll(graceMs?: number): Promise<void> {
+    const active = this.active();
+    for (const j of active) {
+      const st = this.all.get(j.id)!;
+      void this.stop(j.id);
+      if (graceMs !== undefined) st.timers.push(setTimeout(() => this.escalate(st), graceMs));
+    }
+    await Promise.all(active.map((j) => this.all.get(j.id)!.done));
+  }
+
+  /** Resolves when the job's process has exited. */
+  whenEnded(id: number): Promise<TrainingJob> {
+    const st = this.all.get(id);
+    return st ? st.done : Promise.reject(new Error(`No training job ${id}.`));
+  }
+
+  get(id: number): TrainingJob | undefined {
+    return this.all.get(id)?.job;
+  }
+
+  /** Every job started by this manager, oldest first. */
+  jobs(): TrainingJob[] {
+    return [...this.all.values()].map((s) => s.job);
+  }
+
+  /** Jobs whose process is still alive. */
+  active(): TrainingJob[] {
+    return this.jobs().filter((j) => ACTIVE.includes(j.phase));
+  }
+
+  /** The active job training (or resuming) this run folder. */
+  activeJobFor(runDir: string): TrainingJob | undefined {
+    const d = path.resolve(runDir);
+    return this.active().find((j) => (j.runDir !== null && path.resolve(j.runDir) === d) || j.resumeDir === d);
+  }
+
+  /** True when a live process of this manager owns the run folder. */
+  ownsRunDir(runDir: string): boolean {
+    return this.activeJobFor(runDir) !== undefined;
+  }
+
+  /** Kills every child immediately (SIGKILL); for tests and emergencies. */
+  dispose(): void {
+    for (const st of this.all.values()) {
+      if (ACTIVE.includes(st.job.phase)) {
+        st.job.forced = true;
+        st.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  private emit<K extends keyof TrainingManagerEvents>(event: K, ...args: Parameters<TrainingManagerEvents[K]>): void {
+    for (const fn of [...this.listeners[event]]) {
+      try {
+        (fn as (...a: unknown[]) => void)(...args);
+      } catch {
+        // A faulty listener must not break the bookkeeping of the other jobs.
+      }
+    }
+  }
+
+  private send(st: Internal, msg: ToWorkerMessage): void {
+    if (!st.child.connected) return;
+    st.child.send(msg, (err) => {
+      // Channel closed under us: the exit handler decides the state.
+      if (err) st.spawnError ??= err;
+    });
+  }
+
+  private escalate(st: Internal, why = 'did not stop in time'): void {
+    if (!ACTIVE.includes(st.job.phase)) return;
+    st.job.forced = true;
+    this.emit('log', st.job, `Worker ${why}; sending SIGTERM to pid ${st.child.pid}.`, 'worker');
+    st.child.kill('SIGTERM');
+    st.timers.push(setTimeout(() => {
+      if (!ACTIVE.includes(st.job.phase)) return;
+      this.emit('log', st.job, `Worker ignored SIGTERM; sending SIGKILL to pid ${st.child.pid}.`, 'worker');
+      st.child.kill('SIGKILL');
+    }, this.killGraceMs));
+  }
+
+  private lines(st: Internal, text: string, stream: 'stdout' | 'stderr'): string {
+    const parts = text.split(/\r?\n/);
+    const rest = parts.pop() ?? '';
+    for (const line of parts) this.line(st, line, stream);
+    // A process that never writes a newline must not grow the buffer without bound.
+    if (rest.length > 64 * 1024) {
+      this.line(st, rest, stream);
+      return '';
+    }
+    return rest;
+  }
+
+  private line(st: Internal, line: string, stream: 'stdout' | 'stderr'): void {
+    if (stream === 'stderr') {
+      st.job.stderrTail.push(line);
+      if (st.job.stderrTail.length > this.tailLines) st.job.stderrTail.splice(0, st.job.stderrTail.length - this.tailLines);
+    }
+    this.emit('log', st.job, line, stream);
+  }
+
+  private onMessage(st: Internal, m: unknown): void {
+    if (!isFromWorkerMessage(m)) {
+      this.emit('invalidMessage', st.job, m);
+      return;
+    }
+    const job = st.job;
+    const msg: FromWorkerMessage = m;
+    switch (msg.type) {
+      case 'started':
+        job.runDir = msg.runDir;
+        job.runName = msg.runName;
+        job.backend = msg.backend;
+        job.totalKimg = msg.totalKimg;
+        if (job.phase === 'starting') job.phase = 'running';
+        this.emit('started', job);
+        break;
+      case 'progress':
+        job.runDir ??= msg.runDir;
+        job.curKimg = msg.curKimg;
+        job.totalKimg = msg.totalKimg;
+        if (typeof msg.tick === 'number') job.tick = msg.tick;
+        if (typeof msg.secPerKimg === 'number' && Number.isFinite(msg.secPerKimg)) job.secPerKimg = msg.secPerKimg;
+        if (typeof msg.etaSec === 'number' && Number.isFinite(msg.etaSec)) job.etaSec = msg.etaSec;
+        job.losses = finiteNumbers(msg.losses);
+        this.emit('progress', job, msg);
+        break;
+      case 'log':
+        this.emit('log', job, msg.line, 'worker');
+        break;
+      case 'ended':
+        st.endedMsg = msg;
+        if (msg.runDir) job.runDir = msg.runDir;
+        break;
+    }
+  }
+
+  private finish(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
+    const job = st.job;
+    if (!ACTIVE.includes(job.phase)) return;
+    for (const t of st.timers) clearTimeout(t);
+    for (const [rest, stream] of [[st.stdoutRest, 'stdout'], [st.stderrRest, 'stderr']] as const) {
+      if (rest) this.line(st, rest, stream);
+    }
+    st.stdoutRest = st.stderrRest = '';
+    job.exitCode = code;
+    job.signal = signal;
+    job.endedAt = Date.now();
+    const tail = job.stderrTail.length ? `\n${job.stderrTail.slice(-15).join('\n')}` : '';
+    const e = st.endedMsg;
+    if (e) {
+      job.phase = e.state;
+      job.error = e.error;
+      job.userError = e.userError;
+      if (e.latestSnapshot !== undefined) job.latestSnapshot = e.latestSnapshot;
+      if (e.state === 'failed' && !e.error) job.error = `Training failed (no message from the worker).${tail}`;
+    } else if (job.phase === 'stopping') {
+      // We asked it to stop and it went away, possibly by our signal: stopped, maybe without a final snapshot.
+      job.phase = 'stopped';
+      if (job.forced) job.error = `The worker did not exit after the stop request and was killed (${signal ?? `exit code ${code}`}); the newest snapshot may be older than the last tick.`;
+    } else if (st.spawnError && job.pid === undefined) {
+      job.phase = 'failed';
+      job.error = `Could not start the training worker: ${st.spawnError.message}`;
+    } else {
+      job.phase = 'failed';
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      job.error = `The training process ${how} without reporting an end state.${tail}`;
+    }
+    this.emit('ended', job);
+    st.resolveDone(job);
+  }
+}
+
+function finiteNumbers(o: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}

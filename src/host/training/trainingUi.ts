@@ -1,0 +1,156 @@
+/**
+ * What the user sees of running jobs: a cancellable progress notification per job, a status-bar item
+ * (kimg/total, s/kimg, ETA), worker output in the "GAN Inspector" Output channel, and end-of-run
+ * notifications with actions.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TrainingJob, TrainingManager } from './trainingManager';
+
+/** "1:02:03" / "2:03" / "—". */
+export function formatEta(sec: number): string {
+  if (!(sec >= 0) || !Number.isFinite(sec)) return '—';
+  const s = Math.round(sec);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+const kimgText = (n: number) => String(Number(n.toFixed(3)));
+
+/** "1.5/4 kimg · 12.3 s/kimg · ETA 0:30". */
+export function progressText(j: TrainingJob): string {
+  const parts = [`${kimgText(j.curKimg)}/${kimgText(j.totalKimg)} kimg`];
+  if (j.secPerKimg > 0) parts.push(`${j.secPerKimg.toFixed(1)} s/kimg`);
+  if (j.etaSec >= 0) parts.push(`ETA ${formatEta(j.etaSec)}`);
+  return parts.join(' · ');
+}
+
+export interface TrainingUiDeps {
+  manager: TrainingManager;
+  output: vscode.OutputChannel;
+  /** Stop a job (the Stop Training logic: message, then signals). */
+  stop: (job: TrainingJob) => void;
+  openLog: (runDir: string | null) => void;
+  openLossCurves: (runDir: string) => void;
+  resume: (runDir: string) => void;
+  /** A job's run folder changed state (tree + panels refresh). */
+  onRunChanged: (runDir: string) => void;
+}
+
+export class TrainingUi implements vscode.Disposable {
+  private readonly status: vscode.StatusBarItem;
+  private readonly subs: Array<() => void> = [];
+  private readonly progressWaiters = new Map<number, (j: TrainingJob) => void>();
+
+  constructor(private readonly d: TrainingUiDeps) {
+    this.status = vscode.window.createStatusBarItem('ganInspector.training', vscode.StatusBarAlignment.Left, 10);
+    this.status.name = 'GAN Inspector training';
+    const m = d.manager;
+    this.subs.push(
+      m.on('started', (j) => {
+        d.output.appendLine(`[${label(j)}] started: ${j.runDir} (backend ${j.backend}, ${j.totalKimg} kimg)`);
+        if (j.runDir) d.onRunChanged(j.runDir);
+        this.updateStatus();
+      }),
+      m.on('progress', (j) => {
+        this.progressWaiters.get(j.id)?.(j);
+        if (j.runDir) d.onRunChanged(j.runDir);
+        this.updateStatus();
+      }),
+      m.on('log', (j, line, stream) => d.output.appendLine(`[${label(j)}]${stream === 'stderr' ? ' stderr:' : stream === 'stdout' ? ' stdout:' : ''} ${line}`)),
+      m.on('invalidMessage', (j, msg) => d.output.appendLine(`[${label(j)}] ignored an invalid message from the worker: ${safeJson(msg)}`)),
+      m.on('ended', (j) => this.onEnded(j)),
+    );
+  }
+
+  /** Shows the cancellable progress notification of a job until it ends. */
+  track(job: TrainingJob): void {
+    this.updateStatus();
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'GAN Inspector', cancellable: true },
+      (progress, token) =>
+        new Promise<void>((resolve) => {
+          let reported = 0;
+          const report = (j: TrainingJob) => {
+            const pct = j.totalKimg > 0 ? Math.min(100, (100 * j.curKimg) / j.totalKimg) : 0;
+            const name = j.runName ?? 'starting…';
+            progress.report({ increment: Math.max(0, pct - reported), message: `${j.phase === 'stopping' ? 'Stopping ' : 'Training '}${name} · ${progressText(j)}` });
+            reported = Math.max(reported, pct);
+          };
+          progress.report({ message: 'Starting the training process…' });
+          this.progressWaiters.set(job.id, report);
+          token.onCancellationRequested(() => {
+            progress.report({ message: `Stopping ${job.runName ?? ''} (saving a snapshot)…` });
+            this.d.stop(job);
+          });
+          void this.d.manager.whenEnded(job.id).then(() => {
+            this.progressWaiters.delete(job.id);
+            resolve();
+          });
+        }),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.subs) off();
+    this.status.dispose();
+  }
+
+  private updateStatus(): void {
+    const active = this.d.manager.active();
+    if (!active.length) {
+      this.status.hide();
+      return;
+    }
+    const j = active[active.length - 1];
+    const more = active.length > 1 ? ` (+${active.length - 1})` : '';
+    this.status.text = `$(pulse) ${j.phase === 'stopping' ? 'Stopping' : 'GAN'} ${progressText(j)}${more}`;
+    const tip = new vscode.MarkdownString(active.map((a) => `**${a.runName ?? 'starting…'}** — ${a.phase}  \n${progressText(a)}`).join('\n\n'));
+    tip.appendMarkdown('\n\nClick to open the loss curves.');
+    this.status.tooltip = tip;
+    this.status.command = j.runDir ? { command: 'ganInspector.openLossCurves', title: 'Open Loss Curves', arguments: [j.runDir] } : undefined;
+    this.status.accessibilityInformation = { label: `GAN Inspector training ${j.runName ?? ''}: ${progressText(j)}` };
+    this.status.show();
+  }
+
+  private onEnded(j: TrainingJob): void {
+    this.updateStatus();
+    const name = j.runName ?? (j.runDir ? path.basename(j.runDir) : 'training');
+    this.d.output.appendLine(`[${label(j)}] ${j.phase}${j.exitCode !== undefined && j.exitCode !== null ? ` (exit ${j.exitCode})` : ''}${j.signal ? ` (${j.signal})` : ''}${j.error ? `: ${j.error}` : ''}`);
+    if (j.runDir) this.d.onRunChanged(j.runDir);
+    const runDir = j.runDir;
+    if (j.phase === 'finished') {
+      void vscode.window.showInformationMessage(`Training ${name} finished (${kimgText(j.totalKimg)} kimg).`, 'Open Loss Curves').then((a) => {
+        if (a && runDir) this.d.openLossCurves(runDir);
+      });
+    } else if (j.phase === 'stopped') {
+      const msg = `Training ${name} stopped at ${kimgText(j.curKimg)} kimg.${j.forced ? ' The worker had to be killed; the newest snapshot may be older.' : ''}`;
+      const actions = runDir ? ['Resume Training', 'Open Loss Curves'] : [];
+      void vscode.window.showInformationMessage(msg, ...actions).then((a) => {
+        if (!runDir) return;
+        if (a === 'Resume Training') this.d.resume(runDir);
+        else if (a === 'Open Loss Curves') this.d.openLossCurves(runDir);
+      });
+    } else if (j.phase === 'failed') {
+      const first = (j.error ?? 'unknown error').split('\n').slice(0, 3).join(' ');
+      void vscode.window.showErrorMessage(`Training ${name} failed: ${first}`, 'Open Log', 'Open Settings').then((a) => {
+        if (a === 'Open Log') this.d.openLog(runDir);
+        else if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'ganInspector');
+      });
+    }
+  }
+}
+
+function label(j: TrainingJob): string {
+  return j.runName ?? `job ${j.id}`;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v).slice(0, 500);
+  } catch {
+    return String(v);
+  }
+}

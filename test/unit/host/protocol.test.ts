@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
+import { isLossPanelState, lossHostValidators, type LossHostApi, type LossWebviewApi } from '../../../src/shared/protocol/panels';
+import { isFromWorkerMessage } from '../../../src/shared/protocol/worker';
+
+const ev = (name: string, payload: unknown): RpcEnvelope => ({ rpc: 1, kind: 'event', name, payload });
+const req = (id: number, name: string, params: unknown): RpcEnvelope => ({ rpc: 1, kind: 'request', id, name, params });
+
+test('loss panel: the host accepts exactly the valid webview messages', async () => {
+  const invalid: string[] = [];
+  const sent: RpcEnvelope[] = [];
+  const host = new MessageHandler<LossHostApi, LossWebviewApi>({ post: (m) => { sent.push(m); }, validators: lossHostValidators, onInvalid: (r) => invalid.push(r) });
+  const opened: string[] = [];
+  const errors: string[] = [];
+  let hellos = 0;
+  host.on('openFile', (p) => opened.push(p.target));
+  host.on('webviewError', (p) => errors.push(p.message));
+  host.onRequest('hello', () => {
+    hellos++;
+    return { name: 'r', dir: '/r', origin: 'gan-inspector', state: 'running', curKimg: 0, totalKimg: 1 };
+  });
+
+  // Valid.
+  host.handle(ev('openFile', { target: 'log' }));
+  host.handle(ev('openFile', { target: 'folder' }));
+  host.handle(ev('webviewError', { message: 'boom' }));
+  host.handle(req(1, 'hello', {}));
+  // Invalid: wrong enum, extra keys (e.g. smuggled paths), wrong types, oversize, unknown names.
+  host.handle(ev('openFile', { target: '/etc/passwd' }));
+  host.handle(ev('openFile', { target: 'log', path: '/etc/passwd' }));
+  host.handle(ev('openFile', null));
+  host.handle(ev('webviewError', { message: 42 }));
+  host.handle(ev('webviewError', { message: 'x'.repeat(10_001) }));
+  host.handle(ev('runInfo', {}));
+  host.handle(req(2, 'hello', { runDir: '/elsewhere' }));
+  host.handle(req(3, 'hello', []));
+  host.handle(req(4, 'readFile', { path: '/etc/passwd' }));
+  await new Promise((r) => setTimeout(r, 5));
+
+  assert.deepEqual(opened, ['log', 'folder']);
+  assert.deepEqual(errors, ['boom']);
+  assert.equal(hellos, 1);
+  assert.equal(invalid.length, 9);
+  const replies = sent.filter((m): m is Extract<RpcEnvelope, { kind: 'reply' }> => m.kind === 'reply');
+  assert.deepEqual(replies.map((r) => [r.id, r.ok]).sort(), [[1, true], [2, false], [3, false], [4, false]]);
+});
+
+test('persisted loss panel state is validated before the serializer uses it', () => {
+  const good = { v: 1, runDir: '/runs/00000-x', smoothing: 0.6, xAxis: 'kimg', logGroups: ['loss-g'], hidden: [], collapsed: [] };
+  assert.ok(isLossPanelState(good));
+  for (const bad of [
+    null, 'x', {}, { ...good, v: 2 }, { ...good, runDir: '' }, { ...good, runDir: 5 }, { ...good, smoothing: 1.5 },
+    { ...good, smoothing: NaN }, { ...good, xAxis: 'step' }, { ...good, logGroups: [1] }, { ...good, hidden: 'a' },
+    { ...good, collapsed: new Array(101).fill('g') },
+  ]) {
+    assert.equal(isLossPanelState(bad), false, JSON.stringify(bad));
+  }
+});
+
+test('worker protocol guard rejects malformed worker messages', () => {
+  assert.ok(isFromWorkerMessage({ type: 'started', runDir: '/r', runName: 'r', backend: 'cpu', totalKimg: 1 }));
+  assert.ok(isFromWorkerMessage({ type: 'ended', runDir: null, state: 'failed', error: 'x' }));
+  for (const bad of [
+    { type: 'started', runDir: '/r', runName: 'r', backend: 'cpu' },
+    { type: 'progress', runDir: '/r', curKimg: '1', totalKimg: 2, losses: {} },
+    { type: 'progress', runDir: '/r', curKimg: 1, totalKimg: 2, losses: null },
+    { type: 'ended', runDir: '/r', state: 'exploded' },
+    { type: 'log' },
+    { type: 'hello' },
+    'started', null, 3,
+  ]) {
+    assert.equal(isFromWorkerMessage(bad), false, JSON.stringify(bad));
+  }
+});
