@@ -14,12 +14,14 @@ import { isUserError } from '../../../src/core/errors';
 import { makeTmp, rmTmp } from './helpers';
 
 
-test('snapshot and grid names follow StyleGAN2-ADA', () => {
+test('snapshot and grid names follow StyleGAN2-ADA, with the remaining images when off a whole kimg', () => {
   assert.equal(snapshotName(4), 'network-snapshot-000004');
-  assert.equal(snapshotName(3.6), 'network-snapshot-000004');
+  assert.equal(snapshotName(3.6), 'network-snapshot-000003.600');
+  assert.equal(snapshotName(0.016), 'network-snapshot-000000.016');
   assert.equal(snapshotName(12000), 'network-snapshot-012000');
   assert.equal(fakesName(0), 'fakes000000.png');
-  assert.equal(fakesName(12.2), 'fakes000012.png');
+  assert.equal(fakesName(12.2), 'fakes000012.200.png');
+  assert.notEqual(snapshotName(0.016), snapshotName(0.032)); // short ticks never collide
   assert.equal(metricFileName('fid2k_lenet'), 'metric-fid2k_lenet.jsonl');
   assert.throws(() => metricFileName('../x'), isUserError);
 });
