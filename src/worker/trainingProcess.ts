@@ -47,7 +47,7 @@ async function run(overrides: Parameters<typeof resolveOptions>[0], resumeDir?: 
       onProgress: (p) => void send({ type: 'progress', ...p }),
       onLog: (line) => void send({ type: 'log', line }),
     }, resumeDir);
-    await send({ type: 'ended', runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot });
+    await send({ type: 'ended', runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot, curKimg: r.curKimg });
     code = r.state === 'failed' ? 1 : 0;
   } catch (e) {
     await send({ type: 'ended', runDir: null, state: 'failed', error: isUserError(e) ? e.message : String((e as Error)?.stack ?? e), userError: isUserError(e), latestSnapshot: null });

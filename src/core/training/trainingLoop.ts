@@ -50,6 +50,8 @@ export interface TrainResult {
   error?: string;
   userError?: boolean;
   latestSnapshot: string | null;
+  /** kimg reached (undefined when the run never started training). */
+  curKimg?: number;
 }
 
 /** Grid seeds: the fixed latents of reals/fakes grids (seed i for cell i, as the viewer shows them). */
@@ -190,11 +192,11 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       }
       await status.update({ state: 'stopped', curKimg: trainer.nimg / 1000, latestSnapshot });
       logFile(`Stopped at kimg ${(trainer.nimg / 1000).toFixed(3)}; latest snapshot ${latestSnapshot}`);
-      return { runDir, state: 'stopped', latestSnapshot };
+      return { runDir, state: 'stopped', latestSnapshot, curKimg: trainer.nimg / 1000 };
     }
     await status.update({ state: 'finished', curKimg: trainer.nimg / 1000, latestSnapshot });
     logFile(`Finished: ${(trainer.nimg / 1000).toFixed(3)} kimg. Latest snapshot ${latestSnapshot}.`);
-    return { runDir, state: 'finished', latestSnapshot };
+    return { runDir, state: 'finished', latestSnapshot, curKimg: trainer.nimg / 1000 };
   } catch (e) {
     let message = isUserError(e) ? e.message : (e as Error)?.stack ?? String(e);
     if (e instanceof NonFiniteLossError && runDir && trainer) {
@@ -212,7 +214,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     }
     logFile(`Error: ${message}`);
     if (status) await status.update({ state: 'failed', lastError: message, latestSnapshot }).catch(() => undefined);
-    return { runDir, state: 'failed', error: message, userError: isUserError(e) || e instanceof NonFiniteLossError, latestSnapshot };
+    return { runDir, state: 'failed', error: message, userError: isUserError(e) || e instanceof NonFiniteLossError, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined };
   } finally {
     trainer?.dispose();
     await status?.flush();

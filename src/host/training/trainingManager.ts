@@ -338,6 +338,7 @@ export class TrainingManager {
       job.error = e.error;
       job.userError = e.userError;
       if (e.latestSnapshot !== undefined) job.latestSnapshot = e.latestSnapshot;
+      if (typeof e.curKimg === 'number') job.curKimg = e.curKimg;
       if (e.state === 'failed' && !e.error) job.error = `Training failed (no message from the worker).${tail}`;
     } else if (job.phase === 'stopping') {
       // We asked it to stop and it went away, possibly by our signal: stopped, maybe without a final snapshot.

@@ -65,6 +65,8 @@ export interface TrainingEndedMessage {
   /** True when the error is the user's to fix (bad dataset, unavailable backend, bad option). */
   userError?: boolean;
   latestSnapshot?: string | null;
+  /** Progress when the run ended (progress messages are throttled, so this is the exact figure). */
+  curKimg?: number;
 }
 
 export type FromWorkerMessage = TrainingStartedMessage | TrainingProgressMessage | TrainingLogMessage | TrainingEndedMessage;

@@ -273,6 +273,33 @@ export class Workbench {
   }
 
   /**
+   * Waits until the open quick input (pick or input box) has a title matching `title` and returns
+   * that title and its input's current value. Multi-step flows reuse one widget, so waiting for
+   * the next step's title is what tells the previous answer was taken.
+   */
+  async waitForQuickInput(title: string | RegExp, opts?: { timeoutMs?: number }): Promise<{ title: string; value: string }> {
+    const re = typeof title === 'string' ? exactText(title) : title;
+    const deadline = Date.now() + (opts?.timeoutMs ?? 30_000);
+    const titleEl = this.page.locator('.quick-input-widget .quick-input-title');
+    let seen = '';
+    for (;;) {
+      if (await this.quickInput.isVisible()) {
+        seen = ((await titleEl.textContent().catch(() => '')) ?? '').trim();
+        if (re.test(seen)) return { title: seen, value: await this.quickInput.inputValue() };
+      }
+      if (Date.now() > deadline) throw new Error(`no quick input titled ${re}; showing ${JSON.stringify(seen || '(none)')}`);
+      await sleep(100);
+    }
+  }
+
+  /** The status-bar entry whose text matches (e.g. an extension's progress item); waits for it. */
+  async statusBarItem(text: RegExp, opts?: { timeoutMs?: number }): Promise<Locator> {
+    const item = this.page.locator('.part.statusbar .statusbar-item').filter({ hasText: text }).first();
+    await item.waitFor({ timeout: opts?.timeoutMs ?? 30_000 });
+    return item;
+  }
+
+  /**
    * The extension's own document inside a webview (`iframe.webview.ready` > `#active-frame`).
    * - no argument: the visible webview in the active editor group (else the only visible one);
    * - a string: the visible webview whose title (panel or view title) equals it;
@@ -361,6 +388,24 @@ export class Workbench {
       .filter({ has: this.page.locator('.label-name', { hasText: text }) }).first();
     await row.waitFor({ timeout });
     return row;
+  }
+
+  /**
+   * Drags the sash between side bar and editor so the side bar is about `width` px wide (tree
+   * descriptions are cut off at the default width); returns the new width.
+   */
+  async resizeSideBar(width: number): Promise<number> {
+    const sidebar = this.page.locator('.part.sidebar');
+    const box = await sidebar.boundingBox();
+    if (!box) throw new Error('the side bar is not visible');
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 5 });
+    await this.page.mouse.up();
+    const after = (await sidebar.boundingBox())?.width ?? 0;
+    if (Math.abs(after - width) > 8) throw new Error(`side bar is ${after} px wide after dragging its sash to ${width} px`);
+    return after;
   }
 
   /** Labels of the rows a tree view currently renders (top to bottom). */
