@@ -56,8 +56,10 @@ export interface LenetInfo {
   config: LenetConfig;
   /** Top-1 accuracy on the held-out digits. */
   accuracy: number;
-  /** Seconds spent training (excluding data loading). */
+  /** Wall-clock seconds spent training (excluding data loading). */
   trainTimeSec: number;
+  /** CPU seconds of this process while training (the wall time grows when other processes share the cores). */
+  trainCpuSec: number;
   backend: string;
   createdAt: string;
   datasetDigest: string;
@@ -94,6 +96,7 @@ export interface LenetLoadOptions {
 
 /** ~/.cache/gan-inspector (or $XDG_CACHE_HOME/gan-inspector). */
 export function defaultCacheDir(): string {
+  if (process.env.GAN_INSPECTOR_CACHE_DIR) return path.resolve(process.env.GAN_INSPECTOR_CACHE_DIR); // set by the extension (globalStorage)
   const base = process.env.XDG_CACHE_HOME && path.isAbsolute(process.env.XDG_CACHE_HOME) ? process.env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
   return path.join(base, 'gan-inspector');
 }
@@ -249,13 +252,14 @@ async function evaluate(params: ParamSet, ds: Dataset, idx: number[]): Promise<n
 }
 
 /** Trains a LeNet from scratch (deterministic for a given config and backend). */
-async function trainLenet(c: LenetConfig, ds: Dataset, opts: LenetLoadOptions): Promise<{ params: ParamSet; accuracy: number; trainTimeSec: number }> {
+async function trainLenet(c: LenetConfig, ds: Dataset, opts: LenetLoadOptions): Promise<{ params: ParamSet; accuracy: number; trainTimeSec: number; trainCpuSec: number }> {
   const { train, test } = splits(ds, c);
   const params = buildParams(c);
   const adam = new Adam(params, { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   const stepsPerEpoch = Math.ceil(train.length / c.batch);
   const steps = stepsPerEpoch * c.epochs;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let step = 0;
   try {
     for (let epoch = 0; epoch < c.epochs; epoch++) {
@@ -290,9 +294,10 @@ async function trainLenet(c: LenetConfig, ds: Dataset, opts: LenetLoadOptions): 
       opts.onLog?.(`LeNet epoch ${epoch + 1}/${c.epochs}: mean loss ${(lossSum / stepsPerEpoch).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
     const trainTimeSec = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     opts.onProgress?.({ phase: 'evaluate', step: steps, steps });
     const accuracy = await evaluate(params, ds, test);
-    return { params, accuracy, trainTimeSec };
+    return { params, accuracy, trainTimeSec, trainCpuSec: (cpu.user + cpu.system) / 1e6 };
   } catch (e) {
     params.dispose();
     throw e;
@@ -412,9 +417,9 @@ export async function loadOrTrainLenet(opts: LenetLoadOptions = {}): Promise<Len
   const problem = cached?.problem;
   if (problem) opts.onLog?.(`LeNet cache ${dir} is unusable (${problem}); retraining.`);
   opts.onLog?.(`Training the LeNet feature extractor on ${c.trainCount} MNIST digits (${c.epochs} epochs, backend ${tf.getBackend()})…`);
-  const { params, accuracy, trainTimeSec } = await trainLenet(c, ds, opts);
-  opts.onLog?.(`LeNet trained in ${trainTimeSec.toFixed(1)} s; held-out accuracy ${(accuracy * 100).toFixed(2)}% on ${c.testCount} digits.`);
-  const base = { config: c, accuracy, trainTimeSec, backend: tf.getBackend(), createdAt: new Date().toISOString(), datasetDigest: digest };
+  const { params, accuracy, trainTimeSec, trainCpuSec } = await trainLenet(c, ds, opts);
+  opts.onLog?.(`LeNet trained in ${trainTimeSec.toFixed(1)} s (${trainCpuSec.toFixed(1)} s CPU); held-out accuracy ${(accuracy * 100).toFixed(2)}% on ${c.testCount} digits.`);
+  const base = { config: c, accuracy, trainTimeSec, trainCpuSec, backend: tf.getBackend(), createdAt: new Date().toISOString(), datasetDigest: digest };
   try {
     if (problem) await discard(dir);
     const info = await writeCache(dir, params, base);

@@ -16,7 +16,8 @@ import { initBackend, BackendInfo } from '../backend/backend';
 import { Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
 import { makeGrid, writePngAtomic } from '../image/grid';
 import { renderSeeds } from '../analysis/samples';
-import { appendLog, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
+import { computeMetricLines, parseMetricName } from '../metrics/metrics';
+import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { writeFileAtomic } from '../runs/fsAtomic';
 import { readRun } from '../runs/readers';
 import { Rng } from '../util/rng';
@@ -42,6 +43,8 @@ export interface TrainHooks {
   onLog?(line: string): void;
   signal?: AbortSignal;
   progressIntervalMs?: number;
+  /** Where metric feature extractors (the MNIST LeNet) are cached; default ~/.cache/gan-inspector. */
+  cacheDir?: string;
 }
 
 export interface TrainResult {
@@ -84,6 +87,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       opts = options;
     }
 
+    for (const name of opts.metrics) parseMetricName(name); // bad metric names fail before a run folder exists
     const backend = await initBackend(opts.backend);
     const backendLine = `Backend: ${backend.name} ${backend.version} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})${backend.notes.length ? ' — ' + backend.notes.join('; ') : ''}`;
 
@@ -164,6 +168,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
           await writeFakes(trainer, opts, path.join(runDir, fakesName(trainer.nimg / 1000)));
           latestSnapshot = snapshotName(trainer.nimg / 1000);
           await saveSnapshot(runDir, latestSnapshot, trainer, { tick, backend });
+          if (opts.metrics.length) await evaluateMetrics(trainer, ds, opts, runDir, latestSnapshot, hooks, logFile);
         }
         const line = tickStats(collector, { tick, kimg: trainer.nimg / 1000, totalSec: (now - startTime) / 1000, tickSec, secPerKimg, maintenanceSec });
         await appendStatsLine(runDir, line);
@@ -218,6 +223,15 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   } finally {
     trainer?.dispose();
     await status?.flush();
+  }
+}
+
+/** Appends metric-<name>.jsonl lines for the snapshot just written (G_ema, as StyleGAN2-ADA evaluates). */
+async function evaluateMetrics(t: GanTrainer, ds: Dataset, opts: TrainingOptions, runDir: string, snapshot: string, hooks: TrainHooks, logFile: (l: string) => void): Promise<void> {
+  const lines = await computeMetricLines(t.G_ema, ds, opts.metrics, snapshot, { cacheDir: hooks.cacheDir, onLog: logFile, signal: hooks.signal });
+  for (const line of lines) {
+    await appendMetricLine(runDir, line);
+    logFile(`metric ${line.metric} at ${snapshot}: ${Object.entries(line.results).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${line.total_time_str})`);
   }
 }
 

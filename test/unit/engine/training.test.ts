@@ -163,6 +163,26 @@ describe('training loop and run folder', () => {
     assert.ok(run.snapshots.some((s) => s.loadable));
   });
 
+  it('computes metrics at each snapshot into metric-<name>.jsonl (StyleGAN2-ADA line format)', async () => {
+    const o = small({ metrics: ['fid200_lenet', 'kid200_lenet'], kimg: 0.016 });
+    const r = await train(o, { cacheDir: path.join(tmp, 'lenet-cache') });
+    assert.equal(r.state, 'finished', r.error);
+    for (const name of ['fid200_lenet', 'kid200_lenet']) {
+      const lines = fs.readFileSync(path.join(r.runDir!, `metric-${name}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines.length, 2, name); // the two snapshots after kimg 0 (ticks of 0.008)
+      for (const l of lines) {
+        assert.deepEqual(Object.keys(l).sort(), ['metric', 'num_gpus', 'results', 'snapshot_pkl', 'timestamp', 'total_time', 'total_time_str']);
+        assert.equal(l.metric, name);
+        assert.ok(Number.isFinite(l.results[name]));
+        assert.ok(fs.existsSync(path.join(r.runDir!, l.snapshot_pkl)), l.snapshot_pkl);
+      }
+    }
+    const bad = await train(small({ metrics: ['fid_bogus'] }));
+    assert.equal(bad.state, 'failed');
+    assert.equal(bad.runDir, null, 'a bad metric name fails before a run folder is made');
+    assert.match(bad.error!, /metric/i);
+  });
+
   it('a bad dataset fails clearly and the run folder says so', async () => {
     const r = await train(small({ data: path.join(tmp, 'no-such-folder') }));
     assert.equal(r.state, 'failed');

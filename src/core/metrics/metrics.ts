@@ -1,0 +1,402 @@
+/**
+ * The metrics engine: FID and KID between generated samples and the dataset, in the feature space of
+ * a pluggable extractor, reported as StyleGAN2-ADA metric lines.
+ *
+ * Metric names record the sample count and the extractor: `fid2k_lenet` = FID of 2,000 generated
+ * samples (seeds 0…1999, so every evaluation uses the same latents) against the first 2,000 dataset
+ * images, in LeNet features; `kid2k_full_lenet` compares against the whole dataset. Runs are only
+ * comparable under the same name.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors';
+import { Dataset, getBatch, loadDataset } from '../data/dataset';
+import type { Generator } from '../networks/generator';
+import { latentsForSeeds, renderLatents } from '../analysis/samples';
+import { loadNetworks } from '../training/snapshot';
+import { appendMetricLine } from '../runs/runDir';
+import type { TrainingOptions } from '../config/options';
+import type { MetricLine } from '../../shared/runTypes';
+import type { FeatureExtractor } from './extractor';
+import { FeatureStats } from './featureStats';
+import { fidFromStats } from './fid';
+import { kernelInceptionDistance, KidOptions } from './kid';
+import { loadOrTrainLenet, LenetExtractor, LenetProgress } from './lenet';
+
+export type MetricKind = 'fid' | 'kid';
+export const METRIC_KINDS: readonly MetricKind[] = ['fid', 'kid'];
+
+/** A parsed metric name. */
+export interface MetricSpec {
+  name: string;
+  kind: MetricKind;
+  numGen: number;
+  /** Real set = the whole dataset (name has `_full`), else the first numGen images. */
+  full: boolean;
+  extractor: string;
+}
+
+const NAME_RE = /^(fid|kid)(\d+)(k?)(_full)?_([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
+
+/** Count as it appears in names: 2000 → '2k', 500 → '500'. */
+function countLabel(n: number): string {
+  return n % 1000 === 0 ? `${n / 1000}k` : `${n}`;
+}
+
+/** The metric name for a kind, generated-sample count and extractor, e.g. ('fid', 2000, 'lenet') → 'fid2k_lenet'. */
+export function metricName(kind: MetricKind, numGen: number, extractor: string, full = false): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(extractor)) throw new UserError(`Invalid feature extractor name '${extractor}'.`, 'Use letters, digits, "_", "." or "-".');
+  return `${kind}${countLabel(numGen)}${full ? '_full' : ''}_${extractor}`;
+}
+
+/** Parses 'fid2k_lenet', 'kid500_lenet', 'fid10k_full_inception_v3'. */
+export function parseMetricName(name: string): MetricSpec {
+  const m = NAME_RE.exec(name.trim());
+  if (!m) {
+    throw new UserError(`Unknown metric '${name}'.`,
+      "Metric names look like fid2k_lenet or kid2k_lenet: fid|kid, the number of generated samples (2k = 2000), optional _full (all dataset images), then the feature extractor.");
+  }
+  const numGen = Number(m[2]) * (m[3] ? 1000 : 1);
+  if (!Number.isSafeInteger(numGen) || numGen < 2) throw new UserError(`Metric '${name}' asks for fewer than 2 generated samples.`, 'Use a count like fid2k_lenet (2,000 samples).');
+  const kind = m[1] as MetricKind, full = !!m[4], extractor = m[5];
+  return { name: metricName(kind, numGen, extractor, full), kind, numGen, full, extractor }; // canonical: fid2000_x → fid2k_x
+}
+
+/** StyleGAN2-ADA's dnnlib.util.format_time: '42s', '3m 05s', '2h 01m 09s', '1d 03h 00m'. */
+export function formatTime(seconds: number): string {
+  const s = Math.round(seconds);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${p2(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${p2(Math.floor(s / 60) % 60)}m ${p2(s % 60)}s`;
+  return `${Math.floor(s / 86400)}d ${p2(Math.floor(s / 3600) % 24)}h ${p2(Math.floor(s / 60) % 60)}m`;
+}
+
+/** One metric-<name>.jsonl line in StyleGAN2-ADA's format (key order included). */
+export function makeMetricLine(metric: string, value: number, totalTime: number, snapshotPkl: string, timestamp = Date.now() / 1000): MetricLine {
+  return {
+    results: { [metric]: value },
+    metric,
+    total_time: totalTime,
+    total_time_str: formatTime(totalTime),
+    num_gpus: 1,
+    snapshot_pkl: snapshotPkl,
+    timestamp,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sample sources
+
+/** Images to evaluate, produced on demand. */
+export interface SampleSource {
+  resolution: number;
+  channels: number;
+  /** Samples start … start+count−1 as [count,H,W,C] float32 in [-1,1]. */
+  render(start: number, count: number, signal?: AbortSignal): Promise<Float32Array>;
+}
+
+/** Samples per generator forward pass in metrics (fixed: 'random' noise is seeded per pass). */
+const GEN_CHUNK = 32;
+
+/**
+ * Generated samples of `G`: sample i is seed i (latentsForSeeds), rendered at ψ = 1 with per-pass
+ * seeded random noise and quantised to 8 bits like a saved image, so the same samples come back on
+ * every evaluation.
+ */
+export function generatorSource(G: Generator): SampleSource {
+  const R = G.cfg.resolution, C = G.cfg.channels;
+  return {
+    resolution: R,
+    channels: C,
+    async render(start, count, signal) {
+      const out = new Float32Array(count * R * R * C);
+      for (let s = 0; s < count; s += GEN_CHUNK) {
+        const n = Math.min(GEN_CHUNK, count - s);
+        const seeds = Array.from({ length: n }, (_, i) => start + s + i);
+        const z = latentsForSeeds(seeds, G.cfg.zDim);
+        try {
+          const r = await renderLatents(G, z, { batchSize: GEN_CHUNK, noiseMode: 'random', noiseSeed: start + s, signal });
+          r.images.forEach((img, i) => {
+            const o = (s + i) * R * R * C;
+            for (let j = 0; j < img.length; j++) out[o + j] = img[j] / 127.5 - 1;
+          });
+        } finally {
+          z.dispose();
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Dataset images `indices[start…]` (indices default to 0, 1, 2, … of [0, ds.length)). */
+export function datasetSource(ds: Dataset, indices?: number[]): SampleSource {
+  return {
+    resolution: ds.resolution,
+    channels: ds.channels,
+    async render(start, count) {
+      const idx = Array.from({ length: count }, (_, i) => (indices ? indices[start + i] : start + i));
+      return getBatch(ds, idx);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Feature statistics
+
+export interface FeatureProgress {
+  phase: 'real' | 'generated';
+  done: number;
+  total: number;
+}
+
+/** Streams `n` samples of `source` through `extractor` into `stats`. */
+export async function accumulateFeatures(
+  source: SampleSource, n: number, extractor: FeatureExtractor, stats: FeatureStats,
+  opts: { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<void> {
+  const bs = Math.max(1, opts.batchSize ?? 64);
+  const R = source.resolution, C = source.channels;
+  for (let start = 0; start < n; start += bs) {
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const count = Math.min(bs, n - start);
+    const data = await source.render(start, count, opts.signal);
+    const x = tf.tensor4d(data, [count, R, R, C]);
+    let f: tf.Tensor2D | undefined;
+    try {
+      f = await extractor.features(x);
+      if (f.shape[0] !== count || f.shape[1] !== stats.dim) {
+        throw new Error(`Feature extractor '${extractor.name}' returned [${f.shape}] for ${count} images; expected [${count},${stats.dim}].`);
+      }
+      stats.append((await f.data()) as Float32Array, count);
+    } finally {
+      x.dispose();
+      f?.dispose();
+    }
+    opts.onProgress?.(start + count, n);
+    await new Promise<void>((r) => setImmediate(r)); // let cancellation and progress messages through
+  }
+}
+
+/** Real-feature statistics per dataset object, keyed by extractor id, count and capture. */
+const realCache = new WeakMap<Dataset, Map<string, FeatureStats>>();
+
+async function realStats(ds: Dataset, n: number, extractor: FeatureExtractor, captureAll: boolean, opts: ComputeMetricsOptions): Promise<FeatureStats> {
+  let perDs = realCache.get(ds);
+  if (!perDs) realCache.set(ds, (perDs = new Map()));
+  const key = (cap: boolean) => `${extractor.id}|${n}|${cap}`;
+  const hit = perDs.get(key(true)) ?? (captureAll ? undefined : perDs.get(key(false)));
+  if (hit && opts.cacheReal !== false) return hit;
+  const stats = new FeatureStats(extractor.dim, { captureAll });
+  await accumulateFeatures(datasetSource(ds), n, extractor, stats, {
+    batchSize: opts.batchSize, signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'real', done, total }),
+  });
+  if (opts.cacheReal !== false) perDs.set(key(captureAll), stats);
+  return stats;
+}
+
+// ------------------------------------------------------------------------------------------------
+// computeMetrics
+
+export interface ComputeMetricsOptions {
+  /** Generator to sample (seeds 0…numGen−1); or give `samples`. */
+  G?: Generator;
+  samples?: SampleSource;
+  dataset: Dataset;
+  extractor: FeatureExtractor;
+  numGen: number;
+  /** Real images: the first N of the dataset (default min(numGen, dataset.length)); 'full' = all. */
+  numReal?: number | 'full';
+  metrics: MetricKind[];
+  kid?: KidOptions;
+  /** Images per extractor batch (64). */
+  batchSize?: number;
+  /** Reuse real-feature statistics computed earlier for the same dataset object (default true). */
+  cacheReal?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: FeatureProgress | { phase: 'kid'; done: number; total: number }) => void;
+}
+
+export interface MetricsResult {
+  /** Metric name → value, e.g. { fid2k_lenet: 12.3, kid2k_lenet: 0.004 }. */
+  results: Record<string, number>;
+  /** Seconds for the whole call. */
+  totalTime: number;
+  /** Seconds attributable to each metric (shared feature extraction counted in each). */
+  times: Record<string, number>;
+  numGen: number;
+  numReal: number;
+  extractor: string;
+}
+
+/** Computes the requested metrics for one generator (or sample source) against the dataset. */
+export async function computeMetrics(opts: ComputeMetricsOptions): Promise<MetricsResult> {
+  const t0 = performance.now();
+  const { dataset: ds, extractor } = opts;
+  const kinds = [...new Set(opts.metrics)];
+  if (kinds.length === 0) throw new UserError('No metrics requested.', 'Ask for fid and/or kid.');
+  for (const k of kinds) if (!METRIC_KINDS.includes(k)) throw new UserError(`Unknown metric kind '${k}'.`, 'Use fid or kid.');
+  if (!Number.isInteger(opts.numGen) || opts.numGen < 2) throw new UserError(`Invalid number of generated samples ${opts.numGen}: use an integer ≥ 2.`);
+  const full = opts.numReal === 'full';
+  const numReal = opts.numReal === 'full' ? ds.length : Math.min(opts.numReal ?? opts.numGen, ds.length);
+  if (!Number.isInteger(numReal)) throw new UserError(`Invalid number of real images ${String(opts.numReal)}: use an integer or 'full'.`);
+  if (numReal < 2) throw new UserError(`Metrics need at least 2 real images; the dataset has ${ds.length} (asked for ${String(opts.numReal ?? opts.numGen)}).`);
+  const source = opts.samples ?? (opts.G ? generatorSource(opts.G) : undefined);
+  if (!source) throw new Error('computeMetrics: pass G or samples');
+  if (source.resolution !== ds.resolution || source.channels !== ds.channels) {
+    throw new UserError(`Generated images are ${source.resolution}×${source.resolution}×${source.channels} but the dataset is ${ds.resolution}×${ds.resolution}×${ds.channels}.`,
+      'Evaluate against the dataset at the resolution and channels the network was trained with.');
+  }
+  const needAll = kinds.includes('kid');
+  const real = await realStats(ds, numReal, extractor, needAll, opts);
+  const gen = new FeatureStats(extractor.dim, { captureAll: needAll });
+  await accumulateFeatures(source, opts.numGen, extractor, gen, {
+    batchSize: opts.batchSize, signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'generated', done, total }),
+  });
+  const featureTime = (performance.now() - t0) / 1000;
+  const results: Record<string, number> = {};
+  const times: Record<string, number> = {};
+  for (const kind of kinds) {
+    const t1 = performance.now();
+    const name = metricName(kind, opts.numGen, extractor.name, full);
+    if (kind === 'fid') {
+      results[name] = fidFromStats(gen, real);
+    } else {
+      if (opts.signal?.aborted) throw new Error('cancelled');
+      results[name] = kernelInceptionDistance(gen.all(), gen.count, real.all(), real.count, extractor.dim, {
+        ...opts.kid, onProgress: (done, total) => opts.onProgress?.({ phase: 'kid', done, total }),
+      });
+    }
+    times[name] = featureTime + (performance.now() - t1) / 1000;
+  }
+  return { results, totalTime: (performance.now() - t0) / 1000, times, numGen: opts.numGen, numReal, extractor: extractor.name };
+}
+
+/** One StyleGAN2-ADA metric line per metric of `r`, for snapshot `snapshotPkl`. */
+export function metricLines(r: MetricsResult, snapshotPkl: string, timestamp = Date.now() / 1000): MetricLine[] {
+  return Object.entries(r.results).map(([name, v]) => makeMetricLine(name, v, r.times[name] ?? r.totalTime, snapshotPkl, timestamp));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Extractors by name, datasets of runs, snapshots
+
+export interface ExtractorOptions {
+  /** Cache folder for the LeNet weights (and downloaded models); default ~/.cache/gan-inspector. */
+  cacheDir?: string;
+  /** Extractors other than the built-in 'lenet', matched by name. */
+  extractors?: FeatureExtractor[];
+  onLog?: (line: string) => void;
+  onLenetProgress?: (p: LenetProgress) => void;
+  signal?: AbortSignal;
+}
+
+const lenets = new Map<string, Promise<LenetExtractor>>();
+
+/** The extractor called `name`: a given one, or the built-in LeNet (trained once per cache folder, then reused). */
+export async function resolveExtractor(name: string, opts: ExtractorOptions = {}): Promise<FeatureExtractor> {
+  const given = opts.extractors?.find((e) => e.name === name);
+  if (given) return given;
+  if (name === 'lenet') {
+    const key = opts.cacheDir ? path.resolve(opts.cacheDir) : '<default cache>';
+    let p = lenets.get(key);
+    if (!p) {
+      p = loadOrTrainLenet({ cacheDir: opts.cacheDir, onLog: opts.onLog, onProgress: opts.onLenetProgress, signal: opts.signal });
+      lenets.set(key, p);
+      p.catch(() => lenets.delete(key)); // a failed or cancelled training is retried next time
+    }
+    return p;
+  }
+  throw new UserError(`No feature extractor called '${name}'.`,
+    "Use 'lenet' (built in), or load a TF.js image model (model.json path or URL) under that name.");
+}
+
+/** Finds the folder a run was started from (relative dataset paths are relative to it). */
+function runCwdCandidates(runDir: string, outdir: string | undefined): string[] {
+  const out: string[] = [];
+  if (outdir && !path.isAbsolute(outdir)) {
+    const depth = path.normalize(outdir).split(/[\\/]+/).filter((s) => s && s !== '.').length;
+    out.push(path.resolve(path.dirname(runDir), ...Array(depth).fill('..')));
+  }
+  out.push(process.cwd());
+  return out;
+}
+
+/** The dataset a run trained on, as its options describe it (resolution, channels, maxImages, x-flips). */
+export async function loadRunDataset(options: TrainingOptions, runDir: string): Promise<Dataset> {
+  let spec = options.data;
+  if (spec !== 'mnist' && !path.isAbsolute(spec) && !spec.startsWith('~/')) {
+    const found = runCwdCandidates(runDir, options.outdir).map((c) => path.resolve(c, spec)).find((p) => fs.existsSync(p));
+    if (!found) {
+      throw new UserError(`The run's dataset '${spec}' was not found (relative to ${runCwdCandidates(runDir, options.outdir).join(' or ')}).`,
+        'Pass the dataset explicitly, or run from the folder the training was started in.');
+    }
+    spec = found;
+  }
+  return loadDataset(spec, {
+    resolution: options.model.resolution,
+    channels: options.model.channels as 1 | 3,
+    maxImages: options.maxImages,
+    xflip: options.datasetXflip,
+  });
+}
+
+export interface MetricLinesOptions extends ExtractorOptions {
+  kid?: KidOptions;
+  batchSize?: number;
+  onProgress?: ComputeMetricsOptions['onProgress'];
+}
+
+/**
+ * Evaluates `metricNames` (e.g. ['fid2k_lenet', 'kid2k_lenet']) for generator `G` against `dataset`
+ * and returns one StyleGAN2-ADA MetricLine per name, in order. Metrics that share extractor and
+ * sample counts share one feature pass. (The training loop calls this with G_ema in memory.)
+ */
+export async function computeMetricLines(
+  G: Generator, dataset: Dataset, metricNames: string[], snapshotPkl: string, opts: MetricLinesOptions = {},
+): Promise<MetricLine[]> {
+  const specs = metricNames.map(parseMetricName);
+  const groups = new Map<string, MetricSpec[]>();
+  for (const s of specs) {
+    const k = `${s.extractor}|${s.numGen}|${s.full}`;
+    groups.set(k, [...(groups.get(k) ?? []), s]);
+  }
+  const byName = new Map<string, MetricLine>();
+  for (const group of groups.values()) {
+    const { extractor: exName, numGen, full } = group[0];
+    const extractor = await resolveExtractor(exName, opts);
+    const r = await computeMetrics({
+      G, dataset, extractor, numGen, numReal: full ? 'full' : undefined,
+      metrics: group.map((s) => s.kind), kid: opts.kid, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
+    });
+    for (const line of metricLines(r, snapshotPkl)) byName.set(line.metric, line);
+  }
+  return specs.map((s) => byName.get(s.name)!);
+}
+
+export interface SnapshotMetricsOptions extends MetricLinesOptions {
+  /** Use this dataset instead of the one in the snapshot's options. */
+  dataset?: Dataset;
+  /** Also append each line to <runDir>/metric-<name>.jsonl. */
+  append?: boolean;
+}
+
+/**
+ * Evaluates `metricNames` for the G_ema of a snapshot folder against the run's dataset (from the
+ * snapshot's options); returns one MetricLine per name (snapshot_pkl = the folder name).
+ */
+export async function computeSnapshotMetrics(snapshotDir: string, metricNames: string[], opts: SnapshotMetricsOptions = {}): Promise<MetricLine[]> {
+  metricNames.forEach(parseMetricName); // bad names fail before anything is loaded
+  if (metricNames.length === 0) return [];
+  const dir = path.resolve(snapshotDir);
+  const nets = await loadNetworks(dir, { which: 'G_ema' });
+  try {
+    const ds = opts.dataset ?? (await loadRunDataset(nets.meta.options, path.dirname(dir)));
+    const lines = await computeMetricLines(nets.G, ds, metricNames, path.basename(dir), opts);
+    if (opts.append) for (const line of lines) await appendMetricLine(path.dirname(dir), line);
+    return lines;
+  } finally {
+    nets.dispose();
+  }
+}
