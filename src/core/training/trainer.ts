@@ -48,10 +48,11 @@ export class GanTrainer {
   }
 
   /**
-   * One training step on a batch of reals [N,R,R,C] in [-1,1]. Returns stats; throws
+   * One training step on a batch of reals [N,R,R,C] in [-1,1]. Values are read back with
+   * `await data()` (WebGPU in Node has no synchronous read-back). Returns stats; throws
    * NonFiniteLossError (before applying that phase's update) when a loss is not finite.
    */
-  trainStep(reals: tf.Tensor4D): StepStats {
+  async trainStep(reals: tf.Tensor4D): Promise<StepStats> {
     const o = this.opts, m = o.model;
     const n = reals.shape[0];
     const step = this.step;
@@ -75,8 +76,8 @@ export class GanTrainer {
         return tf.mean(perSample) as tf.Scalar;
       }, this.G.params.trainable());
       _v.dispose();
-      const loss = kept.loss.dataSync() as Float32Array;
-      stats['Loss/scores/fake'] = kept.scores.dataSync() as Float32Array;
+      const loss = (await kept.loss.data()) as Float32Array;
+      stats['Loss/scores/fake'] = (await kept.scores.data()) as Float32Array;
       stats['Loss/G/loss'] = loss;
       tf.dispose(Object.values(kept));
       this.checkFinite('Loss/G/loss', loss, grads);
@@ -119,10 +120,10 @@ export class GanTrainer {
         return total;
       }, vars);
       _v.dispose();
-      const dloss = kept.dloss.dataSync() as Float32Array;
+      const dloss = (await kept.dloss.data()) as Float32Array;
       stats['Loss/D/loss'] = dloss;
-      stats['Loss/scores/real'] = kept.scoresReal.dataSync() as Float32Array;
-      if (kept.ggdr) stats['Loss/D/ggdr'] = kept.ggdr.dataSync()[0];
+      stats['Loss/scores/real'] = (await kept.scoresReal.data()) as Float32Array;
+      if (kept.ggdr) stats['Loss/D/ggdr'] = (await kept.ggdr.data())[0];
       tf.dispose(Object.values(kept));
       for (const t of new Set([gen.image, gen.feat, fake, feat, realAug])) if (t && t !== reals) t.dispose();
       this.checkFinite('Loss/D/loss', dloss, grads);
@@ -141,7 +142,7 @@ export class GanTrainer {
         return tf.mul(tf.mean(pen), (m.r1Gamma / 2) * m.r1Interval) as tf.Scalar;
       }, this.D.encoderVars());
       _v.dispose();
-      const pen = kept.pen.dataSync() as Float32Array;
+      const pen = (await kept.pen.data()) as Float32Array;
       stats['Loss/r1_penalty'] = pen;
       stats['Loss/D/reg'] = Float32Array.from(pen, (v) => v * (m.r1Gamma / 2));
       tf.dispose(Object.values(kept));

@@ -149,7 +149,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       const reals = realsBatch(ds, opts, trainer.step);
       let stats;
       try {
-        stats = trainer.trainStep(reals);
+        stats = await trainer.trainStep(reals);
       } finally {
         reals.dispose();
       }

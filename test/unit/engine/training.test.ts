@@ -56,30 +56,30 @@ describe('R1 penalty', () => {
 });
 
 describe('training step', () => {
-  it('leaks no tensors: the count is constant across steps (GGDR on and off, with R1 steps)', () => {
+  it('leaks no tensors: the count is constant across steps (GGDR on and off, with R1 steps)', async () => {
     for (const enabled of [true, false]) {
       const o = small({ ggdr: { enabled } });
       const t = new GanTrainer(o);
       const reals = tf.randomUniform([4, 16, 16, 1], -1, 1) as tf.Tensor4D;
-      t.trainStep(reals); t.trainStep(reals);
+      await t.trainStep(reals); await t.trainStep(reals);
       const before = tf.memory().numTensors;
-      for (let i = 0; i < 4; i++) t.trainStep(reals); // includes R1 (interval 2) steps
+      for (let i = 0; i < 4; i++) await t.trainStep(reals); // includes R1 (interval 2) steps
       assert.equal(tf.memory().numTensors, before, `GGDR ${enabled}`);
       reals.dispose();
       t.dispose();
     }
   });
 
-  it('is deterministic given the seed', () => {
-    const run = () => {
+  it('is deterministic given the seed', async () => {
+    const run = async () => {
       const t = new GanTrainer(small());
       const reals = tf.tensor4d(Float32Array.from({ length: 4 * 256 }, (_, i) => Math.sin(i)), [4, 16, 16, 1]);
-      const s1 = t.trainStep(reals), s2 = t.trainStep(reals);
+      const s1 = await t.trainStep(reals), s2 = await t.trainStep(reals);
       const w = t.G.params.get('synthesis/b16/conv1/weight').dataSync().slice();
       reals.dispose(); t.dispose();
       return { g: Array.from(s2['Loss/G/loss'] as Float32Array), d: Array.from(s1['Loss/D/loss'] as Float32Array), w };
     };
-    const a = run(), b = run();
+    const a = await run(), b = await run();
     assert.deepEqual(a.g, b.g);
     assert.deepEqual(a.d, b.d);
     assert.deepEqual(a.w, b.w);
@@ -89,7 +89,7 @@ describe('training step', () => {
     const o = small();
     const t = new GanTrainer(o);
     const reals = tf.randomUniform([4, 16, 16, 1], -1, 1) as tf.Tensor4D;
-    t.trainStep(reals); t.trainStep(reals);
+    await t.trainStep(reals); await t.trainStep(reals);
     const dir = path.join(tmp, 'roundtrip');
     fs.mkdirSync(dir);
     await saveSnapshot(dir, 'network-snapshot-000000', t, { tick: 1, backend: { name: tf.getBackend() } });
@@ -103,7 +103,7 @@ describe('training step', () => {
     assert.equal(t2.step, 2);
     assert.equal(t2.optD.t, t.optD.t);
     // One more identical step on both gives identical weights: the optimiser state came back too.
-    t.trainStep(reals); t2.trainStep(reals);
+    await t.trainStep(reals); await t2.trainStep(reals);
     assert.deepEqual(t.D.params.get('b4/out/weight').dataSync(), t2.D.params.get('b4/out/weight').dataSync());
     reals.dispose(); t.dispose(); t2.dispose();
   });
