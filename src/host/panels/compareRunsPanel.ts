@@ -1,0 +1,222 @@
+/**
+ * Compare Runs panels: one per set of run folders (create-or-reveal), restored after a reload by a
+ * serializer. The host reads the runs (compareData.ts), sends the table, the option diff, the scalar
+ * catalogue and grid URIs, answers one scalar at a time, and writes CSV / Markdown exports through a
+ * save dialog. Webview messages are validated; runs are named by folder name, never by path.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { UserError } from '../../core/errors';
+import { tableToCsv, tableToMarkdown } from '../../core/runs/compareTable';
+import { writeFileAtomic } from '../../core/runs/fsAtomic';
+import { MessageHandler } from '../../shared/protocol/rpc';
+import {
+  MAX_COMPARE_RUNS, VIEW_TYPES, compareHostValidators, isComparePanelState,
+  type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi,
+} from '../../shared/protocol/panels';
+import { KeyedBatcher } from '../util/batcher';
+import { panelHtml, webviewOptions } from '../webview/html';
+import { compareFigures, compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from './compareData';
+
+export interface ComparePanelDeps {
+  extensionUri: vscode.Uri;
+  log: (line: string) => void;
+  /** True when a live job of this window trains the folder. */
+  owns: (dir: string) => boolean;
+  openLossCurves: (dir: string) => void;
+  /** Folder the export save dialog starts in (the workspace folder). */
+  exportDir: () => string | undefined;
+}
+
+const WATCHED_RE = /^(stats\.jsonl|status\.json|training_options\.json|metric-.+\.jsonl|fakes.*\.(png|jpe?g)|network-snapshot-.*)$/;
+
+/** "2025-01-31_14-05-09" for file names. */
+export function fileStamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
+}
+
+class CompareRunsPanel implements vscode.Disposable {
+  private readonly channel: MessageHandler<CompareHostApi, CompareWebviewApi>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly batcher: KeyedBatcher<'reload'>;
+  private runs: LoadedRun[] = [];
+  private loading: Promise<CompareInfo> | undefined;
+  private ready = false;
+  private disposed = false;
+
+  constructor(readonly panel: vscode.WebviewPanel, readonly dirs: string[], private readonly deps: ComparePanelDeps, onDispose: () => void) {
+    panel.webview.options = webviewOptions(deps.extensionUri, dirs.map((d) => vscode.Uri.file(d)));
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'compare-runs.svg');
+    this.channel = new MessageHandler<CompareHostApi, CompareWebviewApi>({
+      post: (m) => panel.webview.postMessage(m),
+      validators: compareHostValidators,
+      onInvalid: (reason) => deps.log(`Compare panel: rejected a webview message: ${reason}`),
+      onHandlerError: (name, e) => deps.log(`Compare panel: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    this.channel.onRequest('hello', () => {
+      this.ready = true;
+      return this.load();
+    });
+    this.channel.onRequest('series', async ({ key }) => {
+      if (!this.runs.length) await this.load();
+      return { key, runs: await Promise.all(this.runs.map((r) => readCompareSeries(r, key))) };
+    });
+    this.channel.onRequest('exportTable', ({ format }) => this.export(format));
+    this.channel.on('openLossCurves', ({ run }) => {
+      const r = this.runs.find((x) => x.summary.name === run);
+      if (r) deps.openLossCurves(r.summary.dir);
+      else deps.log(`Compare panel: no compared run named ${run}`);
+    });
+    this.channel.on('webviewError', ({ message }) => deps.log(`Compare panel error: ${message}`));
+    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.channel.handle(m)));
+
+    this.batcher = new KeyedBatcher(500, () => this.reload());
+    for (const d of dirs) {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(d), '*'));
+      const on = (uri: vscode.Uri) => {
+        if (WATCHED_RE.test(path.basename(uri.fsPath))) this.batcher.add('reload');
+      };
+      this.disposables.push(w, w.onDidChange(on), w.onDidCreate(on), w.onDidDelete(on));
+    }
+    this.disposables.push(panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    }));
+    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'compare', panelTitle(dirs));
+  }
+
+  /** A compared run changed (training progress, tree refresh): reload soon. */
+  poke(): void {
+    this.batcher.add('reload');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.batcher.dispose();
+    this.channel.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private load(): Promise<CompareInfo> {
+    // Concurrent callers share one read.
+    this.loading ??= this.doLoad().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async doLoad(): Promise<CompareInfo> {
+    const { runs, errors } = await loadCompareRuns(this.dirs, this.deps.owns);
+    this.runs = runs;
+    for (const e of errors) this.deps.log(`Compare panel: ${e}`);
+    const webview = this.panel.webview;
+    return compareInfo(runs, errors, (file) => webview.asWebviewUri(vscode.Uri.file(file)).toString());
+  }
+
+  private async reload(): Promise<void> {
+    if (!this.ready || this.disposed) return;
+    try {
+      await this.channel.emit('info', await this.load());
+    } catch (e) {
+      this.deps.log(`Compare panel: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async export(format: CompareExportFormat): Promise<{ file: string } | { cancelled: true }> {
+    if (!this.runs.length) await this.load();
+    if (!this.runs.length) throw new UserError('None of the compared runs could be read; nothing to export.');
+    const ext = format === 'csv' ? 'csv' : 'md';
+    const base = this.deps.exportDir() ?? path.dirname(this.runs[0].summary.dir);
+    const target = await vscode.window.showSaveDialog({
+      title: `Export the comparison table as ${format === 'csv' ? 'CSV' : 'Markdown'}`,
+      defaultUri: vscode.Uri.file(path.join(base, `gan-compare-${fileStamp()}.${ext}`)),
+      filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
+      saveLabel: 'Export',
+    });
+    if (!target) return { cancelled: true };
+    if (target.scheme !== 'file') throw new UserError(`Cannot write to ${target.toString()}.`, 'Choose a file on this machine.');
+    const { table, optionDiff } = compareFigures(this.runs);
+    const text = format === 'csv'
+      ? tableToCsv(table)
+      : tableToMarkdown(table, { title: `GAN run comparison (${new Date().toISOString().slice(0, 19).replace('T', ' ')})`, optionDiff });
+    await writeFileAtomic(target.fsPath, text);
+    this.deps.log(`Compare panel: exported ${format} to ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`Exported the comparison to ${path.basename(target.fsPath)}.`, 'Open').then((a) => {
+      if (a) void vscode.window.showTextDocument(target, { preview: true });
+    });
+    return { file: target.fsPath };
+  }
+}
+
+function panelTitle(dirs: string[]): string {
+  const ids = dirs.map((d) => /^(\d+)-/.exec(path.basename(d))?.[1] ?? path.basename(d).slice(0, 12));
+  return `Compare · ${ids.join(' vs ')}`.slice(0, 80);
+}
+
+/** Owns every compare panel. */
+export class CompareRunsPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
+  private readonly panels = new Map<string, CompareRunsPanel>();
+
+  constructor(private readonly deps: ComparePanelDeps) {}
+
+  /** Opens a comparison of these run folders (ordered by folder name, duplicates dropped), or reveals the open one. */
+  show(runDirs: string[]): void {
+    const dirs = normalizeDirs(runDirs);
+    if (dirs.length < 1) throw new UserError('Choose at least one run to compare.', 'Select runs in the Runs view (Ctrl/Cmd+click) and run Compare Runs.');
+    if (dirs.length > MAX_COMPARE_RUNS) throw new UserError(`Too many runs (${dirs.length}) to compare at once.`, `Choose at most ${MAX_COMPARE_RUNS}.`);
+    const key = keyOf(dirs);
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES.compareRuns, panelTitle(dirs), vscode.ViewColumn.Active, {
+      ...webviewOptions(this.deps.extensionUri, dirs.map((d) => vscode.Uri.file(d))),
+      retainContextWhenHidden: true,
+    });
+    this.adopt(panel, dirs);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (!isComparePanelState(state)) {
+      panel.webview.html = '<!DOCTYPE html><html><body><p>This comparison could not be restored. Select runs in the Runs view and run GAN Inspector: Compare Runs again.</p></body></html>';
+      return;
+    }
+    const dirs = normalizeDirs(state.runDirs);
+    const existing = this.panels.get(keyOf(dirs));
+    if (existing) {
+      panel.dispose();
+      existing.panel.reveal();
+      return;
+    }
+    this.adopt(panel, dirs);
+  }
+
+  /** Tells every panel comparing this run that it changed. */
+  poke(runDir: string): void {
+    const d = path.resolve(runDir);
+    for (const p of this.panels.values()) if (p.dirs.includes(d)) p.poke();
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.panel.dispose();
+    this.panels.clear();
+  }
+
+  private adopt(panel: vscode.WebviewPanel, dirs: string[]): void {
+    const key = keyOf(dirs);
+    const p = new CompareRunsPanel(panel, dirs, this.deps, () => {
+      if (this.panels.get(key) === p) this.panels.delete(key);
+    });
+    this.panels.set(key, p);
+  }
+}
+
+/** Absolute, deduplicated, ordered by folder name (run id) then path, so every selection order gives the same panel. */
+function normalizeDirs(dirs: string[]): string[] {
+  return [...new Set(dirs.map((d) => path.resolve(d)))].sort((a, b) => path.basename(a).localeCompare(path.basename(b)) || a.localeCompare(b));
+}
+
+function keyOf(dirs: string[]): string {
+  return [...dirs].sort().join('\n');
+}
