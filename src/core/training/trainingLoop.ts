@@ -25,16 +25,9 @@ import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
 import { loadTrainerState, saveSnapshot } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
+import type { TrainProgress } from '../../shared/protocol/worker';
 
-export interface TrainProgress {
-  runDir: string;
-  curKimg: number;
-  totalKimg: number;
-  tick: number;
-  secPerKimg: number;
-  etaSec: number;
-  losses: Record<string, number>;
-}
+export type { TrainProgress };
 
 export interface TrainHooks {
   onStarted?(info: { runDir: string; runName: string; backend: BackendInfo; totalKimg: number }): void;

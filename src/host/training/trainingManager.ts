@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
-import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type TrainingEndedMessage, type TrainingProgressMessage } from '../../shared/protocol/worker';
+import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type TrainingEndedMessage, type TrainingProgressMessage, type TrainProgress } from '../../shared/protocol/worker';
 
 export type JobPhase = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
 /** A training job: one child process, at most one run folder. Fields update as messages arrive. */
-export interface TrainingJob {
+export interface TrainingJob extends Omit<TrainProgress, 'runDir'> {
   readonly id: number;
   readonly overrides: TrainingOverrides;
   readonly resumeDir?: string;
@@ -23,13 +23,6 @@ export interface TrainingJob {
   runDir: string | null;
   runName: string | null;
   backend: string | null;
-  curKimg: number;
-  totalKimg: number;
-  tick: number;
-  secPerKimg: number;
-  /** Seconds left; -1 when unknown. */
-  etaSec: number;
-  losses: Record<string, number>;
   endedAt?: number;
   /** For 'failed' (and forced stops): what went wrong, for people. */
   error?: string;

@@ -34,9 +34,8 @@ export interface TrainingStartedMessage {
   totalKimg: number;
 }
 
-/** Sent at most every few seconds and at every tick. */
-export interface TrainingProgressMessage {
-  type: 'progress';
+/** Training progress: what the loop reports and what the host shows. */
+export interface TrainProgress {
   runDir: string;
   curKimg: number;
   totalKimg: number;
@@ -47,6 +46,11 @@ export interface TrainingProgressMessage {
   etaSec: number;
   /** Latest scalar losses by stats name, e.g. {'Loss/G/loss': 0.7}. */
   losses: Record<string, number>;
+}
+
+/** Sent at most every few seconds and at every tick. */
+export interface TrainingProgressMessage extends TrainProgress {
+  type: 'progress';
 }
 
 /** One line of the human log (also written to log.txt). */
