@@ -1,4 +1,4 @@
-// Builds everything into dist/: the extension host, the training worker, the CLI and one browser
+// Builds everything into dist/: the extension host, the training worker, the inference process, the CLI and one browser
 // bundle (+ css) per webview/<panel>/main.ts.  Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -37,6 +37,11 @@ const targets = [
     name: 'training worker',
     entry: 'src/worker/trainingProcess.ts',
     options: { outfile: rel('dist/worker.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },
+  },
+  {
+    name: 'inference process',
+    entry: 'src/worker/inferenceProcess.ts',
+    options: { outfile: rel('dist/inference.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },
   },
   {
     name: 'cli',

@@ -1,6 +1,7 @@
 /**
  * Wires the extension together: settings, the Runs view and its watcher, the training manager and its
- * UI, loss-curve panels, and every command. extension.ts only creates this on activation.
+ * UI, loss-curve panels, the checkpoint viewer and segmentation panels (with the inference process),
+ * and every command. extension.ts only creates this on activation.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,13 @@ import {
   buildOverrides, choicesFromSettings, isTrainChoices, normalizeSettings, parseWorkspaceConfigFile, resolveRunsRoots,
   type GanInspectorSettings, type TrainChoices,
 } from './config/settings';
+import { runGgdrExperiment } from './experiment/abCommand';
+import { InferenceClient } from './inference/inferenceClient';
+import { snapshotFromArg } from './inference/snapshotArgs';
+import { CheckpointViewerProvider } from './panels/checkpointViewerPanel';
+import { CompareRunsPanels } from './panels/compareRunsPanel';
 import { LossCurvesPanels } from './panels/lossCurvesPanel';
+import { SegmentationPanels } from './panels/segmentationPanel';
 import { lossRunInfo, describeRun, runDescription, stateLabel, type RunView } from './runs/runView';
 import { RUNS_VIEW_ID, RunsTreeProvider, type RunsNode } from './runs/runsTree';
 import { RunsWatcher } from './runs/runsWatcher';
@@ -42,6 +49,12 @@ export class Controller implements vscode.Disposable {
   private readonly panels: LossCurvesPanels;
   private readonly ui: TrainingUi;
   private readonly runChanged: KeyedBatcher<string>;
+  private readonly compare: CompareRunsPanels;
+  private readonly runsView: vscode.TreeView<RunsNode>;
+  /** The inference child process (checkpoint viewer, segmentation), started on first use. */
+  readonly inference: InferenceClient;
+  private readonly viewer: CheckpointViewerProvider;
+  private readonly segmentation: SegmentationPanels;
   private readonly disposables: vscode.Disposable[] = [];
   private reportedProblems = '';
 
@@ -51,7 +64,10 @@ export class Controller implements vscode.Disposable {
     this.tree = new RunsTreeProvider(() => this.roots(), (d) => this.manager.ownsRunDir(d), (l) => this.output.appendLine(l));
     this.runChanged = new KeyedBatcher<string>(300, async (dirs) => {
       await this.tree.refreshRuns(dirs);
-      for (const d of dirs) this.panels.poke(d);
+      for (const d of dirs) {
+        this.panels.poke(d);
+        this.compare.poke(d);
+      }
     });
     this.watcher = new RunsWatcher(async ({ runDirs, structural }) => {
       if (structural) await this.tree.refreshAll();
@@ -72,11 +88,34 @@ export class Controller implements vscode.Disposable {
       resume: (dir) => void this.resumeTraining(dir),
       onRunChanged: (dir) => this.runChanged.add(dir),
     });
-    const view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
+    this.inference = new InferenceClient({
+      workerPath: ctx.asAbsolutePath(path.join('dist', 'inference.js')),
+      backend: 'auto',
+      log: (l) => this.output.appendLine(l),
+      idleExitMs: 5 * 60_000,
+    });
+    const log = (l: string) => this.output.appendLine(l);
+    this.segmentation = new SegmentationPanels({ extensionUri: ctx.extensionUri, client: this.inference, log, openViewer: (d) => void this.viewer.open(d) });
+    this.viewer = new CheckpointViewerProvider({ extensionUri: ctx.extensionUri, client: this.inference, log, openSegmentation: (d, seeds) => this.segmentation.show(d, seeds) });
+    this.compare = new CompareRunsPanels({
+      extensionUri: ctx.extensionUri,
+      log: (l) => this.output.appendLine(l),
+      owns: (d) => this.manager.ownsRunDir(d),
+      openLossCurves: (dir) => this.panels.show(dir),
+      exportDir: () => this.baseDir(),
+    });
+    // canSelectMany: Compare Runs takes the multi-selection.
+    const view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
+    this.runsView = view;
     this.disposables.push(
       this.output, this.tree, this.watcher, this.panels, this.ui, view,
       { dispose: () => this.runChanged.dispose() },
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.lossCurves, this.panels),
+      this.compare, vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.compareRuns, this.compare),
+      this.viewer.register(), this.viewer, this.segmentation,
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.segmentation, this.segmentation),
+      // After the panels, so their releases reach the process before it is stopped.
+      { dispose: () => this.inference.dispose() },
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('ganInspector.runsRoots') || e.affectsConfiguration('ganInspector.outdir')) this.rewatch(true);
       }),
@@ -163,6 +202,10 @@ export class Controller implements vscode.Disposable {
     reg('ganInspector.revealRunFolder', (a) => this.revealRunFolder(runDirFromArg(a)));
     reg('ganInspector.openLog', (a) => this.openLog(runDirFromArg(a)));
     reg('ganInspector.showResolvedConfig', () => this.showResolvedConfig());
+    reg('ganInspector.compareRuns', (a, b) => this.compareRuns(a, b));
+    reg('ganInspector.runGgdrExperiment', () => this.runGgdrExperiment());
+    reg('ganInspector.openCheckpointViewer', (a) => this.openCheckpointViewer(a));
+    reg('ganInspector.clusterFeatureMaps', (a) => this.clusterFeatureMaps(a));
   }
 
   /** Runs a command body; UserErrors become notifications, anything else is logged with its stack. */
@@ -327,6 +370,72 @@ export class Controller implements vscode.Disposable {
     ].join('\n');
     const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content });
     await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  async openCheckpointViewer(arg?: unknown): Promise<void> {
+    const snap = await this.pickSnapshot(arg, 'Open Checkpoint Viewer');
+    if (snap) await this.viewer.open(snap);
+  }
+
+  async clusterFeatureMaps(arg?: unknown): Promise<void> {
+    const snap = await this.pickSnapshot(arg, 'Cluster Generator Feature Maps');
+    if (snap) this.segmentation.show(snap);
+  }
+
+  /** The snapshot an argument names; for a run (or nothing) asks: run, then snapshot (newest first). */
+  private async pickSnapshot(arg: unknown, title: string): Promise<string | undefined> {
+    const direct = snapshotFromArg(arg);
+    if (direct) return direct;
+    const runDir = runDirFromArg(arg) ?? (await this.pickRun(`${title}: which run?`, (v) => v.summary.snapshots.length > 0))?.summary.dir;
+    if (!runDir) return undefined;
+    const v = this.tree.get(runDir) ?? (await describeRun(runDir, (d) => this.manager.ownsRunDir(d)));
+    const snaps = [...v.summary.snapshots].reverse();
+    if (!snaps.length) throw new UserError(`${path.basename(runDir)} has no snapshots yet.`, 'Wait for the first tick of training, or pick another run.');
+    const p = await vscode.window.showQuickPick(
+      snaps.map((s) => ({
+        label: s.name,
+        description: `kimg ${s.kimg}${s.loadable ? '' : ' · not loadable'}`,
+        detail: s.loadable ? undefined : s.reason,
+        path: s.path,
+      })),
+      { title: `GAN Inspector: ${title}`, placeHolder: `Which snapshot of ${v.summary.name}?`, matchOnDescription: true },
+    );
+    return p?.path;
+  }
+
+  /**
+   * Compare Runs: the Runs view's multi-selection (context menu: clicked node + selected nodes; palette:
+   * the current selection), a list of run paths, or else a multi-select quick pick.
+   */
+  async compareRuns(arg?: unknown, selected?: unknown): Promise<void> {
+    const toDirs = (xs: unknown[]) => [...new Set(xs.map(runDirFromArg).filter((d): d is string => d !== undefined))];
+    let dirs = Array.isArray(selected) ? toDirs(selected) : Array.isArray(arg) ? toDirs(arg) : toDirs(arg === undefined ? [] : [arg]);
+    if (arg === undefined && dirs.length < 2) dirs = toDirs([...this.runsView.selection]);
+    if (dirs.length < 2) {
+      const runs = await this.tree.runs();
+      if (runs.length < 2) throw new UserError('Compare Runs needs at least two runs in the Runs view.', 'Train a second run, or add a runs folder in ganInspector.runsRoots.');
+      const picks = await vscode.window.showQuickPick(
+        runs.map((v) => ({ label: v.summary.name, description: `${stateLabel(v.state)} · ${runDescription(v)}`, detail: v.summary.dir, picked: dirs.includes(v.summary.dir), dir: v.summary.dir })),
+        { title: 'GAN Inspector: Compare Runs', placeHolder: 'Choose two or more runs', canPickMany: true, matchOnDescription: true, matchOnDetail: true },
+      );
+      if (!picks) return;
+      if (picks.length < 2) {
+        void vscode.window.showInformationMessage('Choose at least two runs to compare.');
+        return;
+      }
+      dirs = picks.map((p) => p.dir);
+    }
+    for (const d of dirs) if (!fs.existsSync(d)) throw new UserError(`Run folder not found: ${d}`, 'Refresh the Runs view.');
+    this.compare.show(dirs);
+  }
+
+  /** Run GGDR Experiment: A/B runs that differ only in GGDR, then their comparison. */
+  async runGgdrExperiment(): Promise<void> {
+    const settings = this.settings();
+    const baseDir = this.baseDir();
+    if (!baseDir && !path.isAbsolute(settings.outdir)) throw new UserError('Open a folder first: the experiment writes its runs into the workspace.', 'Or set ganInspector.outdir to an absolute path.');
+    const outdir = path.resolve(baseDir ?? '', settings.outdir);
+    await runGgdrExperiment({ manager: this.manager, settings, baseDir, outdir, output: this.output, openCompare: (d) => this.compare.show(d) });
   }
 
   /** Quick pick over the listed runs that pass `filter`. */

@@ -31,6 +31,8 @@ export interface SegmentOptions {
   /** Real images [N,R,R,C] in [-1,1] to run the decoder on too (optional). */
   reals?: Float32Array;
   onProgress?: (message: string, fraction: number) => void;
+  /** Aborts between batches and stages (the promise rejects with Error('cancelled')). */
+  signal?: AbortSignal;
 }
 
 export interface ResolutionSegmentation {
@@ -83,23 +85,29 @@ export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): 
   const ggdrRes = nets.meta.options.ggdr.enabled ? nets.meta.options.ggdr.res : null;
   const featureRes = [...new Set([...resolutions, ...(o.withDecoder && ggdrRes ? [ggdrRes] : [])])];
   o.onProgress?.('generating samples', 0.05);
-  const rendered = await renderSeeds(G, o.seeds, { truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes });
+  const rendered = await renderSeeds(G, o.seeds, { truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes, signal: o.signal });
+  const checkAbort = () => { if (o.signal?.aborted) throw new Error('cancelled'); };
   const fit = (batch: FeatureBatch, res: number): ResolutionSegmentation & { centroids: Float32Array } => {
     const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000 });
     return { res, labels: r.labels, shares: r.shares, sampled: r.sampled, fitPixels: r.fitPixels, k: r.k, centroids: r.centroids };
   };
   const out: SegmentResult = { seeds: o.seeds, resolution: m.resolution, channels: m.channels, images: rendered.images, resolutions: [], decoder: null, metric };
   const centroidsByRes = new Map<number, Float32Array>();
-  resolutions.forEach((res, i) => {
+  for (const [i, res] of resolutions.entries()) {
+    // Yield so a cancel message (IPC) or progress report gets through between the blocking fits.
+    await new Promise((r) => setImmediate(r));
+    checkAbort();
     o.onProgress?.(`clustering ${res}×${res}`, 0.1 + (0.6 * i) / resolutions.length);
     const { centroids, ...seg } = fit(rendered.features.get(res)!, res);
     centroidsByRes.set(res, centroids);
     out.resolutions.push(seg);
-  });
+  }
   if (o.withDecoder) {
     if (!ggdrRes || !nets.D?.decoder) {
       out.decoderNote = nets.meta.options.ggdr.enabled ? 'the discriminator was not loaded' : 'this run was trained without GGDR, so its discriminator has no decoder';
     } else {
+      await new Promise((r) => setImmediate(r));
+      checkAbort();
       o.onProgress?.('running the discriminator decoder', 0.75);
       const gFeat = rendered.features.get(ggdrRes)!;
       const decFake = await decode(nets, imagesToTensor(rendered.images, m.resolution, m.channels));

@@ -1,7 +1,9 @@
 /**
  * Picks and starts the tfjs compute backend: tensorflow (tfjs-node, optional) → webgpu (Dawn via the
- * `webgpu` package, needs an adapter) → wasm (XNNPACK, works everywhere) → cpu (plain JS).
+ * `webgpu` package, needs a hardware adapter under 'auto') → wasm (XNNPACK, works everywhere) → cpu (plain JS).
  * The chosen cpu/wasm backend gets the fast conv-gradient kernels from ./kernels.
+ * On a GPU-less Linux machine webgpu can run on a private Mesa lavapipe (scripts/setup-webgpu.sh,
+ * docs/webgpu.md): see findWebgpuMesa / webgpuEnv.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
@@ -127,10 +129,12 @@ async function tryTensorflow(): Promise<Attempt> {
 // ------------------------------------------------------------------------------------------------
 // webgpu (Dawn through the `webgpu` npm package)
 
+interface GpuAdapterInfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
 interface GpuAdapterLike {
   features: { has(f: string): boolean };
   limits: Record<string, number>;
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  info?: GpuAdapterInfoLike;
+  isFallbackAdapter?: boolean; // older spelling, before it moved into info
   requestDevice(desc?: object): Promise<GpuDeviceLike>;
 }
 interface GpuDeviceLike { destroy(): void }
@@ -141,7 +145,139 @@ interface WebgpuModule { create(flags: string[]): GpuLike; globals: Record<strin
 let webgpu: { device?: GpuDeviceLike; restore(): void } | undefined;
 
 const LAVAPIPE_HINT = 'WebGPU needs a GPU with a Vulkan driver (Linux), Metal (macOS) or D3D12 (Windows). On Linux ' +
-  'without a GPU it can run on Mesa ≥ 25 lavapipe (older distro Mesa is rejected by Dawn). Use `--backend wasm` meanwhile.';
+  'without a GPU it can run on Mesa ≥ 25 lavapipe: run `bash scripts/setup-webgpu.sh` (Debian 12; unpacks it into ' +
+  '.webgpu-mesa/, see docs/webgpu.md); older distro Mesa is rejected by Dawn. Use `--backend wasm` meanwhile.';
+
+/** Env var naming a private lavapipe folder made by scripts/setup-webgpu.sh (default: .webgpu-mesa/ at the package root). */
+export const WEBGPU_MESA_ENV = 'GAN_INSPECTOR_WEBGPU_MESA';
+
+/** A Mesa lavapipe tree unpacked by scripts/setup-webgpu.sh. */
+export interface WebgpuMesa {
+  dir: string;       // the folder (.webgpu-mesa)
+  icd: string;       // its Vulkan ICD manifest, lvp_icd.json
+  libDir: string;    // folder of libvulkan_lvp.so, libvulkan.so.1 and the newer libdrm it needs
+  packages: string[]; // Debian package=version lines it was made from
+}
+
+/**
+ * The private lavapipe folder: $GAN_INSPECTOR_WEBGPU_MESA if set, else `.webgpu-mesa/` in the nearest
+ * folder above this module that holds a package.json (the repository / installed tool). undefined when
+ * there is none (Linux only). Throws UserError when the env var names an unusable folder.
+ */
+export function findWebgpuMesa(): WebgpuMesa | undefined {
+  const r = locateWebgpuMesa();
+  if (r.problem) throw new UserError(r.problem, WEBGPU_MESA_HINT);
+  return r.mesa;
+}
+
+const WEBGPU_MESA_HINT = `Point ${WEBGPU_MESA_ENV} at the .webgpu-mesa folder made by \`bash scripts/setup-webgpu.sh\`, or unset it.`;
+
+function locateWebgpuMesa(): { mesa?: WebgpuMesa; problem?: string } {
+  if (process.platform !== 'linux') return {};
+  const explicit = process.env[WEBGPU_MESA_ENV];
+  if (explicit) {
+    const r = readWebgpuMesa(path.resolve(explicit));
+    return typeof r === 'string' ? { problem: `${WEBGPU_MESA_ENV}=${explicit} is not usable: ${r}` } : { mesa: r };
+  }
+  for (let d = __dirname, i = 0; i < 6; i++, d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) {
+      const r = readWebgpuMesa(path.join(d, '.webgpu-mesa'));
+      return typeof r === 'string' ? {} : { mesa: r };
+    }
+    if (path.dirname(d) === d) break;
+  }
+  return {};
+}
+
+/** Reads a lavapipe folder; a string says what is wrong with it. */
+function readWebgpuMesa(dir: string): WebgpuMesa | string {
+  const ready = path.join(dir, 'ready'), icd = path.join(dir, 'lvp_icd.json');
+  if (!fs.existsSync(ready)) return `${ready} is missing (setup did not finish)`;
+  let lib: string;
+  try {
+    lib = (JSON.parse(fs.readFileSync(icd, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path ?? '';
+  } catch (e) {
+    return `${icd} is unreadable (${firstLine(errorMessage(e))})`;
+  }
+  const lvp = path.resolve(dir, lib); // the Vulkan loader resolves a relative library_path against the manifest's folder
+  if (!lib || !fs.existsSync(lvp)) return `the driver ${lvp} named by ${icd} is missing`;
+  const libDir = path.dirname(lvp);
+  if (!fs.existsSync(path.join(libDir, 'libvulkan.so.1'))) return `the Vulkan loader ${path.join(libDir, 'libvulkan.so.1')} is missing`;
+  return { dir, icd, libDir, packages: fs.readFileSync(ready, 'utf8').split('\n').filter(Boolean) };
+}
+
+/** `list` (a ':'-separated path list) with `item` in front, unless it is already in it. */
+function prependPathList(item: string, list: string | undefined): string {
+  const parts = (list ?? '').split(':').filter(Boolean);
+  return parts.includes(item) ? parts.join(':') : [item, ...parts].join(':');
+}
+
+/**
+ * Environment variables a child process needs so that Dawn finds the private lavapipe: merge them into
+ * the env of any Node process that may start the webgpu backend (backend 'webgpu' or 'auto'), e.g.
+ * `fork(worker, { env: { ...process.env, ...webgpuEnv() } })`. LD_LIBRARY_PATH must be there when the
+ * process starts (the dynamic loader reads it once); initBackend can also activate the folder from
+ * inside a process started without it (see activateWebgpuMesa), so this is the cleaner, not the only way.
+ * {} when there is no private folder (then the system's Vulkan drivers are used as they are).
+ */
+export function webgpuEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const mesa = findWebgpuMesa();
+  if (!mesa) return {};
+  return {
+    [WEBGPU_MESA_ENV]: mesa.dir,
+    LD_LIBRARY_PATH: prependPathList(mesa.libDir, base.LD_LIBRARY_PATH),
+    // ADD, not VK_DRIVER_FILES: a machine that also has a real GPU keeps its drivers (Dawn prefers them).
+    VK_ADD_DRIVER_FILES: prependPathList(mesa.icd, base.VK_ADD_DRIVER_FILES),
+  };
+}
+
+/** glibc's RTLD_NODELETE (missing from os.constants.dlopen): dlclose leaves the library loaded. */
+const RTLD_NODELETE = 0x1000;
+/** LD_LIBRARY_PATH as the process started with it (what the dynamic loader uses), before any code changes process.env. */
+const STARTUP_LD_LIBRARY_PATH = process.env.LD_LIBRARY_PATH ?? '';
+let activatedMesa: string | undefined;
+
+/**
+ * Makes the private lavapipe visible to Dawn inside this already running process: adds its ICD to
+ * VK_ADD_DRIVER_FILES (the Vulkan loader reads it when Dawn creates its instance) and, unless the process
+ * was started with webgpuEnv()'s LD_LIBRARY_PATH, preloads the private libvulkan.so.1 and libdrm*.so.N.
+ * Preloading uses process.dlopen with RTLD_NODELETE: Node rejects them as addons ("did not
+ * self-register") and dlcloses them, but they stay loaded, so Dawn's dlopen("libvulkan.so.1") and
+ * lavapipe's need for the newer libdrm.so.2 resolve to them by soname. Returns a problem or undefined.
+ */
+function activateWebgpuMesa(mesa: WebgpuMesa): string | undefined {
+  if (activatedMesa === mesa.dir) return undefined;
+  process.env.VK_ADD_DRIVER_FILES = prependPathList(mesa.icd, process.env.VK_ADD_DRIVER_FILES);
+  if (!STARTUP_LD_LIBRARY_PATH.split(':').includes(mesa.libDir)) {
+    // Sorted: libdrm.so.2 comes before libdrm_amdgpu.so.1, which needs it. Vulkan layers are not needed.
+    let pending = fs.readdirSync(mesa.libDir).filter((f) => /^lib.+\.so\.\d+$/.test(f) && !f.startsWith('libVkLayer')).sort();
+    const errors = new Map<string, string>();
+    // Retry until no progress, in case a library needs another one later in the list.
+    for (let progress = true; pending.length && progress;) {
+      progress = false;
+      for (const f of [...pending]) {
+        try {
+          process.dlopen({ exports: {} }, path.join(mesa.libDir, f), os.constants.dlopen.RTLD_NOW! | RTLD_NODELETE);
+        } catch (e) {
+          const msg = errorMessage(e);
+          if (!msg.includes('did not self-register')) { errors.set(f, firstLine(msg)); continue; }
+        }
+        pending = pending.filter((p) => p !== f);
+        progress = true;
+      }
+    }
+    if (pending.length) return `could not load ${pending.map((f) => `${f} (${errors.get(f)})`).join(', ')} from ${mesa.libDir}`;
+  }
+  activatedMesa = mesa.dir;
+  return undefined;
+}
+
+/** Whether an adapter is a CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP): no GPU behind it. */
+export function isSoftwareAdapter(info: GpuAdapterInfoLike | undefined, isFallbackAdapter?: boolean): boolean {
+  if (isFallbackAdapter || info?.isFallbackAdapter) return true;
+  const text = [info?.architecture, info?.device, info?.description].filter(Boolean).join(' ');
+  return /\b(software|cpu)\b|llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(text);
+}
 
 async function loadWebgpuModule(): Promise<WebgpuModule> {
   try {
@@ -174,7 +310,14 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   if (webgpu && tf.findBackend('webgpu')) {
     if (await setBackendQuietly('webgpu')) return { ok: true, info: { name: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), threads: 1 } };
   }
-  if (auto && process.platform === 'linux' && !vulkanLoaderPresent()) {
+  const { mesa, problem: mesaProblem } = locateWebgpuMesa();
+  if (mesaProblem) return { ok: false, reason: mesaProblem, hint: WEBGPU_MESA_HINT };
+  const notes: string[] = [];
+  if (mesa) {
+    const problem = activateWebgpuMesa(mesa);
+    if (problem) return { ok: false, reason: `the private lavapipe in ${mesa.dir} did not load: ${problem}`, hint: 'Rebuild it with `bash scripts/setup-webgpu.sh --force`, or start this process with webgpuEnv() (docs/webgpu.md). Use `--backend wasm` meanwhile.' };
+    notes.push(`webgpu uses the private lavapipe in ${mesa.dir}`);
+  } else if (auto && process.platform === 'linux' && !vulkanLoaderPresent()) {
     // Skip Dawn entirely: it would only print "Couldn't load Vulkan" to stderr and find no adapter.
     return { ok: false, reason: 'no Vulkan loader (libvulkan.so.1), so no WebGPU adapter', hint: LAVAPIPE_HINT };
   }
@@ -194,8 +337,15 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
     return fail(`requesting a WebGPU adapter failed (${firstLine(errorMessage(e))})`);
   }
   if (!adapter) {
-    const why = process.platform === 'linux' && !vulkanLoaderPresent() ? ' (this system has no Vulkan loader, libvulkan.so.1)' : '';
+    const why = mesa ? ` (not even the private lavapipe in ${mesa.dir}; rebuild it with \`bash scripts/setup-webgpu.sh --force\`)`
+      : process.platform === 'linux' && !vulkanLoaderPresent() ? ' (this system has no Vulkan loader, libvulkan.so.1)' : '';
     return fail(`no WebGPU adapter was found${why}`);
+  }
+  const i = adapter.info ?? {};
+  const desc = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ') || 'unknown adapter';
+  if (auto && isSoftwareAdapter(i, adapter.isFallbackAdapter)) {
+    restore();
+    return { ok: false, reason: `the only WebGPU adapter is a CPU implementation (${desc}), which trains slower than wasm (docs/webgpu.md); use \`--backend webgpu\` to force it` };
   }
   let device: GpuDeviceLike;
   try {
@@ -218,15 +368,37 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   }
   // Our own factory around the device we own, so disposeBackend can destroy it.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', () => new backendMod.WebGPUBackend(device, adapter!.info), 3);
+  tf.registerBackend('webgpu', () => guardSyncReads(new backendMod.WebGPUBackend(device, adapter!.info)), 3);
   webgpu = { device, restore };
   if (!(await setBackendQuietly('webgpu'))) {
     await disposeBackend();
     return { ok: false, reason: 'the tfjs WebGPU backend failed to initialise on this adapter', hint: LAVAPIPE_HINT };
   }
-  const i = adapter.info ?? {};
-  const desc = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ') || 'unknown adapter';
-  return { ok: true, info: { name: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), threads: 1 }, notes: [`webgpu adapter: ${desc}`] };
+  return { ok: true, info: { name: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), threads: 1 }, notes: [...notes, `webgpu adapter: ${desc}`] };
+}
+
+/** Start of the error a synchronous read (dataSync/arraySync) of a webgpu tensor gives under Node. */
+export const WEBGPU_SYNC_READ_ERROR = 'The webgpu backend cannot read a tensor synchronously (dataSync/arraySync) in Node';
+
+/**
+ * tfjs-backend-webgpu's readSync needs a browser OffscreenCanvas, and Dawn in Node has no blocking
+ * GPU→CPU read (a buffer map completes only when the event loop runs). Turn the resulting
+ * "OffscreenCanvas is not defined" into an error that says what to do.
+ */
+function guardSyncReads(backend: tf.KernelBackend): tf.KernelBackend {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return backend;
+  const readSync = backend.readSync.bind(backend);
+  (backend as unknown as { hasReadSyncWarned: boolean }).hasReadSyncWarned = true; // its "sync reads are slow" warning would precede our error
+  backend.readSync = (dataId: object) => {
+    try {
+      return readSync(dataId);
+    } catch (e) {
+      if (!(e instanceof ReferenceError && e.message.includes('OffscreenCanvas'))) throw e;
+      throw new UserError(`${WEBGPU_SYNC_READ_ERROR}: Dawn has no blocking GPU read-back there, so the calling code must use \`await tensor.data()\`.`,
+        'Use `--backend wasm` for this command.');
+    }
+  };
+  return backend;
 }
 
 /** Whether the dynamic loader can find libvulkan.so.1 (Dawn's only way to a GPU on Linux). */

@@ -5,10 +5,18 @@
  */
 import type { RpcApi, RpcValidators } from './rpc';
 import type { RunOrigin, RunState } from '../runTypes';
+import {
+  MAX_INTERP_STEPS, MAX_K, PSI_MAX, PSI_MIN, isSeed,
+  type AcrossItem, type InterpMode, type InterpResult, type MetricName, type NetworkName, type NoiseModeName, type SampleImage, type SegmentPayload,
+} from './inference';
 
 /** Webview view types (also the `onWebviewPanel:` activation events). */
 export const VIEW_TYPES = {
   lossCurves: 'ganInspector.lossCurves',
+  /** Custom editor (CustomReadonlyEditorProvider) of the snapshot.json inside network-snapshot-* folders. */
+  checkpointViewer: 'ganInspector.checkpointViewer',
+  segmentation: 'ganInspector.segmentation',
+  compareRuns: 'ganInspector.compareRuns',
 } as const;
 
 /** A run's state as the UI shows it: `interrupted` = status.json says running but no live process owns it. */
@@ -148,6 +156,413 @@ export const lossHostValidators: RpcValidators<LossHostApi, LossWebviewApi> = {
   },
   requests: {
     hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
+  },
+};
+
+//#endregion
+
+//#region snapshot panels (checkpoint viewer, segmentation)
+
+/** What the checkpoint viewer and the segmentation panel show about their snapshot. */
+export interface SnapshotPanelInfo {
+  /** Folder (or .pkl) name, e.g. "network-snapshot-000004". */
+  name: string;
+  /** Absolute path of the snapshot folder (or file). */
+  dir: string;
+  runDir: string;
+  runName: string;
+  kimg: number | null;
+  resolution: number | null;
+  channels: number | null;
+  preset?: string;
+  dataset?: string;
+  /** GGDR settings of the run; null when it was trained without GGDR (no decoder). */
+  ggdr: { res: number; weight: number } | null;
+  /** Generator block resolutions (4, 8, …, resolution). */
+  blockResolutions: number[];
+  createdAt?: string;
+  /** Set when the snapshot cannot be loaded; the panel shows it instead of the controls. */
+  error?: string;
+  /** Seeds the panel should start with (e.g. handed over from the viewer). */
+  initialSeeds?: string;
+}
+
+/** A reply that was superseded by a newer request (the webview ignores it). */
+export interface Cancelled {
+  cancelled: true;
+}
+
+/** Largest seed spec text accepted from a webview. */
+export const MAX_SEED_SPEC = 400;
+/** Most seeds the segmentation panel clusters at once (K-means over every pixel of the batch). */
+export const MAX_SEGMENT_SEEDS = 64;
+/** Most seeds per snapshot in the across-snapshots strip. */
+export const MAX_ACROSS_SEEDS = 16;
+
+//#endregion
+
+//#region checkpoint viewer
+
+export interface ViewerGenParams {
+  which: NetworkName;
+  psi: number;
+  noiseMode: NoiseModeName;
+  noiseSeed: number;
+}
+
+export interface ViewerRenderResult {
+  images: SampleImage[];
+  ms: number;
+  backend: string;
+  /** True when the checkpoint had to be read from disk for this render. */
+  loaded: boolean;
+}
+
+/** Messages the host receives from a checkpoint-viewer webview. */
+export interface ViewerHostApi extends RpcApi {
+  events: {
+    /** Open the segmentation panel of this snapshot with these seeds. */
+    openSegmentation: { seeds: string };
+    webviewError: { message: string };
+  };
+  requests: {
+    hello: { params: Record<string, never>; result: SnapshotPanelInfo };
+    render: { params: ViewerGenParams & { seeds: string }; result: ViewerRenderResult | Cancelled };
+    interpolate: { params: ViewerGenParams & { seedA: number; seedB: number; steps: number; mode: InterpMode }; result: InterpResult | Cancelled };
+    /** Writes the grid PNG into the run folder; replies with its path. */
+    exportGrid: { params: ViewerGenParams & { seeds: string; cols: number }; result: { file: string } | Cancelled };
+  };
+}
+
+/** Messages a checkpoint-viewer webview receives. */
+export interface ViewerWebviewApi extends RpcApi {
+  events: {
+    progress: { what: 'grid' | 'interp' | 'export'; done: number; total: number };
+  };
+  requests: Record<string, never>;
+}
+
+/** What the checkpoint viewer persists with setState. */
+export interface ViewerPanelState {
+  v: 1;
+  snapshot: string;
+  seeds: string;
+  cols: number;
+  which: NetworkName;
+  psi: number;
+  noiseMode: NoiseModeName;
+  noiseSeed: number;
+  interp: { a: number; b: number; steps: number; mode: InterpMode; open: boolean };
+}
+
+const isPsi = (v: unknown): v is number => isNum(v) && v >= PSI_MIN && v <= PSI_MAX;
+const isWhich = (v: unknown): v is NetworkName => v === 'G' || v === 'G_ema';
+const isNoise = (v: unknown): v is NoiseModeName => v === 'const' || v === 'random';
+const isIntIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const GEN_KEYS = ['which', 'psi', 'noiseMode', 'noiseSeed'];
+const isGenParams = (p: Record<string, unknown>) => isWhich(p.which) && isPsi(p.psi) && isNoise(p.noiseMode) && isSeed(p.noiseSeed);
+const isSeedSpec = (v: unknown): v is string => isStr(v, MAX_SEED_SPEC) && v.trim().length > 0;
+const isInterpMode = (v: unknown): v is InterpMode => v === 'lerp' || v === 'slerp';
+
+export function isViewerPanelState(v: unknown): v is ViewerPanelState {
+  if (!isObj(v) || v.v !== 1 || !isStr(v.snapshot) || !v.snapshot || !isStr(v.seeds, MAX_SEED_SPEC) || !isIntIn(v.cols, 1, 64)) return false;
+  if (!isGenParams(v)) return false;
+  const i = v.interp;
+  return isObj(i) && isSeed(i.a) && isSeed(i.b) && isIntIn(i.steps, 2, MAX_INTERP_STEPS) && isInterpMode(i.mode) && typeof i.open === 'boolean';
+}
+
+/** Guards for every webview → host message of the checkpoint viewer. */
+export const viewerHostValidators: RpcValidators<ViewerHostApi, ViewerWebviewApi> = {
+  events: {
+    openSegmentation: (p): p is { seeds: string } => isObj(p) && onlyKeys(p, ['seeds']) && isStr(p.seeds, MAX_SEED_SPEC),
+    webviewError: (p): p is { message: string } => isObj(p) && onlyKeys(p, ['message']) && isStr(p.message, 10_000),
+  },
+  requests: {
+    hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
+    render: (p): p is ViewerHostApi['requests']['render']['params'] =>
+      isObj(p) && onlyKeys(p, [...GEN_KEYS, 'seeds']) && isGenParams(p) && isSeedSpec(p.seeds),
+    interpolate: (p): p is ViewerHostApi['requests']['interpolate']['params'] =>
+      isObj(p) && onlyKeys(p, [...GEN_KEYS, 'seedA', 'seedB', 'steps', 'mode']) && isGenParams(p) &&
+      isSeed(p.seedA) && isSeed(p.seedB) && isIntIn(p.steps, 2, MAX_INTERP_STEPS) && isInterpMode(p.mode),
+    exportGrid: (p): p is ViewerHostApi['requests']['exportGrid']['params'] =>
+      isObj(p) && onlyKeys(p, [...GEN_KEYS, 'seeds', 'cols']) && isGenParams(p) && isSeedSpec(p.seeds) && isIntIn(p.cols, 1, 64),
+  },
+};
+
+//#endregion
+
+//#region segmentation
+
+export type SegmentationView = 'maps' | 'overlay';
+
+export interface SegmentationInfo extends SnapshotPanelInfo {
+  /** Every snapshot of the run, oldest first (for the across-snapshots strip). */
+  snapshots: Array<{ path: string; name: string; kimg: number; loadable: boolean; reason?: string }>;
+}
+
+export interface SegmentRequest {
+  seeds: string;
+  resolutions: number[];
+  k: number;
+  metric: MetricName;
+  psi: number;
+  /** Also run D's decoder on real images from the run's dataset. */
+  reals: boolean;
+}
+
+export interface AcrossRequest {
+  seeds: string;
+  res: number;
+  k: number;
+  metric: MetricName;
+  psi: number;
+}
+
+/** Messages the host receives from a segmentation webview. */
+export interface SegmentationHostApi extends RpcApi {
+  events: {
+    cancel: { what: 'segment' | 'across' };
+    /** Open the checkpoint viewer of this snapshot. */
+    openViewer: Record<string, never>;
+    webviewError: { message: string };
+  };
+  requests: {
+    hello: { params: Record<string, never>; result: SegmentationInfo };
+    segment: { params: SegmentRequest; result: SegmentPayload | Cancelled };
+    /** Items arrive as `acrossItem` events; the reply says how many succeeded. */
+    across: { params: AcrossRequest; result: { done: number; failed: number } | Cancelled };
+  };
+}
+
+/** Messages a segmentation webview receives. */
+export interface SegmentationWebviewApi extends RpcApi {
+  events: {
+    progress: { what: 'segment' | 'across'; done: number; total: number; message: string };
+    acrossItem: AcrossItem;
+  };
+  requests: Record<string, never>;
+}
+
+/** What the segmentation panel persists (and its serializer restores from). */
+export interface SegmentationPanelState {
+  v: 1;
+  snapshot: string;
+  seeds: string;
+  resolutions: number[];
+  k: number;
+  metric: MetricName;
+  psi: number;
+  reals: boolean;
+  view: SegmentationView;
+  /** Overlay opacity in [0,1]. */
+  opacity: number;
+  /** Highlighted cluster (per resolution: ids are per clustering). */
+  selected: { res: number; cluster: number } | null;
+  acrossRes: number;
+  acrossSeeds: string;
+}
+
+const isResolution = (v: unknown): v is number => isIntIn(v, 4, 1024) && ((v as number) & ((v as number) - 1)) === 0;
+const isMetric = (v: unknown): v is MetricName => v === 'cosine' || v === 'euclidean';
+
+export function isSegmentationPanelState(v: unknown): v is SegmentationPanelState {
+  return (
+    isObj(v) && v.v === 1 && isStr(v.snapshot) && v.snapshot.length > 0 && isStr(v.seeds, MAX_SEED_SPEC) &&
+    Array.isArray(v.resolutions) && v.resolutions.length <= 10 && v.resolutions.every(isResolution) &&
+    isIntIn(v.k, 2, MAX_K) && isMetric(v.metric) && isPsi(v.psi) && typeof v.reals === 'boolean' &&
+    (v.view === 'maps' || v.view === 'overlay') && isNum(v.opacity) && v.opacity >= 0 && v.opacity <= 1 &&
+    (v.selected === null || (isObj(v.selected) && isResolution(v.selected.res) && isIntIn(v.selected.cluster, 0, MAX_K - 1))) &&
+    isResolution(v.acrossRes) && isStr(v.acrossSeeds, MAX_SEED_SPEC)
+  );
+}
+
+/** Guards for every webview → host message of the segmentation panel. */
+export const segmentationHostValidators: RpcValidators<SegmentationHostApi, SegmentationWebviewApi> = {
+  events: {
+    cancel: (p): p is { what: 'segment' | 'across' } => isObj(p) && onlyKeys(p, ['what']) && (p.what === 'segment' || p.what === 'across'),
+    openViewer: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
+    webviewError: (p): p is { message: string } => isObj(p) && onlyKeys(p, ['message']) && isStr(p.message, 10_000),
+  },
+  requests: {
+    hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
+    segment: (p): p is SegmentRequest =>
+      isObj(p) && onlyKeys(p, ['seeds', 'resolutions', 'k', 'metric', 'psi', 'reals']) && isSeedSpec(p.seeds) &&
+      Array.isArray(p.resolutions) && p.resolutions.length > 0 && p.resolutions.length <= 10 && p.resolutions.every(isResolution) &&
+      isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi) && typeof p.reals === 'boolean',
+    across: (p): p is AcrossRequest =>
+      isObj(p) && onlyKeys(p, ['seeds', 'res', 'k', 'metric', 'psi']) && isSeedSpec(p.seeds) && isResolution(p.res) &&
+      isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi),
+  },
+};
+
+//#endregion
+
+//#region compare runs
+
+/** A table cell: number, text, or null when the run does not have it. */
+export type CompareCellValue = number | string | null;
+
+/** One column of the runs × key-figures table. `id` is the stable `data-col` of its cells. */
+export interface CompareColumn {
+  id: string;
+  label: string;
+  kind: 'text' | 'number';
+  /** How numbers are shown: kimg (≤ 3 decimals), seconds (1 decimal), metric (5 significant digits), int. */
+  format?: 'kimg' | 'sec' | 'metric' | 'int';
+  /** Metric series this column belongs to (metric columns only); the panel groups them under one header. */
+  metric?: string;
+  /** Label under the metric's group header ("final", "@kimg", …). */
+  short?: string;
+  /** Tooltip. */
+  title?: string;
+}
+
+/** One run's row; `run` is the folder name (the `data-run` attribute). */
+export interface CompareRow {
+  run: string;
+  cells: Record<string, CompareCellValue>;
+}
+
+export interface CompareTable {
+  columns: CompareColumn[];
+  rows: CompareRow[];
+}
+
+/** Options that differ between the compared runs: one row per dot path. */
+export interface OptionDiffRow {
+  key: string;
+  /** One entry per compared run that has options, in run order; `present: false` = the key is absent there; `na` = another trainer's option. */
+  values: Array<{ run: string; present: boolean; text: string; na?: true }>;
+}
+
+export interface OptionDiff {
+  /** Runs whose options were compared. */
+  runs: string[];
+  /** Runs left out (no readable training_options.json), with the reason. */
+  missing: Array<{ run: string; reason: string }>;
+  rows: OptionDiffRow[];
+  /** Leaf options compared in total (shared and not). */
+  totalKeys: number;
+}
+
+/** A sample grid of a run that the compare panel can show. */
+export interface CompareGrid {
+  file: string;
+  /** kimg of the grid (fakes000004.png → 4); null for fakes_init / reals. */
+  kimg: number | null;
+  /** Webview URI of the image. */
+  uri: string;
+  /** A loadable snapshot exists at this kimg (our runs). */
+  snapshot: boolean;
+}
+
+/** What the compare panel shows about one run. */
+export interface CompareRunInfo {
+  name: string;
+  dir: string;
+  origin: RunOrigin;
+  state: RunDisplayState;
+  ggdr?: boolean;
+  /** fakes*.png grids, oldest first (reals/fakes_init excluded). */
+  grids: CompareGrid[];
+  /** Cell size in px and cells per row of its grids, when known (our runs: cell i = seed i). */
+  cellPx: number | null;
+  /** True when cell i of its fakes grids is seed i (our runs); official grids use the official code's random latents. */
+  seedCells: boolean;
+  /** Shown under the run's grid (e.g. why official snapshots cannot be rendered). */
+  note?: string;
+  lastError?: string | null;
+}
+
+/** One entry of the scalar dropdown. */
+export interface CompareScalar {
+  /** Stats key ("Loss/G/loss") or "Metrics/<series>". */
+  key: string;
+  label: string;
+  /** How many of the compared runs have it. */
+  runs: number;
+}
+
+export interface CompareInfo {
+  runs: CompareRunInfo[];
+  table: CompareTable;
+  optionDiff: OptionDiff;
+  scalars: CompareScalar[];
+  /** Run folders that could not be read (they are left out). */
+  errors: string[];
+}
+
+/** One run's points of the chosen scalar (compact: only rows that have a kimg). */
+export interface CompareSeries {
+  run: string;
+  /** The key actually read for this run (official runs: Loss/D/loss_gen_reg for the GGDR term); null when absent. */
+  sourceKey: string | null;
+  kimg: number[];
+  value: (number | null)[];
+}
+
+export type CompareExportFormat = 'csv' | 'markdown';
+
+/** Messages the host receives from a compare webview. */
+export interface CompareHostApi extends RpcApi {
+  events: {
+    /** Open the loss curves of one compared run (by folder name: the webview never sends paths). */
+    openLossCurves: { run: string };
+    webviewError: { message: string };
+  };
+  requests: {
+    hello: { params: Record<string, never>; result: CompareInfo };
+    series: { params: { key: string }; result: { key: string; runs: CompareSeries[] } };
+    /** Save dialog, then write; `cancelled` when the dialog was dismissed. */
+    exportTable: { params: { format: CompareExportFormat }; result: { file: string } | Cancelled };
+  };
+}
+
+/** Messages a compare webview receives. */
+export interface CompareWebviewApi extends RpcApi {
+  events: {
+    /** Runs changed on disk (training progressed, a metric line arrived): redraw. */
+    info: CompareInfo;
+  };
+  requests: Record<string, never>;
+}
+
+/** What the compare panel persists (its serializer reopens the same runs). */
+export interface ComparePanelState {
+  v: 1;
+  runDirs: string[];
+  scalar: string;
+  smoothing: number;
+  log: boolean;
+  /** 'latest' or a kimg (as text) for the sample grids. */
+  gridKimg: string;
+  gridMode: 'grids' | 'cells';
+  seeds: string;
+  hidden: string[];
+}
+
+/** Most runs one compare panel takes. */
+export const MAX_COMPARE_RUNS = 16;
+
+export function isComparePanelState(v: unknown): v is ComparePanelState {
+  return (
+    isObj(v) && v.v === 1 && isStrArray(v.runDirs, MAX_COMPARE_RUNS, 4096) && v.runDirs.length > 0 && v.runDirs.every((d) => d.length > 0) &&
+    isStr(v.scalar, 512) && isNum(v.smoothing) && v.smoothing >= 0 && v.smoothing <= 0.99 && typeof v.log === 'boolean' &&
+    isStr(v.gridKimg, 32) && (v.gridMode === 'grids' || v.gridMode === 'cells') && isStr(v.seeds, MAX_SEED_SPEC) &&
+    isStrArray(v.hidden, MAX_COMPARE_RUNS)
+  );
+}
+
+/** Guards for every webview → host message of the compare panel. */
+export const compareHostValidators: RpcValidators<CompareHostApi, CompareWebviewApi> = {
+  events: {
+    openLossCurves: (p): p is { run: string } => isObj(p) && onlyKeys(p, ['run']) && isStr(p.run, 512) && p.run.length > 0,
+    webviewError: (p): p is { message: string } => isObj(p) && onlyKeys(p, ['message']) && isStr(p.message, 10_000),
+  },
+  requests: {
+    hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
+    series: (p): p is { key: string } => isObj(p) && onlyKeys(p, ['key']) && isStr(p.key, 512) && p.key.length > 0,
+    exportTable: (p): p is { format: CompareExportFormat } => isObj(p) && onlyKeys(p, ['format']) && (p.format === 'csv' || p.format === 'markdown'),
   },
 };
 

@@ -1,0 +1,170 @@
+/**
+ * Checkpoint viewer: a read-only custom editor of `network-snapshot-*` folders (registered for their
+ * snapshot.json; also opened on a folder or an official .pkl, which then explains why it cannot load).
+ * Generation runs in the inference process; this side validates every webview message, turns seed
+ * specs into seeds, keeps one lane per kind of request (a new ψ cancels the render in flight), and
+ * tells the client which checkpoint the editor holds so it is freed when the last panel closes.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { UserError } from '../../core/errors';
+import { MAX_SEEDS, parseSeedSpec } from '../../shared/protocol/inference';
+import { MessageHandler } from '../../shared/protocol/rpc';
+import { VIEW_TYPES, viewerHostValidators, type Cancelled, type SnapshotPanelInfo, type ViewerHostApi, type ViewerWebviewApi } from '../../shared/protocol/panels';
+import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
+import { describeSnapshot, exportFileName, snapshotDirOf } from '../inference/snapshotInfo';
+import { panelHtml, webviewOptions } from '../webview/html';
+
+export interface SnapshotPanelDeps {
+  extensionUri: vscode.Uri;
+  client: InferenceClient;
+  log: (line: string) => void;
+  /** Opens (or reveals) the segmentation panel of a snapshot, optionally with seeds. */
+  openSegmentation: (snapshotDir: string, seeds?: string) => void;
+}
+
+const CANCELLED: Cancelled = { cancelled: true };
+
+/** Seeds from a webview's spec, or a UserError that the webview shows. */
+export function seedsFromSpec(spec: string, max = MAX_SEEDS): number[] {
+  const r = parseSeedSpec(spec, max);
+  if ('error' in r) throw new UserError(r.error);
+  return r.seeds;
+}
+
+class SnapshotDocument implements vscode.CustomDocument {
+  constructor(readonly uri: vscode.Uri) {}
+  dispose(): void {}
+}
+
+let nextOwner = 1;
+
+class ViewerSession implements vscode.Disposable {
+  private readonly owner = `viewer#${nextOwner++}`;
+  private readonly channel: MessageHandler<ViewerHostApi, ViewerWebviewApi>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private info: SnapshotPanelInfo | undefined;
+  private disposed = false;
+
+  constructor(readonly panel: vscode.WebviewPanel, readonly dir: string, private readonly deps: SnapshotPanelDeps, onDispose: () => void) {
+    // Images travel as data: URLs, so the webview needs no run folder among its resource roots.
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    const label = path.basename(dir);
+    this.channel = new MessageHandler<ViewerHostApi, ViewerWebviewApi>({
+      post: (m) => panel.webview.postMessage(m),
+      validators: viewerHostValidators,
+      onInvalid: (reason) => deps.log(`Checkpoint viewer (${label}): rejected a webview message: ${reason}`),
+      onHandlerError: (name, e) => deps.log(`Checkpoint viewer: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    const c = this.channel;
+    c.onRequest('hello', async () => {
+      this.info = await describeSnapshot(dir);
+      if (!this.info.error) deps.client.retain(this.owner, dir);
+      return this.info;
+    });
+    c.onRequest('render', async (p) => {
+      const seeds = seedsFromSpec(p.seeds);
+      this.ready();
+      return this.cancellable(deps.client.call('render', { snapshot: dir, seeds, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
+        lane: `${this.owner}:grid`,
+        onProgress: (q) => void c.emit('progress', { what: 'grid', done: q.done, total: q.total }),
+      }).then((r) => ({ images: r.images, ms: r.ms, backend: r.backend, loaded: r.loaded })));
+    });
+    c.onRequest('interpolate', async (p) => {
+      this.ready();
+      return this.cancellable(deps.client.call('interpolate', { snapshot: dir, ...p }, {
+        lane: `${this.owner}:interp`,
+        onProgress: (q) => void c.emit('progress', { what: 'interp', done: q.done, total: q.total }),
+      }));
+    });
+    c.onRequest('exportGrid', async (p) => {
+      const seeds = seedsFromSpec(p.seeds);
+      const info = this.ready();
+      const file = path.join(info.runDir, exportFileName(info, seeds, p.psi, p.which, p.noiseMode));
+      const r = await this.cancellable(deps.client.call('exportGrid', { snapshot: dir, seeds, cols: p.cols, file, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
+        lane: `${this.owner}:export`,
+        onProgress: (q) => void c.emit('progress', { what: 'export', done: q.done, total: q.total }),
+      }));
+      if ('cancelled' in r) return r;
+      deps.log(`Checkpoint viewer: wrote ${r.file} (${r.width}×${r.height})`);
+      void vscode.window.showInformationMessage(`Saved ${path.basename(r.file)} in ${path.basename(info.runDir)}.`, 'Open').then((a) => {
+        if (a) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(r.file), { preview: true });
+      });
+      return { file: r.file };
+    });
+    c.on('openSegmentation', ({ seeds }) => deps.openSegmentation(dir, seeds));
+    c.on('webviewError', ({ message }) => deps.log(`Checkpoint viewer (${label}) error: ${message}`));
+    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => c.handle(m)));
+    this.disposables.push(panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    }));
+    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'viewer', `Checkpoint · ${label}`);
+  }
+
+  /** The snapshot's info; throws its load error so the webview shows it. */
+  private ready(): SnapshotPanelInfo {
+    if (!this.info) throw new UserError('The viewer is not initialised yet.');
+    if (this.info.error) throw new UserError(this.info.error);
+    return this.info;
+  }
+
+  private async cancellable<T>(p: Promise<T>): Promise<T | Cancelled> {
+    try {
+      return await p;
+    } catch (e) {
+      if (isCancelled(e)) return CANCELLED;
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.channel.dispose();
+    for (const d of this.disposables) d.dispose();
+    void this.deps.client.releaseOwner(this.owner);
+  }
+}
+
+/** The custom editor provider; one ViewerSession per open editor. */
+export class CheckpointViewerProvider implements vscode.CustomReadonlyEditorProvider<SnapshotDocument>, vscode.Disposable {
+  private readonly sessions = new Set<ViewerSession>();
+
+  constructor(private readonly deps: SnapshotPanelDeps) {}
+
+  /** Registers the provider (multiple editors per snapshot allowed; state restored by VS Code). */
+  register(): vscode.Disposable {
+    return vscode.window.registerCustomEditorProvider(VIEW_TYPES.checkpointViewer, this, {
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    });
+  }
+
+  openCustomDocument(uri: vscode.Uri): SnapshotDocument {
+    return new SnapshotDocument(uri);
+  }
+
+  resolveCustomEditor(document: SnapshotDocument, panel: vscode.WebviewPanel): void {
+    const dir = snapshotDirOf(document.uri.fsPath);
+    const s = new ViewerSession(panel, dir, this.deps, () => this.sessions.delete(s));
+    this.sessions.add(s);
+  }
+
+  /** Opens the viewer on a snapshot folder (its snapshot.json) or an official .pkl (which explains itself). */
+  async open(snapshot: string): Promise<void> {
+    const dir = snapshotDirOf(snapshot);
+    const target = dir.endsWith('.pkl') ? dir : path.join(dir, 'snapshot.json');
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(target), VIEW_TYPES.checkpointViewer);
+  }
+
+  /** Snapshot folders with an open viewer. */
+  openSnapshots(): string[] {
+    return [...this.sessions].map((s) => s.dir);
+  }
+
+  dispose(): void {
+    for (const s of [...this.sessions]) s.dispose();
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,489 @@
+/**
+ * Inference child process: `child_process.fork(dist/inference.js)`. Holds a cache of loaded networks
+ * keyed by snapshot folder and answers the requests of src/shared/protocol/inference.ts (sample grids,
+ * interpolation strips, PNG export, K-means segmentation of G's features and D's GGDR decoder output,
+ * the across-snapshots strip) on the best available backend, off the extension-host thread.
+ *
+ * Jobs run one at a time (tfjs is single-threaded here anyway) in arrival order; `cancel {jobId}`
+ * rejects a queued job at once and stops a running one at its next batch/stage boundary. Changing ψ
+ * or the seeds re-renders from the cached networks; `release` frees them (the host sends it when the
+ * last panel using a checkpoint closes) and `stats` reports tf.memory() so tests can see it.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendInfo } from '../core/backend/backend';
+import type { BackendName } from '../core/config/options';
+import { getBatch, getImage, loadDataset, type Dataset } from '../core/data/dataset';
+import { isUserError, UserError } from '../core/errors';
+import { encodePng } from '../core/image/codec';
+import { makeGrid, writePngAtomic } from '../core/image/grid';
+import { resolveSnapshotPath } from '../core/analysis/generate';
+import { clusterShares } from '../core/analysis/kmeans';
+import { latentsForSeeds, renderLatents } from '../core/analysis/samples';
+import { segmentNetworks, type ResolutionSegmentation } from '../core/analysis/segmentSnapshot';
+import { Discriminator } from '../core/networks/discriminator';
+import type { Generator } from '../core/networks/generator';
+import { loadNetworks, readSnapshot, type LoadedNetworks, type SnapshotMeta } from '../core/training/snapshot';
+import { MessageHandler } from '../shared/protocol/rpc';
+import {
+  CANCELLED_MESSAGE, encodeLabels, inferenceProcessValidators,
+  type AcrossItem, type ClusterMap, type GenParams, type InferenceHostApi, type InferenceProcessApi, type InferenceStats,
+  type InterpMode, type NetworkName, type ProgressInfo, type RenderResult, type SegmentParams, type SegmentPayload,
+} from '../shared/protocol/inference';
+
+/** Samples per forward pass: per-pass overhead dominates small models, yet progress and cancellation still come every batch. */
+const BATCH = 32;
+
+interface ModelEntry {
+  dir: string;
+  meta: SnapshotMeta;
+  gens: Map<NetworkName, Generator>;
+  /** undefined = not loaded yet; null = loaded, but the run has no GGDR decoder. */
+  D: Discriminator | null | undefined;
+  loads: number;
+}
+
+interface Job {
+  ac: AbortController;
+  started: boolean;
+  reject: (e: Error) => void;
+}
+
+interface Emitter {
+  progress(p: ProgressInfo): void;
+  acrossItem(item: AcrossItem & { jobId: string }): void;
+}
+
+const isCancel = (e: unknown) => e instanceof Error && e.message === CANCELLED_MESSAGE;
+const pngDataUrl = (data: Uint8Array, res: number, channels: number): string =>
+  `data:image/png;base64,${encodePng({ width: res, height: res, channels: channels as 1 | 3, data }).toString('base64')}`;
+
+function strip(tensors: Record<string, tf.Tensor>, prefix: string): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) if (k.startsWith(prefix + '/')) out[k.slice(prefix.length + 1)] = t;
+  return out;
+}
+
+/** Spherical interpolation of two vectors (falls back to lerp when they are (anti)parallel). */
+function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  const cos = Math.max(-1, Math.min(1, dot / Math.max(Math.sqrt(na * nb), 1e-12)));
+  const omega = Math.acos(cos);
+  const out = new Float32Array(a.length);
+  if (Math.sin(omega) < 1e-6) {
+    for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
+    return out;
+  }
+  const wa = Math.sin((1 - t) * omega) / Math.sin(omega);
+  const wb = Math.sin(t * omega) / Math.sin(omega);
+  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
+  return out;
+}
+
+/** The process's state and request handlers, transport-free. */
+class InferenceService {
+  private backend: BackendInfo | undefined;
+  private backendInit: Promise<BackendInfo> | undefined;
+  private readonly models = new Map<string, ModelEntry>();
+  private totalLoads = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly jobs = new Map<string, Job>();
+  private dataset: { key: string; ds: Promise<Dataset> } | undefined;
+
+  constructor(private readonly emit: Emitter) {}
+
+  init(requested: BackendName): Promise<BackendInfo> {
+    if (!this.backendInit) {
+      this.backendInit = initBackend(requested).then((b) => (this.backend = b));
+      this.backendInit.catch(() => (this.backendInit = undefined));
+    }
+    return this.backendInit;
+  }
+
+  private backendName(): string {
+    return this.backend ? `${this.backend.name} ${this.backend.version}` : 'none';
+  }
+
+  /** Aborts a job: a queued one rejects now, a running one at its next batch or stage. */
+  cancel(jobId: string): void {
+    const j = this.jobs.get(jobId);
+    if (!j) return;
+    j.ac.abort();
+    if (!j.started) {
+      this.jobs.delete(jobId);
+      j.reject(new Error(CANCELLED_MESSAGE));
+    }
+  }
+
+  /** Runs `fn` after every earlier job; rejects with CANCELLED_MESSAGE when cancelled. */
+  private run<T>(jobId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.jobs.has(jobId)) return Promise.reject(new Error(`Job id ${jobId} is already in use.`));
+    return new Promise<T>((resolve, reject) => {
+      const job: Job = { ac: new AbortController(), started: false, reject };
+      this.jobs.set(jobId, job);
+      const exec = async () => {
+        if (job.ac.signal.aborted) return; // rejected by cancel() already
+        job.started = true;
+        try {
+          if (!this.backend) await this.init('auto');
+          const out = await fn(job.ac.signal);
+          if (job.ac.signal.aborted) throw new Error(CANCELLED_MESSAGE);
+          resolve(out);
+        } catch (e) {
+          reject(job.ac.signal.aborted || (e instanceof Error && e.message === 'cancelled') ? new Error(CANCELLED_MESSAGE) : (e as Error));
+        } finally {
+          this.jobs.delete(jobId);
+        }
+      };
+      this.queue = this.queue.then(exec);
+    });
+  }
+
+  //#region model cache
+
+  private async entry(snapshot: string): Promise<{ e: ModelEntry | undefined; dir: string }> {
+    const dir = await resolveSnapshotPath(snapshot);
+    return { e: this.models.get(dir), dir };
+  }
+
+  /** G or G_ema of a snapshot, from the cache or read from disk (counted in `loads`). */
+  private async generator(snapshot: string, which: NetworkName): Promise<{ G: Generator; entry: ModelEntry; loaded: boolean }> {
+    const { e, dir } = await this.entry(snapshot);
+    const cached = e?.gens.get(which);
+    if (e && cached) return { G: cached, entry: e, loaded: false };
+    const nets = await loadNetworks(dir, { which });
+    this.totalLoads++;
+    let entry = this.models.get(dir);
+    if (!entry) this.models.set(dir, (entry = { dir, meta: nets.meta, gens: new Map(), D: undefined, loads: 0 }));
+    entry.loads++;
+    entry.gens.set(which, nets.G);
+    return { G: nets.G, entry, loaded: true };
+  }
+
+  /** D (with its GGDR decoder when the run had one), cached with the snapshot's generators. */
+  private async discriminator(entry: ModelEntry, G: Generator): Promise<Discriminator | null> {
+    if (entry.D !== undefined) return entry.D;
+    const o = entry.meta.options;
+    const { tensors } = await readSnapshot(entry.dir, (k) => k.startsWith('D/'));
+    this.totalLoads++;
+    entry.loads++;
+    const D = new Discriminator(o.model, o.seed, o.ggdr.enabled ? { res: o.ggdr.res, genChannels: (r) => G.channelsAt(r) } : null, 'D');
+    try {
+      D.params.load(strip(tensors, 'D'), `snapshot ${path.basename(entry.dir)}`);
+    } catch (e) {
+      D.dispose();
+      throw new UserError(`Cannot load the discriminator of ${entry.dir}: ${(e as Error).message}`, 'The snapshot does not match its own options; it may be corrupt.');
+    } finally {
+      tf.dispose(Object.values(tensors));
+    }
+    entry.D = D;
+    return D;
+  }
+
+  release(snapshot: string): { released: boolean; numTensors: number } {
+    const dir = path.resolve(snapshot);
+    const e = this.models.get(dir);
+    if (e) {
+      for (const G of e.gens.values()) G.dispose();
+      e.D?.dispose();
+      this.models.delete(dir);
+    }
+    return { released: !!e, numTensors: tf.memory().numTensors };
+  }
+
+  stats(): InferenceStats {
+    const m = tf.memory();
+    return {
+      backend: this.backendName(),
+      numTensors: m.numTensors,
+      numBytes: m.numBytes,
+      models: [...this.models.values()].map((e) => ({
+        snapshot: e.dir,
+        loads: e.loads,
+        parts: [...e.gens.keys(), ...(e.D ? ['D'] : e.D === null ? ['D (no decoder)'] : [])],
+      })),
+      totalLoads: this.totalLoads,
+      pid: process.pid,
+    };
+  }
+
+  //#endregion
+
+  //#region generation
+
+  private async generate(G: Generator, z: tf.Tensor2D, p: GenParams, jobId: string, signal: AbortSignal, what: string): Promise<Uint8Array[]> {
+    const { images } = await renderLatents(G, z, {
+      truncationPsi: p.psi,
+      noiseMode: p.noiseMode,
+      noiseSeed: p.noiseSeed,
+      batchSize: BATCH,
+      signal,
+      onProgress: (done, total) => this.emit.progress({ jobId, done, total, message: `${what} ${done}/${total}` }),
+    });
+    return images;
+  }
+
+  render(p: InferenceProcessApi['requests']['render']['params']): Promise<RenderResult> {
+    return this.run(p.jobId, async (signal) => {
+      const { G, loaded } = await this.generator(p.snapshot, p.which);
+      const t0 = performance.now();
+      const z = latentsForSeeds(p.seeds, G.cfg.zDim);
+      let images: Uint8Array[];
+      try {
+        images = await this.generate(G, z, p, p.jobId, signal, 'rendering');
+      } finally {
+        z.dispose();
+      }
+      const { resolution, channels } = G.cfg;
+      const out = images.map((im, i) => ({ seed: p.seeds[i], src: pngDataUrl(im, resolution, channels) }));
+      return { images: out, resolution, channels, ms: performance.now() - t0, loaded, backend: this.backendName() };
+    });
+  }
+
+  interpolate(p: InferenceProcessApi['requests']['interpolate']['params']) {
+    return this.run(p.jobId, async (signal) => {
+      const { G } = await this.generator(p.snapshot, p.which);
+      const t0 = performance.now();
+      const zDim = G.cfg.zDim;
+      const ends = latentsForSeeds([p.seedA, p.seedB], zDim);
+      const zz = ends.dataSync() as Float32Array;
+      ends.dispose();
+      const a = zz.slice(0, zDim), b = zz.slice(zDim);
+      const ts = Array.from({ length: p.steps }, (_, i) => i / (p.steps - 1));
+      const data = new Float32Array(p.steps * zDim);
+      ts.forEach((t, i) => data.set(interp(a, b, t, p.mode), i * zDim));
+      const z = tf.tensor2d(data, [p.steps, zDim]);
+      let images: Uint8Array[];
+      try {
+        images = await this.generate(G, z, p, p.jobId, signal, 'interpolating');
+      } finally {
+        z.dispose();
+      }
+      const { resolution, channels } = G.cfg;
+      return { frames: images.map((im, i) => ({ t: ts[i], src: pngDataUrl(im, resolution, channels) })), mode: p.mode, ms: performance.now() - t0 };
+    });
+  }
+
+  exportGrid(p: InferenceProcessApi['requests']['exportGrid']['params']) {
+    return this.run(p.jobId, async (signal) => {
+      if (!path.isAbsolute(p.file)) throw new UserError(`Export path must be absolute: ${p.file}`);
+      const { G } = await this.generator(p.snapshot, p.which);
+      const z = latentsForSeeds(p.seeds, G.cfg.zDim);
+      let images: Uint8Array[];
+      try {
+        images = await this.generate(G, z, p, p.jobId, signal, 'exporting');
+      } finally {
+        z.dispose();
+      }
+      const { resolution, channels } = G.cfg;
+      const grid = makeGrid(images, resolution, channels as 1 | 3, Math.min(p.cols, p.seeds.length));
+      await writePngAtomic(p.file, grid);
+      return { file: p.file, width: grid.width, height: grid.height };
+    });
+  }
+
+  //#endregion
+
+  //#region segmentation
+
+  private toMap(s: Pick<ResolutionSegmentation, 'res' | 'k' | 'labels' | 'shares' | 'sampled' | 'fitPixels'>): ClusterMap {
+    return { res: s.res, k: s.k, labels: encodeLabels(s.labels), shares: s.shares, sampled: s.sampled, fitPixels: s.fitPixels, totalPixels: s.labels.length };
+  }
+
+  /** The run's dataset (cached: one at a time), for real images. */
+  private async realsDataset(meta: SnapshotMeta, snapshotDir: string): Promise<Dataset> {
+    const o = meta.options;
+    const runDir = path.dirname(snapshotDir);
+    // Relative dataset paths were resolved against the trainer's working folder: usually the workspace
+    // holding the runs root, i.e. two levels above the run folder.
+    const candidates = o.data === 'mnist' || path.isAbsolute(o.data)
+      ? [o.data]
+      : [path.resolve(runDir, '..', '..', o.data), path.resolve(runDir, '..', o.data), path.resolve(o.data)];
+    const key = `${candidates.join('|')}|${o.model.resolution}|${o.model.channels}|${o.maxImages}`;
+    if (this.dataset?.key !== key) {
+      const load = async () => {
+        let last: unknown;
+        for (const c of candidates) {
+          try {
+            return await loadDataset(c, { resolution: o.model.resolution, channels: o.model.channels as 1 | 3, maxImages: o.maxImages });
+          } catch (e) {
+            last = e;
+          }
+        }
+        throw last;
+      };
+      this.dataset = { key, ds: load() };
+      this.dataset.ds.catch(() => { if (this.dataset?.key === key) this.dataset = undefined; });
+    }
+    return this.dataset.ds;
+  }
+
+  segment(p: SegmentParams): Promise<SegmentPayload> {
+    return this.run(p.jobId, async (signal) => {
+      const t0 = performance.now();
+      const progress = (message: string, fraction: number) => this.emit.progress({ jobId: p.jobId, done: fraction, total: 1, message });
+      progress('loading the checkpoint', 0);
+      const { G, entry } = await this.generator(p.snapshot, 'G_ema');
+      const o = entry.meta.options;
+      const ggdr = o.ggdr.enabled;
+      const D = p.withDecoder && ggdr ? await this.discriminator(entry, G) : null;
+      // G's map at the decoder's resolution is shown next to D's (same centroids, same colours).
+      const resolutions = [...new Set([...p.resolutions, ...(p.withDecoder && ggdr ? [o.ggdr.res] : [])])].sort((a, b) => a - b);
+      let reals: Float32Array | undefined;
+      let realImages: Uint8Array[] = [];
+      let realsNote: string | undefined;
+      let realsSource = '';
+      if (D && p.reals > 0) {
+        progress('loading real images', 0.02);
+        try {
+          const ds = await this.realsDataset(entry.meta, entry.dir);
+          const n = Math.min(p.reals, ds.count);
+          const idx = Array.from({ length: n }, (_, i) => Math.floor(((i + 0.5) * ds.count) / n));
+          reals = getBatch(ds, idx);
+          realImages = idx.map((i) => getImage(ds, i));
+          realsSource = `${ds.name}: images ${formatIdx(idx)}`;
+        } catch (e) {
+          realsNote = `Real images unavailable: ${(e as Error).message.split('\n')[0]}`;
+        }
+      }
+      const nets: LoadedNetworks = { meta: entry.meta, G, D, dispose: () => undefined };
+      const r = await segmentNetworks(nets, {
+        seeds: p.seeds, resolutions, k: p.k, metric: p.metric, psi: p.psi, kmeansSeed: p.kmeansSeed, maxPixels: p.maxPixels,
+        withDecoder: p.withDecoder, reals, onProgress: progress, signal,
+      });
+      const R = r.resolution, C = r.channels;
+      const out: SegmentPayload = {
+        seeds: r.seeds,
+        resolution: R,
+        channels: C,
+        images: r.images.map((im) => pngDataUrl(im, R, C)),
+        metric: r.metric,
+        maps: r.resolutions.map((s) => this.toMap(s)),
+        decoder: null,
+        ms: performance.now() - t0,
+        backend: this.backendName(),
+      };
+      if (r.decoderNote) out.decoderNote = r.decoderNote;
+      if (r.decoder) {
+        const d = r.decoder;
+        const gAt = r.resolutions.find((s) => s.res === d.res)!;
+        const withG = (labels: Int32Array) => this.toMap({ res: d.res, k: gAt.k, labels, shares: clusterShares(labels, gAt.k), sampled: gAt.sampled, fitPixels: gAt.fitPixels });
+        out.decoder = { res: d.res, fakesWithG: withG(d.fakesWithGCentroids), fakesOwn: this.toMap(d.fakes), meanCosine: d.meanCosine };
+        if (d.realsWithGCentroids) out.decoder.reals = { images: realImages.map((im) => pngDataUrl(im, R, C)), map: withG(d.realsWithGCentroids), source: realsSource };
+        if (realsNote) out.decoder.realsNote = realsNote;
+      }
+      return out;
+    });
+  }
+
+  segmentAcross(p: InferenceProcessApi['requests']['segmentAcross']['params']) {
+    return this.run(p.jobId, async (signal) => {
+      let done = 0, failed = 0;
+      const total = p.snapshots.length;
+      for (const [index, snap] of p.snapshots.entries()) {
+        if (signal.aborted) throw new Error(CANCELLED_MESSAGE);
+        this.emit.progress({ jobId: p.jobId, done: index, total, message: `snapshot ${index + 1}/${total}: ${path.basename(snap)}` });
+        const item: AcrossItem = { index, total, snapshot: snap, name: path.basename(snap), kimg: kimgOf(snap) };
+        let temp: LoadedNetworks | undefined;
+        try {
+          const dir = await resolveSnapshotPath(snap);
+          const cached = this.models.get(dir);
+          let nets: LoadedNetworks;
+          if (cached?.gens.get('G_ema')) {
+            nets = { meta: cached.meta, G: cached.gens.get('G_ema')!, D: null, dispose: () => undefined };
+          } else {
+            // Not kept: the strip may walk hundreds of snapshots.
+            nets = temp = await loadNetworks(dir, { which: 'G_ema' });
+            this.totalLoads++;
+          }
+          item.kimg = nets.meta.kimg;
+          const r = await segmentNetworks(nets, {
+            seeds: p.seeds, resolutions: [p.res], k: p.k, metric: p.metric, psi: p.psi, kmeansSeed: p.kmeansSeed, maxPixels: p.maxPixels, signal,
+          });
+          item.images = r.images.map((im) => pngDataUrl(im, r.resolution, r.channels));
+          item.map = this.toMap(r.resolutions[0]);
+          done++;
+        } catch (e) {
+          if (signal.aborted || isCancel(e) || (e as Error).message === 'cancelled') throw new Error(CANCELLED_MESSAGE);
+          item.error = (e as Error).message;
+          failed++;
+        } finally {
+          temp?.dispose();
+        }
+        this.emit.acrossItem({ jobId: p.jobId, ...item });
+        await new Promise((r) => setImmediate(r));
+      }
+      this.emit.progress({ jobId: p.jobId, done: total, total, message: 'done' });
+      return { done, failed };
+    });
+  }
+
+  //#endregion
+}
+
+function interp(a: Float32Array, b: Float32Array, t: number, mode: InterpMode): Float32Array {
+  if (mode === 'slerp') return slerp(a, b, t);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
+  return out;
+}
+
+function kimgOf(snap: string): number {
+  const m = /network-snapshot-(\d+(?:\.\d+)?)/.exec(path.basename(snap));
+  return m ? Number(m[1]) : NaN;
+}
+
+function formatIdx(idx: number[]): string {
+  return idx.length > 6 ? `${idx.slice(0, 3).join(', ')}, …, ${idx[idx.length - 1]}` : idx.join(', ');
+}
+
+//#region process entry
+
+function main(): void {
+  if (!process.send) {
+    console.error('inferenceProcess: must be started with child_process.fork (no IPC channel).');
+    process.exit(2);
+  }
+  const channel: MessageHandler<InferenceProcessApi, InferenceHostApi> = new MessageHandler({
+    post: (m) => new Promise<void>((resolve) => {
+      if (!process.connected) return resolve();
+      process.send!(m, undefined, {}, () => resolve());
+    }),
+    validators: inferenceProcessValidators,
+    onInvalid: (reason) => console.error(`inferenceProcess: rejected a message: ${reason}`),
+    onHandlerError: (name, e) => console.error(`inferenceProcess: '${name}' failed: ${(e as Error)?.stack ?? String(e)}`),
+  });
+  const service = new InferenceService({
+    progress: (p) => void channel.emit('progress', p),
+    acrossItem: (i) => void channel.emit('acrossItem', i),
+  });
+  // Replies carry the message; unexpected errors also go to stderr with their stack (the host logs it).
+  const wrap = <P, R>(fn: (p: P) => Promise<R> | R) => async (p: P): Promise<R> => {
+    try {
+      return await fn(p);
+    } catch (e) {
+      if (!isCancel(e) && !isUserError(e)) console.error(`inferenceProcess: ${(e as Error)?.stack ?? String(e)}`);
+      throw e;
+    }
+  };
+  channel.on('cancel', ({ jobId }) => service.cancel(jobId));
+  channel.onRequest('init', wrap(async ({ backend }) => {
+    const b = await service.init(backend);
+    return { backend: `${b.name} ${b.version}`, notes: b.notes, pid: process.pid };
+  }));
+  channel.onRequest('render', wrap((p) => service.render(p)));
+  channel.onRequest('interpolate', wrap((p) => service.interpolate(p)));
+  channel.onRequest('exportGrid', wrap((p) => service.exportGrid(p)));
+  channel.onRequest('segment', wrap((p) => service.segment(p)));
+  channel.onRequest('segmentAcross', wrap((p) => service.segmentAcross(p)));
+  channel.onRequest('release', wrap((p) => service.release(p.snapshot)));
+  channel.onRequest('stats', wrap(() => service.stats()));
+  process.on('message', (m: unknown) => channel.handle(m));
+  // The host went away (window closed/reloaded): nothing to save, just go.
+  process.on('disconnect', () => process.exit(0));
+}
+
+main();
+
+//#endregion

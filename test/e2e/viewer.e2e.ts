@@ -1,0 +1,263 @@
+/**
+ * Checkpoint viewer and K-means segmentation in a real VS Code (code-server), end to end: tiny runs
+ * trained with the CLI in the setup (GGDR and baseline); the viewer opened from the palette's
+ * run → snapshot picker renders the 16-sample grid, re-renders when ψ changes by keyboard, enlarges
+ * a sample and exports the grid PNG into the run folder; opening a snapshot.json opens the same
+ * custom editor (File: Open File…); the segmentation panel (from the viewer's button) shows per-cluster shares, D's
+ * decoder cosine, highlighting, overlay and the across-snapshots strip; a baseline run says it has no
+ * decoder; a truncated snapshot shows a clear message. No CSP violations or console errors.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator } from 'playwright-core';
+import { REPO_ROOT } from './lib/codeServer';
+import { e2eSuite } from './lib/suite';
+import type { Workbench } from './lib/workbench';
+
+const SNAP = 'network-snapshot-000000.016';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Trains a tiny run with the real CLI (dist/cli.js, built by run.sh) into <dir>/runs; returns its folder name. */
+function trainWithCli(dir: string, extra: string[]): string {
+  const runs = path.join(dir, 'runs');
+  const before = new Set(fs.existsSync(runs) ? fs.readdirSync(runs) : []);
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'gan-inspector.js'), 'train', '--data', 'mnist', '--preset', 'tiny',
+    '--kimg-per-tick', '0.008', '--backend', 'wasm', '--outdir', runs, ...extra], { stdio: 'pipe', timeout: 120_000 });
+  const added = fs.readdirSync(runs).filter((n) => !before.has(n));
+  assert.equal(added.length, 1, `one new run folder: ${added.join(', ')}`);
+  return added[0];
+}
+
+/** Polls `probe` until `ok` accepts its value (a throwing probe counts as not yet); the error names the last value or error. */
+async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string = 'nothing yet';
+  for (;;) {
+    try {
+      const v = await probe();
+      if (ok(v)) return v;
+      last = JSON.stringify(v);
+    } catch (e) {
+      last = `error: ${(e as Error).message.split('\n')[0]}`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
+    await sleep(200);
+  }
+}
+
+interface GridRead { count: number; psi: string; seeds: string; srcs: string[]; status: string; error: string }
+async function readGrid(frame: FrameLocator): Promise<GridRead> {
+  return frame.locator('body').evaluate((body) => {
+    const grid = body.querySelector('#grid');
+    const err = body.querySelector('#error');
+    return {
+      count: Number(grid?.getAttribute('data-render-count') ?? '0'),
+      psi: grid?.getAttribute('data-psi') ?? '',
+      seeds: grid?.getAttribute('data-seeds') ?? '',
+      srcs: [...body.querySelectorAll('#grid .sample img')].map((i) => i.getAttribute('src') ?? ''),
+      status: body.querySelector('#status')?.textContent ?? '',
+      error: err && !err.hasAttribute('hidden') ? err.textContent ?? '' : '',
+    };
+  });
+}
+
+interface SegRead { runs: number; shares: Record<string, number>; cosine: string | null; note: string; status: string; error: string }
+async function readSeg(frame: FrameLocator): Promise<SegRead> {
+  return frame.locator('body').evaluate((body) => {
+    const shares: Record<string, number> = {};
+    for (const tr of body.querySelectorAll('#shares tr[data-res][data-cluster]')) {
+      const td = tr.querySelector('td.share[data-value]');
+      if (td) shares[`${tr.getAttribute('data-res')}/${tr.getAttribute('data-cluster')}`] = Number(td.getAttribute('data-value'));
+    }
+    // No named helper functions in here: the test's transpiler would wrap them in a __name() the page lacks.
+    const [cos, note, err] = ['#decoder-cosine', '#decoder-note', '#error'].map((sel) => {
+      const e = body.querySelector(sel);
+      return e && !e.hasAttribute('hidden') ? e : null;
+    });
+    return {
+      runs: Number(body.querySelector('#results')?.getAttribute('data-run-count') ?? '0'),
+      shares,
+      cosine: cos?.getAttribute('data-value') ?? null,
+      note: note?.textContent ?? '',
+      status: body.querySelector('#status')?.textContent ?? '',
+      error: err?.textContent ?? '',
+    };
+  });
+}
+
+async function openViewerFromPalette(wb: Workbench, run: string, snap: string): Promise<void> {
+  await wb.runCommand('GAN Inspector: Open Checkpoint Viewer');
+  await wb.pickQuickItem(run);
+  await wb.pickQuickItem(snap);
+}
+
+/**
+ * The webview of `panel` ('viewer' | 'segmentation') showing `snapshot`, once its tab is active.
+ * Retained hidden webviews and a webview that is still loading are skipped by checking its page.
+ */
+async function activeWebview(wb: Workbench, panel: 'viewer' | 'segmentation', snapshot: string): Promise<FrameLocator> {
+  const found = await waitFor(`the ${panel} of ${snapshot}`, async () => {
+    const f = await wb.webviewFrame(undefined, { timeoutMs: 5000 });
+    const page = await f.locator('body').evaluate((b) => ({ panel: b.getAttribute('data-panel'), title: b.querySelector('#snapshot-title')?.textContent ?? '' }), { timeout: 2000 });
+    return page.panel === panel && page.title.endsWith(snapshot) ? f : null;
+  }, (f) => f !== null, 60_000);
+  return found!;
+}
+
+let ggdrRun = '';
+let baselineRun = '';
+
+e2eSuite('viewer', {
+  settings: { 'ganInspector.runsRoots': ['runs'] },
+  testTimeoutMs: 120_000,
+  workspace: (dir) => {
+    ggdrRun = trainWithCli(dir, ['--kimg', '0.016']);
+    baselineRun = trainWithCli(dir, ['--kimg', '0.008', '--no-ggdr']);
+    // A snapshot whose weights were cut short (e.g. a copy interrupted half-way).
+    const bad = path.join(dir, 'runs', ggdrRun, 'network-snapshot-000000.024');
+    fs.cpSync(path.join(dir, 'runs', ggdrRun, SNAP), bad, { recursive: true });
+    const w = path.join(bad, 'weights.bin');
+    fs.truncateSync(w, Math.floor(fs.statSync(w).size / 3));
+  },
+}, (test) => {
+  let viewer: FrameLocator;
+
+  test('the viewer opens from the palette (run → snapshot) and renders 16 samples', async ({ wb, timings }) => {
+    await wb.treeItem('Runs', ggdrRun, { timeoutMs: 60_000 });
+    const t0 = Date.now();
+    await openViewerFromPalette(wb, ggdrRun, SNAP);
+    viewer = await activeWebview(wb, 'viewer', SNAP);
+    const g = await waitFor('the first grid', () => readGrid(viewer), (r) => r.count >= 1 || r.error !== '', 90_000);
+    assert.equal(g.error, '');
+    timings.firstGridMs = Date.now() - t0;
+    assert.equal(g.srcs.length, 16);
+    assert.equal(g.seeds, '0-15');
+    assert.equal(g.psi, '1');
+    assert.ok(g.srcs.every((s) => s.startsWith('data:image/png;base64,')));
+    assert.match(g.status, /16 samples in .* · (wasm|cpu|webgpu|tensorflow)/);
+    await wb.screenshot('viewer-1-grid');
+  });
+
+  test('changing ψ by keyboard re-renders the grid (no reload) and the samples change', async ({ wb, timings }) => {
+    const before = await readGrid(viewer);
+    const t0 = Date.now();
+    const psi = viewer.locator('#psi');
+    await psi.focus();
+    // Ten steps of 0.05: each is an input event; superseded renders are cancelled in the process.
+    for (let i = 0; i < 10; i++) await wb.page.keyboard.press('ArrowLeft');
+    const after = await waitFor('the grid at ψ = 0.5', () => readGrid(viewer), (r) => r.psi === '0.5', 60_000);
+    timings.psiRerenderMs = Date.now() - t0;
+    assert.ok(after.count > before.count, `render counter went up (${before.count} → ${after.count})`);
+    assert.doesNotMatch(after.status, /checkpoint loaded/, 'ψ does not reload the checkpoint');
+    assert.equal(after.srcs.length, 16);
+    assert.ok(after.srcs.some((s, i) => s !== before.srcs[i]), 'the samples changed');
+    assert.equal(await viewer.locator('#psi-value').textContent(), '0.50');
+    await wb.screenshot('viewer-2-psi');
+  });
+
+  test('a clicked sample opens large with its seed; Escape closes it', async ({ wb }) => {
+    await viewer.locator('#grid .sample[data-seed="3"]').click();
+    const caption = viewer.locator('#detail-caption');
+    await caption.waitFor({ state: 'visible' });
+    assert.match((await caption.textContent()) ?? '', /^Seed 3 · ψ 0\.50/);
+    await wb.screenshot('viewer-3-detail');
+    await wb.page.keyboard.press('Escape');
+    await caption.waitFor({ state: 'hidden' });
+  });
+
+  test('interpolation strip and PNG export into the run folder', async ({ wb, workspace }) => {
+    await viewer.locator('#interp-run').click();
+    const strip = await waitFor('the interpolation strip', () => viewer.locator('#interp-strip').evaluate((e) => ({
+      count: Number(e.getAttribute('data-render-count') ?? '0'), mode: e.getAttribute('data-mode'), frames: e.querySelectorAll('img').length,
+    })), (s) => s.count >= 1);
+    assert.deepEqual([strip.mode, strip.frames], ['slerp', 9]);
+    await viewer.locator('#export').click();
+    const file = await waitFor('the export', () => viewer.locator('#export-status').getAttribute('data-file'), (f) => !!f);
+    assert.equal(path.dirname(file!), path.join(workspace, 'runs', ggdrRun));
+    assert.match(path.basename(file!), /^viewer-000000\.016-seeds0-15-psi0\.5-G_ema\.png$/);
+    assert.ok(fs.statSync(file!).size > 100, 'PNG written');
+    await wb.screenshot('viewer-4-interp-export');
+  });
+
+  test('the segmentation panel from the viewer: cluster shares, decoder cosine, highlight, overlay', async ({ wb, timings }) => {
+    const t0 = Date.now();
+    await viewer.locator('#open-segmentation').click();
+    const seg = await activeWebview(wb, 'segmentation', SNAP);
+    const r = await waitFor('the segmentation', () => readSeg(seg), (s) => s.runs >= 1 || s.error !== '', 90_000);
+    assert.equal(r.error, '');
+    timings.firstSegmentationMs = Date.now() - t0;
+    // tiny: 16 px, blocks 8 and 16 clustered by default with K = 6, over the viewer's 16 seeds.
+    for (const res of [8, 16]) {
+      const shares = Object.entries(r.shares).filter(([k]) => k.startsWith(`${res}/`)).map(([, v]) => v);
+      assert.equal(shares.length, 6, `K=6 clusters at ${res}`);
+      assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-9, `shares at ${res} sum to 1`);
+      assert.ok(shares[0] >= shares[5], 'cluster 0 is the largest');
+    }
+    assert.ok(r.cosine !== null && Number.isFinite(Number(r.cosine)) && Math.abs(Number(r.cosine)) <= 1, `decoder cosine ${r.cosine}`);
+    assert.equal(await seg.locator('.map-row[data-source="samples"] img').count(), 16);
+    assert.equal(await seg.locator('.map-row[data-source="reals"] img').count(), 16, 'real images from the dataset');
+    await wb.screenshot('viewer-5-segmentation');
+    // Highlight cluster 1 at 8×8 from the shares table; the button says so.
+    const pick = seg.locator('#shares tr[data-res="8"][data-cluster="1"] button.pick');
+    await pick.click();
+    assert.equal(await pick.getAttribute('aria-pressed'), 'true');
+    await seg.locator('#view-mode-overlay').click();
+    await waitFor('overlay mode', () => seg.locator('#results').getAttribute('class'), (c) => /mode-overlay/.test(c ?? ''));
+    await wb.screenshot('viewer-6-segmentation-highlight-overlay');
+  });
+
+  test('the across-snapshots strip clusters the same seeds at every loadable snapshot', async ({ wb, timings }) => {
+    const seg = await activeWebview(wb, 'segmentation', SNAP);
+    const t0 = Date.now();
+    await seg.locator('#across-run').click();
+    const done = await waitFor('the strip', () => seg.locator('#across').evaluate((e) => ({
+      state: e.getAttribute('data-state') ?? '', kimg: [...e.querySelectorAll('.across-row')].map((r) => r.getAttribute('data-kimg')),
+      errors: e.querySelectorAll('.across-row[data-error]').length,
+    })), (s) => s.state === 'done', 90_000);
+    timings.acrossMs = Date.now() - t0;
+    // The truncated 0.024 snapshot is not loadable, so it is not walked.
+    assert.deepEqual(done.kimg, ['0', '0.008', '0.016']);
+    assert.equal(done.errors, 0);
+    await seg.locator('#across-section').scrollIntoViewIfNeeded();
+    await wb.screenshot('viewer-7-across');
+  });
+
+  test('a baseline run says its discriminator has no decoder', async ({ wb }) => {
+    // Focus the Runs view first: a focused webview can take focus back from the next quick pick as the palette closes.
+    await (await wb.treeItem('Runs', baselineRun)).click();
+    await wb.runCommand('GAN Inspector: Cluster Generator Feature Maps');
+    await wb.pickQuickItem(baselineRun);
+    await wb.pickQuickItem('network-snapshot-000000.008');
+    const seg = await activeWebview(wb, 'segmentation', 'network-snapshot-000000.008');
+    const r = await waitFor('the baseline segmentation', () => readSeg(seg), (s) => s.runs >= 1 || s.error !== '', 90_000);
+    assert.equal(r.error, '');
+    assert.equal(r.cosine, null);
+    assert.match(r.note, /trained without GGDR, so its discriminator has no decoder/);
+    await wb.screenshot('viewer-8-baseline');
+  });
+
+  test('opening a snapshot.json file opens the viewer; a truncated snapshot shows a clear message', async ({ wb, workspace }) => {
+    // File: Open File… (code-server's simple file dialog) with the path of another snapshot's snapshot.json.
+    await wb.runCommand('File: Open File...');
+    await wb.typeInQuickInput(path.join(workspace, 'runs', ggdrRun, 'network-snapshot-000000.008') + path.sep, { submit: false });
+    await wb.pickQuickItem('snapshot.json');
+    const v = await activeWebview(wb, 'viewer', 'network-snapshot-000000.008');
+    await waitFor('the grid of the second viewer', () => readGrid(v), (r) => r.count >= 1 && r.srcs.length === 16);
+    assert.equal(await v.locator('#snapshot-title').textContent(), 'network-snapshot-000000.008');
+    await wb.screenshot('viewer-9-open-file');
+
+    await openViewerFromPalette(wb, ggdrRun, 'network-snapshot-000000.024');
+    const bad = await activeWebview(wb, 'viewer', 'network-snapshot-000000.024');
+    const err = await waitFor('the error', () => bad.locator('#error').textContent(), (t) => !!t && t.length > 0);
+    assert.match(err!, /network-snapshot-000000\.024 cannot be loaded: incomplete snapshot: weights\.bin hold \d+ bytes, snapshot\.json describes \d+/);
+    assert.equal(await bad.locator('#status').getAttribute('data-state'), 'error');
+    await wb.screenshot('viewer-10-truncated');
+  });
+
+  test('no CSP violations or console errors', async ({ wb }) => {
+    assert.deepEqual(wb.cspViolations(), []);
+    assert.deepEqual(wb.errors(), []);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Small DOM helpers shared by the checkpoint viewer and the segmentation panel: labelled
+ * @vscode-elements controls (every control gets an id, a visible label and an accessible name).
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-label/index.js';
+import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
+import '@vscode-elements/elements/dist/vscode-radio/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
+import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
+import type { VscodeRadioGroup } from '@vscode-elements/elements/dist/vscode-radio-group/vscode-radio-group.js';
+import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+/** A labelled text field; returns the field and a wrapper holding the label. */
+export function textfield(id: string, label: string, value: string, opts: { type?: 'text' | 'number'; min?: number; max?: number; size?: string; placeholder?: string; title?: string } = {}) {
+  const f = document.createElement('vscode-textfield') as VscodeTextfield;
+  f.id = id;
+  f.value = value;
+  f.label = label;
+  if (opts.type) f.type = opts.type;
+  if (opts.min !== undefined) f.min = opts.min;
+  if (opts.max !== undefined) f.max = opts.max;
+  if (opts.placeholder) f.placeholder = opts.placeholder;
+  if (opts.title) f.title = opts.title;
+  if (opts.size) f.classList.add(`size-${opts.size}`);
+  const l = document.createElement('vscode-label');
+  l.setAttribute('for', id);
+  l.textContent = label;
+  return { field: f, wrap: el('span', { class: 'control' }, l, f) };
+}
+
+/** A radio group with a visible caption; `onChange` gets the chosen value. */
+export function radioGroup<V extends string>(id: string, label: string, options: ReadonlyArray<readonly [V, string]>, value: V, onChange: (v: V) => void) {
+  const g = document.createElement('vscode-radio-group') as VscodeRadioGroup;
+  g.id = id;
+  g.setAttribute('aria-label', label);
+  for (const [v, text] of options) {
+    const r = document.createElement('vscode-radio');
+    r.id = `${id}-${v}`;
+    r.name = id;
+    r.value = v;
+    r.label = text;
+    r.checked = v === value;
+    g.append(r);
+  }
+  g.addEventListener('change', (e) => {
+    const v = (e.target as HTMLInputElement | null)?.value;
+    if (options.some(([o]) => o === v)) onChange(v as V);
+  });
+  const set = (v: V) => {
+    for (const r of g.querySelectorAll('vscode-radio')) (r as unknown as { checked: boolean }).checked = (r as unknown as { value: string }).value === v;
+  };
+  return { group: g, wrap: el('span', { class: 'control' }, el('span', { class: 'caption', 'aria-hidden': 'true' }, label), g), set };
+}
+
+export function button(id: string, text: string, opts: { secondary?: boolean; title?: string; icon?: string } = {}): VscodeButton {
+  const b = document.createElement('vscode-button') as VscodeButton;
+  b.id = id;
+  b.textContent = text;
+  if (opts.secondary) b.secondary = true;
+  if (opts.title) b.title = opts.title;
+  return b;
+}
+
+export function checkbox(id: string, label: string, checked: boolean): VscodeCheckbox {
+  const c = document.createElement('vscode-checkbox') as VscodeCheckbox;
+  c.id = id;
+  c.label = label;
+  c.checked = checked;
+  return c;
+}
+
+/** A native range slider with a visible label and live value read-out. */
+export function slider(id: string, label: string, o: { min: number; max: number; step: number; value: number; format?: (v: number) => string; title?: string }) {
+  const input = el('input', { id, type: 'range', min: String(o.min), max: String(o.max), step: String(o.step) });
+  input.value = String(o.value);
+  if (o.title) input.title = o.title;
+  const fmt = o.format ?? ((v: number) => v.toFixed(2));
+  const out = el('output', { id: `${id}-value`, for: id }, fmt(o.value));
+  input.addEventListener('input', () => (out.textContent = fmt(Number(input.value))));
+  const wrap = el('label', { for: id, class: 'control' }, `${label} `, input, out);
+  return { input, out, wrap, set: (v: number) => { input.value = String(v); out.textContent = fmt(v); } };
+}
+
+/** Error text of a failed request (the host's UserError text, minus the Error: prefix). */
+export function errorText(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/^Error: /, '');
+}
+
+/** Formats milliseconds for status lines. */
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+/** Display size of a sample cell: small models are scaled up by an integer factor (crisp pixels). */
+export function cellSize(res: number, target = 96, max = 256): number {
+  if (res >= target) return Math.min(res, max);
+  return res * Math.ceil(target / res);
+}
