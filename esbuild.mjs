@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const production = process.argv.includes('--production');
+const pkg = process.argv.includes('--package');
+const production = pkg || process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const rel = (p) => path.join(root, p);
 
@@ -15,12 +16,18 @@ const rel = (p) => path.join(root, p);
 const TF_EXTERNALS = ['@tensorflow/*', 'webgpu'];
 // The mnist package is ~40 MB of digit JSON read at run time (the dataset code also resolves its
 // folder); bundling it would make the worker/CLI bundles ~30 MB of JavaScript to parse on every start.
-const WORKER_EXTERNALS = [...TF_EXTERNALS, 'mnist'];
+// The package build inlines tfjs instead: only the optional native/GPU backends stay outside, and are not shipped
+// (backend.ts reports them as "not installed" and falls back to wasm). A user may `npm install` them into the
+// extension folder (README); tfjs-core keeps its engine and kernel registry on globalThis, so a second tfjs-core
+// copy loaded by such a package registers into the same engine as the bundled one.
+const PACKAGE_EXTERNALS = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'mnist'];
+const WORKER_EXTERNALS = pkg ? PACKAGE_EXTERNALS : [...TF_EXTERNALS, 'mnist'];
 
 /** @type {esbuild.BuildOptions} */
 const common = {
   bundle: true,
-  sourcemap: true,
+  sourcemap: !pkg, // maps are left out of the .vsix anyway
+
   minify: production,
   logLevel: 'warning',
   legalComments: production ? 'none' : 'inline',
@@ -102,6 +109,20 @@ const logPlugin = (name) => ({
   },
 });
 
+/** Run-time files of the self-contained node bundles: the wasm backend's binaries and the compact MNIST digits. */
+async function packageAssets() {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const wasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  // Must match WASM_BINARIES in src/core/backend/backend.ts (resolveWasmDir looks next to the bundle first).
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    fs.copyFileSync(path.join(wasmDist, f), rel(`dist/${f}`));
+  }
+  const { writeMnistBin } = await import('./scripts/mnist-pack.mjs');
+  const bytes = writeMnistBin(rel('dist/mnist-digits.bin'));
+  console.log(`esbuild: package assets: 3 wasm binaries, dist/mnist-digits.bin (${(bytes / 1e6).toFixed(1)} MB)`);
+}
+
 async function main() {
   const active = [];
   for (const t of targets) {
@@ -131,6 +152,7 @@ async function main() {
     }
   });
   if (failed) process.exit(1);
+  if (pkg) await packageAssets();
   console.log(`esbuild: built ${active.map((t) => path.relative(root, t.options.outfile)).join(', ')} in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
 }
 

@@ -27,11 +27,11 @@ rm -rf test-output/e2e/screenshots
 T=$(now)
 set +e
 # One spec file at a time: each starts its own code-server + Chromium, and the machine has 2 cores.
-timeout --kill-after=15 "${GAN_E2E_TIMEOUT_S:-540}" \
+timeout --kill-after=15 "${GAN_E2E_TIMEOUT_S:-1200}" \
   node --import tsx --test --test-concurrency=1 --test-reporter=spec "${SPECS[@]}"
 RC=$?
 set -e
-[ $RC = 124 ] && echo "[e2e] TIMED OUT after ${GAN_E2E_TIMEOUT_S:-540}s" >&2
+[ $RC = 124 ] && echo "[e2e] TIMED OUT after ${GAN_E2E_TIMEOUT_S:-1200}s" >&2
 echo "[e2e] specs: $(since "$T"); total $(since "$T0"); exit $RC"
 ls test-output/e2e/screenshots/*.fail.png 2>/dev/null | sed 's/^/[e2e] failure screenshot: /' || true
 exit $RC

