@@ -8,8 +8,10 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import '../common/base.css';
+import '../common/chart.css';
 import './compare.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { el } from '../common/dom';
 import {
   DEFAULT_SMOOTHING, isComparePanelState,
   type CompareColumn, type CompareHostApi, type CompareInfo, type CompareRunInfo, type CompareSeries, type ComparePanelState, type CompareWebviewApi,
@@ -47,13 +49,6 @@ let info: CompareInfo | undefined;
 let series: { key: string; runs: CompareSeries[] } | undefined;
 
 //#region DOM skeleton
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 const title = el('h1', { id: 'compare-title' }, 'Compare runs');
 const status = el('span', { id: 'compare-status', class: 'muted', role: 'status', 'data-runs': '0' }, 'Loading…');

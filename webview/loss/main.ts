@@ -6,12 +6,14 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import '../common/base.css';
+import '../common/chart.css';
 import './loss.css';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { el } from '../common/dom';
 import { DEFAULT_SMOOTHING, isLossPanelState, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels';
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from './chart';
@@ -49,13 +51,6 @@ const metrics = new MetricsStore();
 let run: LossRunInfo | undefined;
 
 //#region DOM skeleton
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 const title = el('h1', { id: 'run-title' }, 'Loss curves');
 const status = el('span', { id: 'run-status', 'data-state': 'unknown', role: 'status' });

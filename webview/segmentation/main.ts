@@ -13,13 +13,14 @@ import '../common/base.css';
 import '../viewer/viewer.css';
 import './segmentation.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { el, snapshotChrome } from '../common/dom';
 import {
   MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, isSegmentationPanelState,
   type SegmentationHostApi, type SegmentationInfo, type SegmentationPanelState, type SegmentationWebviewApi, type SegmentationView,
 } from '../../src/shared/protocol/panels';
 import { MAX_K, decodeLabels, formatSeeds, parseSeedSpec, type AcrossItem, type ClusterMap, type MetricName, type SegmentPayload } from '../../src/shared/protocol/inference';
 import { paletteHex } from '../../src/shared/palette';
-import { button, cellSize, checkbox, el, errorText, formatMs, radioGroup, slider, textfield } from '../viewer/ui';
+import { button, cellSize, checkbox, errorText, formatMs, radioGroup, slider, textfield } from '../viewer/ui';
 import { formatShare, labelAt, labelImageRgba } from './labels';
 
 const channel = connect<SegmentationWebviewApi, SegmentationHostApi>();
@@ -38,11 +39,7 @@ function persist(): void {
 
 //#region DOM skeleton
 
-const title = el('h1', { id: 'snapshot-title' }, 'Feature-map segmentation');
-const meta = el('span', { id: 'snapshot-meta', class: 'muted' });
-const status = el('span', { id: 'status', role: 'status', 'data-state': 'loading' }, 'Loading…');
-const progress = el('progress', { id: 'progress', max: '1', 'aria-label': 'Segmentation progress' });
-progress.hidden = true;
+const { title, meta, status, progress, errorBox, setStatus, showError } = snapshotChrome('Feature-map segmentation', 'Segmentation progress');
 const cancelBtn = button('cancel', 'Cancel', { secondary: true, title: 'Cancel the running segmentation' });
 cancelBtn.hidden = true;
 
@@ -75,8 +72,6 @@ const header = el('header', { class: 'toolbar' },
   el('div', { class: 'title-row' }, title, meta, status, progress, cancelBtn),
   controls, viewControls, el('div', { class: 'subrow' }, seedsError));
 
-const errorBox = el('div', { id: 'error', class: 'error-box', role: 'alert' });
-errorBox.hidden = true;
 const fitNote = el('p', { id: 'fit-note', class: 'muted note' });
 const rows = el('div', { id: 'rows', class: 'rows' });
 const decoderCosine = el('p', { id: 'decoder-cosine' });
@@ -284,16 +279,6 @@ function showResult(r: SegmentPayload): void {
 //#region requests
 
 let segSeq = 0;
-
-function setStatus(text: string, state: string): void {
-  status.textContent = text;
-  status.dataset.state = state;
-}
-
-function showError(message: string | null): void {
-  errorBox.hidden = message === null;
-  errorBox.textContent = message ?? '';
-}
 
 function chosenResolutions(): number[] {
   return [...resBox.querySelectorAll('vscode-checkbox')].filter((c) => (c as unknown as { checked: boolean }).checked).map((c) => Number((c as HTMLElement).dataset.res));

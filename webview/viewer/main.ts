@@ -9,11 +9,12 @@
 import '../common/base.css';
 import './viewer.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { el, snapshotChrome } from '../common/dom';
 import {
   isViewerPanelState, type SnapshotPanelInfo, type ViewerGenParams, type ViewerHostApi, type ViewerPanelState, type ViewerWebviewApi,
 } from '../../src/shared/protocol/panels';
 import { MAX_INTERP_STEPS, MAX_SEEDS, formatSeeds, parseSeedSpec, type InterpMode, type NetworkName, type NoiseModeName, type SampleImage } from '../../src/shared/protocol/inference';
-import { button, cellSize, el, errorText, formatMs, radioGroup, slider, textfield } from './ui';
+import { button, cellSize, errorText, formatMs, radioGroup, slider, textfield } from './ui';
 
 const channel = connect<ViewerWebviewApi, ViewerHostApi>();
 reportErrors((message) => channel.emit('webviewError', { message }));
@@ -38,11 +39,7 @@ function persist(): void {
 
 //#region DOM
 
-const title = el('h1', { id: 'snapshot-title' }, 'Checkpoint viewer');
-const meta = el('span', { id: 'snapshot-meta', class: 'muted' });
-const status = el('span', { id: 'status', role: 'status', 'data-state': 'loading' }, 'Loading…');
-const progress = el('progress', { id: 'progress', max: '1', 'aria-label': 'Generation progress' });
-progress.hidden = true;
+const { title, meta, status, progress, errorBox, setStatus, showError } = snapshotChrome('Checkpoint viewer', 'Generation progress');
 
 const seedsField = textfield('seeds', 'Seeds', ui.seeds, { placeholder: '0-15, 20, 31', title: `Seed list or ranges, e.g. 0-15 or 1,5,9 (at most ${MAX_SEEDS})` });
 const seedsError = el('span', { id: 'seeds-error', class: 'error-text', 'aria-live': 'polite' });
@@ -69,8 +66,6 @@ const header = el('header', { class: 'toolbar' },
   el('div', { class: 'title-row' }, title, meta, status, progress),
   controls, el('div', { class: 'subrow' }, seedsError, exportStatus));
 
-const errorBox = el('div', { id: 'error', class: 'error-box', role: 'alert' });
-errorBox.hidden = true;
 const grid = el('div', { id: 'grid', class: 'grid', 'data-render-count': '0', 'aria-label': 'Samples (click one to enlarge)' });
 const gridSection = el('section', { id: 'grid-section', 'aria-labelledby': 'grid-heading' }, el('h2', { id: 'grid-heading' }, 'Samples'), grid);
 
@@ -114,16 +109,6 @@ let lastImages: SampleImage[] = [];
 
 function genParams(): ViewerGenParams {
   return { which: ui.which, psi: ui.psi, noiseMode: ui.noiseMode, noiseSeed: ui.noiseSeed };
-}
-
-function setStatus(text: string, state: string): void {
-  status.textContent = text;
-  status.dataset.state = state;
-}
-
-function showError(message: string | null): void {
-  errorBox.hidden = message === null;
-  errorBox.textContent = message ?? '';
 }
 
 function layoutGrid(): void {

@@ -1,5 +1,5 @@
 /**
- * Small DOM helpers shared by the checkpoint viewer and the segmentation panel: labelled
+ * Control helpers shared by the checkpoint viewer and the segmentation panel: labelled
  * @vscode-elements controls (every control gets an id, a visible label and an accessible name).
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -8,17 +8,11 @@ import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { el } from '../common/dom';
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { VscodeRadioGroup } from '@vscode-elements/elements/dist/vscode-radio-group/vscode-radio-group.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
-
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 /** A labelled text field; returns the field and a wrapper holding the label. */
 export function textfield(id: string, label: string, value: string, opts: { type?: 'text' | 'number'; min?: number; max?: number; size?: string; placeholder?: string; title?: string } = {}) {

@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { MAX_SEEDS, parseSeedSpec } from '../../shared/protocol/inference';
-import { MessageHandler } from '../../shared/protocol/rpc';
 import { VIEW_TYPES, viewerHostValidators, type Cancelled, type SnapshotPanelInfo, type ViewerHostApi, type ViewerWebviewApi } from '../../shared/protocol/panels';
 import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
 import { describeSnapshot, exportFileName, snapshotDirOf } from '../inference/snapshotInfo';
 import { panelHtml, webviewOptions } from '../webview/html';
+import { PanelSession } from '../webview/panelSession';
 
 export interface SnapshotPanelDeps {
   extensionUri: vscode.Uri;
@@ -24,6 +24,16 @@ export interface SnapshotPanelDeps {
 }
 
 const CANCELLED: Cancelled = { cancelled: true };
+
+/** `p`'s result, or `{ cancelled: true }` when the inference client cancelled it (a newer request took its lane). */
+export async function cancellable<T>(p: Promise<T>): Promise<T | Cancelled> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isCancelled(e)) return CANCELLED;
+    throw e;
+  }
+}
 
 /** Seeds from a webview's spec, or a UserError that the webview shows. */
 export function seedsFromSpec(spec: string, max = MAX_SEEDS): number[] {
@@ -39,23 +49,15 @@ class SnapshotDocument implements vscode.CustomDocument {
 
 let nextOwner = 1;
 
-class ViewerSession implements vscode.Disposable {
+class ViewerSession extends PanelSession<ViewerHostApi, ViewerWebviewApi> {
   private readonly owner = `viewer#${nextOwner++}`;
-  private readonly channel: MessageHandler<ViewerHostApi, ViewerWebviewApi>;
-  private readonly disposables: vscode.Disposable[] = [];
   private info: SnapshotPanelInfo | undefined;
-  private disposed = false;
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly dir: string, private readonly deps: SnapshotPanelDeps, onDispose: () => void) {
+  constructor(panel: vscode.WebviewPanel, readonly dir: string, deps: SnapshotPanelDeps, onDispose: () => void) {
+    super(panel, { name: 'Checkpoint viewer', label: path.basename(dir), validators: viewerHostValidators, log: deps.log }, onDispose);
+    this.disposables.push({ dispose: () => void deps.client.releaseOwner(this.owner) });
     // Images travel as data: URLs, so the webview needs no run folder among its resource roots.
     panel.webview.options = webviewOptions(deps.extensionUri);
-    const label = path.basename(dir);
-    this.channel = new MessageHandler<ViewerHostApi, ViewerWebviewApi>({
-      post: (m) => panel.webview.postMessage(m),
-      validators: viewerHostValidators,
-      onInvalid: (reason) => deps.log(`Checkpoint viewer (${label}): rejected a webview message: ${reason}`),
-      onHandlerError: (name, e) => deps.log(`Checkpoint viewer: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
-    });
     const c = this.channel;
     c.onRequest('hello', async () => {
       this.info = await describeSnapshot(dir);
@@ -65,14 +67,14 @@ class ViewerSession implements vscode.Disposable {
     c.onRequest('render', async (p) => {
       const seeds = seedsFromSpec(p.seeds);
       this.ready();
-      return this.cancellable(deps.client.call('render', { snapshot: dir, seeds, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
+      return cancellable(deps.client.call('render', { snapshot: dir, seeds, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
         lane: `${this.owner}:grid`,
         onProgress: (q) => void c.emit('progress', { what: 'grid', done: q.done, total: q.total }),
       }).then((r) => ({ images: r.images, ms: r.ms, backend: r.backend, loaded: r.loaded })));
     });
     c.onRequest('interpolate', async (p) => {
       this.ready();
-      return this.cancellable(deps.client.call('interpolate', { snapshot: dir, ...p }, {
+      return cancellable(deps.client.call('interpolate', { snapshot: dir, ...p }, {
         lane: `${this.owner}:interp`,
         onProgress: (q) => void c.emit('progress', { what: 'interp', done: q.done, total: q.total }),
       }));
@@ -81,7 +83,7 @@ class ViewerSession implements vscode.Disposable {
       const seeds = seedsFromSpec(p.seeds);
       const info = this.ready();
       const file = path.join(info.runDir, exportFileName(info, seeds, p.psi, p.which, p.noiseMode));
-      const r = await this.cancellable(deps.client.call('exportGrid', { snapshot: dir, seeds, cols: p.cols, file, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
+      const r = await cancellable(deps.client.call('exportGrid', { snapshot: dir, seeds, cols: p.cols, file, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
         lane: `${this.owner}:export`,
         onProgress: (q) => void c.emit('progress', { what: 'export', done: q.done, total: q.total }),
       }));
@@ -93,13 +95,7 @@ class ViewerSession implements vscode.Disposable {
       return { file: r.file };
     });
     c.on('openSegmentation', ({ seeds }) => deps.openSegmentation(dir, seeds));
-    c.on('webviewError', ({ message }) => deps.log(`Checkpoint viewer (${label}) error: ${message}`));
-    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => c.handle(m)));
-    this.disposables.push(panel.onDidDispose(() => {
-      this.dispose();
-      onDispose();
-    }));
-    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'viewer', `Checkpoint · ${label}`);
+    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'viewer', `Checkpoint · ${path.basename(dir)}`);
   }
 
   /** The snapshot's info; throws its load error so the webview shows it. */
@@ -107,23 +103,6 @@ class ViewerSession implements vscode.Disposable {
     if (!this.info) throw new UserError('The viewer is not initialised yet.');
     if (this.info.error) throw new UserError(this.info.error);
     return this.info;
-  }
-
-  private async cancellable<T>(p: Promise<T>): Promise<T | Cancelled> {
-    try {
-      return await p;
-    } catch (e) {
-      if (isCancelled(e)) return CANCELLED;
-      throw e;
-    }
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.channel.dispose();
-    for (const d of this.disposables) d.dispose();
-    void this.deps.client.releaseOwner(this.owner);
   }
 }
 

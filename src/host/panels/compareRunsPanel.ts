@@ -9,13 +9,14 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { tableToCsv, tableToMarkdown } from '../../core/runs/compareTable';
 import { writeFileAtomic } from '../../core/runs/fsAtomic';
-import { MessageHandler } from '../../shared/protocol/rpc';
 import {
   MAX_COMPARE_RUNS, VIEW_TYPES, compareHostValidators, isComparePanelState,
   type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi,
 } from '../../shared/protocol/panels';
 import { KeyedBatcher } from '../util/batcher';
-import { panelHtml, webviewOptions } from '../webview/html';
+import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
+import { PanelRegistry } from '../webview/panelRegistry';
+import { PanelSession } from '../webview/panelSession';
 import { compareFigures, compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from './compareData';
 
 export interface ComparePanelDeps {
@@ -36,24 +37,16 @@ export function fileStamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
 }
 
-class CompareRunsPanel implements vscode.Disposable {
-  private readonly channel: MessageHandler<CompareHostApi, CompareWebviewApi>;
-  private readonly disposables: vscode.Disposable[] = [];
+class CompareRunsPanel extends PanelSession<CompareHostApi, CompareWebviewApi> {
   private readonly batcher: KeyedBatcher<'reload'>;
   private runs: LoadedRun[] = [];
   private loading: Promise<CompareInfo> | undefined;
   private ready = false;
-  private disposed = false;
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly dirs: string[], private readonly deps: ComparePanelDeps, onDispose: () => void) {
+  constructor(panel: vscode.WebviewPanel, readonly dirs: string[], private readonly deps: ComparePanelDeps, onDispose: () => void) {
+    super(panel, { name: 'Compare panel', validators: compareHostValidators, log: deps.log }, onDispose);
     panel.webview.options = webviewOptions(deps.extensionUri, dirs.map((d) => vscode.Uri.file(d)));
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'compare-runs.svg');
-    this.channel = new MessageHandler<CompareHostApi, CompareWebviewApi>({
-      post: (m) => panel.webview.postMessage(m),
-      validators: compareHostValidators,
-      onInvalid: (reason) => deps.log(`Compare panel: rejected a webview message: ${reason}`),
-      onHandlerError: (name, e) => deps.log(`Compare panel: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
-    });
     this.channel.onRequest('hello', () => {
       this.ready = true;
       return this.load();
@@ -68,10 +61,9 @@ class CompareRunsPanel implements vscode.Disposable {
       if (r) deps.openLossCurves(r.summary.dir);
       else deps.log(`Compare panel: no compared run named ${run}`);
     });
-    this.channel.on('webviewError', ({ message }) => deps.log(`Compare panel error: ${message}`));
-    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.channel.handle(m)));
 
     this.batcher = new KeyedBatcher(500, () => this.reload());
+    this.disposables.push(this.batcher);
     for (const d of dirs) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(d), '*'));
       const on = (uri: vscode.Uri) => {
@@ -79,24 +71,12 @@ class CompareRunsPanel implements vscode.Disposable {
       };
       this.disposables.push(w, w.onDidChange(on), w.onDidCreate(on), w.onDidDelete(on));
     }
-    this.disposables.push(panel.onDidDispose(() => {
-      this.dispose();
-      onDispose();
-    }));
     panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'compare', panelTitle(dirs));
   }
 
   /** A compared run changed (training progress, tree refresh): reload soon. */
   poke(): void {
     this.batcher.add('reload');
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.batcher.dispose();
-    this.channel.dispose();
-    for (const d of this.disposables) d.dispose();
   }
 
   private load(): Promise<CompareInfo> {
@@ -155,7 +135,7 @@ function panelTitle(dirs: string[]): string {
 
 /** Owns every compare panel. */
 export class CompareRunsPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
-  private readonly panels = new Map<string, CompareRunsPanel>();
+  private readonly panels = new PanelRegistry<CompareRunsPanel>();
 
   constructor(private readonly deps: ComparePanelDeps) {}
 
@@ -164,32 +144,21 @@ export class CompareRunsPanels implements vscode.Disposable, vscode.WebviewPanel
     const dirs = normalizeDirs(runDirs);
     if (dirs.length < 1) throw new UserError('Choose at least one run to compare.', 'Select runs in the Runs view (Ctrl/Cmd+click) and run Compare Runs.');
     if (dirs.length > MAX_COMPARE_RUNS) throw new UserError(`Too many runs (${dirs.length}) to compare at once.`, `Choose at most ${MAX_COMPARE_RUNS}.`);
-    const key = keyOf(dirs);
-    const existing = this.panels.get(key);
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
+    if (this.panels.reveal(keyOf(dirs))) return;
     const panel = vscode.window.createWebviewPanel(VIEW_TYPES.compareRuns, panelTitle(dirs), vscode.ViewColumn.Active, {
       ...webviewOptions(this.deps.extensionUri, dirs.map((d) => vscode.Uri.file(d))),
       retainContextWhenHidden: true,
     });
-    this.adopt(panel, dirs);
+    this.panels.adopt(keyOf(dirs), (onDispose) => new CompareRunsPanel(panel, dirs, this.deps, onDispose));
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     if (!isComparePanelState(state)) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This comparison could not be restored. Select runs in the Runs view and run GAN Inspector: Compare Runs again.</p></body></html>';
+      panel.webview.html = messageHtml('This comparison could not be restored. Select runs in the Runs view and run GAN Inspector: Compare Runs again.');
       return;
     }
     const dirs = normalizeDirs(state.runDirs);
-    const existing = this.panels.get(keyOf(dirs));
-    if (existing) {
-      panel.dispose();
-      existing.panel.reveal();
-      return;
-    }
-    this.adopt(panel, dirs);
+    this.panels.restore(keyOf(dirs), panel, (onDispose) => new CompareRunsPanel(panel, dirs, this.deps, onDispose));
   }
 
   /** Tells every panel comparing this run that it changed. */
@@ -199,16 +168,7 @@ export class CompareRunsPanels implements vscode.Disposable, vscode.WebviewPanel
   }
 
   dispose(): void {
-    for (const p of [...this.panels.values()]) p.panel.dispose();
-    this.panels.clear();
-  }
-
-  private adopt(panel: vscode.WebviewPanel, dirs: string[]): void {
-    const key = keyOf(dirs);
-    const p = new CompareRunsPanel(panel, dirs, this.deps, () => {
-      if (this.panels.get(key) === p) this.panels.delete(key);
-    });
-    this.panels.set(key, p);
+    this.panels.dispose();
   }
 }
 

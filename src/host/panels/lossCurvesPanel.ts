@@ -5,11 +5,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MessageHandler } from '../../shared/protocol/rpc';
 import { VIEW_TYPES, isLossPanelState, lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../shared/protocol/panels';
 import { LossDataSource } from '../loss/lossDataSource';
 import { KeyedBatcher } from '../util/batcher';
-import { panelHtml, webviewOptions } from '../webview/html';
+import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
+import { PanelRegistry } from '../webview/panelRegistry';
+import { PanelSession } from '../webview/panelSession';
 
 export interface LossPanelDeps {
   extensionUri: vscode.Uri;
@@ -23,24 +24,16 @@ export interface LossPanelDeps {
 const DATA_FILE_RE = /^(stats\.jsonl|metric-.+\.jsonl)$/;
 const INFO_FILE_RE = /^(status\.json|training_options\.json)$/;
 
-class LossCurvesPanel implements vscode.Disposable {
+class LossCurvesPanel extends PanelSession<LossHostApi, LossWebviewApi> {
   private readonly source: LossDataSource;
-  private readonly channel: MessageHandler<LossHostApi, LossWebviewApi>;
-  private readonly disposables: vscode.Disposable[] = [];
   private readonly batcher: KeyedBatcher<'data' | 'info'>;
   private ready = false;
-  private disposed = false;
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, private readonly deps: LossPanelDeps, onDispose: () => void) {
+  constructor(panel: vscode.WebviewPanel, readonly runDir: string, private readonly deps: LossPanelDeps, onDispose: () => void) {
+    super(panel, { name: 'Loss panel', label: path.basename(runDir), validators: lossHostValidators, log: deps.log }, onDispose);
     this.source = new LossDataSource(runDir);
     panel.webview.options = webviewOptions(deps.extensionUri, [vscode.Uri.file(runDir)]);
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'loss-curves.svg');
-    this.channel = new MessageHandler<LossHostApi, LossWebviewApi>({
-      post: (m) => panel.webview.postMessage(m),
-      validators: lossHostValidators,
-      onInvalid: (reason) => deps.log(`Loss panel (${path.basename(runDir)}): rejected a webview message: ${reason}`),
-      onHandlerError: (name, e) => deps.log(`Loss panel: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
-    });
     this.channel.onRequest('hello', async () => {
       this.ready = true;
       this.source.restart();
@@ -50,17 +43,12 @@ class LossCurvesPanel implements vscode.Disposable {
       return this.deps.runInfo(runDir);
     });
     this.channel.on('openFile', ({ target }) => deps.openFile(runDir, target));
-    this.channel.on('webviewError', ({ message }) => deps.log(`Loss panel (${path.basename(runDir)}) error: ${message}`));
-    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.channel.handle(m)));
 
     this.batcher = new KeyedBatcher(300, (keys) => this.update(keys));
+    this.disposables.push(this.batcher);
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runDir), '*'));
     const on = (uri: vscode.Uri) => this.onFileEvent(uri);
     this.disposables.push(watcher, watcher.onDidChange(on), watcher.onDidCreate(on), watcher.onDidDelete(on));
-    this.disposables.push(panel.onDidDispose(() => {
-      this.dispose();
-      onDispose();
-    }));
     panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'loss', `Loss · ${path.basename(runDir)}`);
   }
 
@@ -68,14 +56,6 @@ class LossCurvesPanel implements vscode.Disposable {
   poke(): void {
     this.batcher.add('data');
     this.batcher.add('info');
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.batcher.dispose();
-    this.channel.dispose();
-    for (const d of this.disposables) d.dispose();
   }
 
   private onFileEvent(uri: vscode.Uri): void {
@@ -102,40 +82,30 @@ class LossCurvesPanel implements vscode.Disposable {
 
 /** Owns every loss-curves panel. */
 export class LossCurvesPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
-  private readonly panels = new Map<string, LossCurvesPanel>();
+  private readonly panels = new PanelRegistry<LossCurvesPanel>();
 
   constructor(private readonly deps: LossPanelDeps) {}
 
   /** Opens the run's panel, or reveals it when already open. */
   show(runDir: string): void {
     const dir = path.resolve(runDir);
-    const existing = this.panels.get(dir);
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
+    if (this.panels.reveal(dir)) return;
     const panel = vscode.window.createWebviewPanel(VIEW_TYPES.lossCurves, `Loss · ${path.basename(dir)}`, vscode.ViewColumn.Active, {
       ...webviewOptions(this.deps.extensionUri, [vscode.Uri.file(dir)]),
       // A live chart panel keeps its state while hidden instead of re-reading 100k lines on every tab switch.
       retainContextWhenHidden: true,
     });
-    this.adopt(panel, dir);
+    this.panels.adopt(dir, (onDispose) => new LossCurvesPanel(panel, dir, this.deps, onDispose));
   }
 
   /** Restores a panel after a window reload from the state its webview saved. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     if (!isLossPanelState(state)) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This loss-curves panel could not be restored. Open it again from the Runs view.</p></body></html>';
+      panel.webview.html = messageHtml('This loss-curves panel could not be restored. Open it again from the Runs view.');
       return;
     }
     const dir = path.resolve(state.runDir);
-    const existing = this.panels.get(dir);
-    if (existing) {
-      panel.dispose();
-      existing.panel.reveal();
-      return;
-    }
-    this.adopt(panel, dir);
+    this.panels.restore(dir, panel, (onDispose) => new LossCurvesPanel(panel, dir, this.deps, onDispose));
   }
 
   /** Tells the run's panel (if open) that something changed. */
@@ -145,18 +115,10 @@ export class LossCurvesPanels implements vscode.Disposable, vscode.WebviewPanelS
 
   /** Run folders with an open panel. */
   openRuns(): string[] {
-    return [...this.panels.keys()];
+    return this.panels.keys();
   }
 
   dispose(): void {
-    for (const p of [...this.panels.values()]) p.panel.dispose();
-    this.panels.clear();
-  }
-
-  private adopt(panel: vscode.WebviewPanel, dir: string): void {
-    const p = new LossCurvesPanel(panel, dir, this.deps, () => {
-      if (this.panels.get(dir) === p) this.panels.delete(dir);
-    });
-    this.panels.set(dir, p);
+    this.panels.dispose();
   }
 }

@@ -7,15 +7,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
-import { MessageHandler } from '../../shared/protocol/rpc';
 import {
   MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, VIEW_TYPES, isSegmentationPanelState, segmentationHostValidators,
-  type Cancelled, type SegmentationHostApi, type SegmentationInfo, type SegmentationWebviewApi,
+  type SegmentationHostApi, type SegmentationInfo, type SegmentationWebviewApi,
 } from '../../shared/protocol/panels';
-import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
+import type { InferenceClient } from '../inference/inferenceClient';
 import { describeForSegmentation, snapshotDirOf } from '../inference/snapshotInfo';
-import { panelHtml, webviewOptions } from '../webview/html';
-import { seedsFromSpec } from './checkpointViewerPanel';
+import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
+import { PanelRegistry } from '../webview/panelRegistry';
+import { PanelSession } from '../webview/panelSession';
+import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
 
 export interface SegmentationPanelDeps {
   extensionUri: vscode.Uri;
@@ -29,25 +30,18 @@ export const FIT_PIXELS = 20_000;
 const KMEANS_SEED = 0;
 let nextOwner = 1;
 
-class SegmentationPanel implements vscode.Disposable {
+class SegmentationPanel extends PanelSession<SegmentationHostApi, SegmentationWebviewApi> {
   private readonly owner = `seg#${nextOwner++}`;
-  private readonly channel: MessageHandler<SegmentationHostApi, SegmentationWebviewApi>;
-  private readonly disposables: vscode.Disposable[] = [];
   private info: SegmentationInfo | undefined;
-  private disposed = false;
   /** Seeds handed over by the viewer, offered on the next hello. */
   initialSeeds: string | undefined;
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly dir: string, private readonly deps: SegmentationPanelDeps, onDispose: () => void) {
+  constructor(panel: vscode.WebviewPanel, readonly dir: string, deps: SegmentationPanelDeps, onDispose: () => void) {
+    super(panel, { name: 'Segmentation', label: path.basename(dir), validators: segmentationHostValidators, log: deps.log }, onDispose);
+    this.disposables.push({ dispose: () => void deps.client.releaseOwner(this.owner) });
     panel.webview.options = webviewOptions(deps.extensionUri);
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'gan-inspector.svg');
-    const label = path.basename(dir);
-    const c = (this.channel = new MessageHandler<SegmentationHostApi, SegmentationWebviewApi>({
-      post: (m) => panel.webview.postMessage(m),
-      validators: segmentationHostValidators,
-      onInvalid: (reason) => deps.log(`Segmentation (${label}): rejected a webview message: ${reason}`),
-      onHandlerError: (name, e) => deps.log(`Segmentation: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
-    }));
+    const c = this.channel;
     c.onRequest('hello', async () => {
       this.info = await describeForSegmentation(dir);
       if (!this.info.error) deps.client.retain(this.owner, dir);
@@ -60,7 +54,7 @@ class SegmentationPanel implements vscode.Disposable {
       const seeds = seedsFromSpec(p.seeds, MAX_SEGMENT_SEEDS);
       const bad = p.resolutions.filter((r) => !info.blockResolutions.includes(r));
       if (bad.length) throw new UserError(`Resolution ${bad.join(', ')} is not a generator block of this ${info.resolution}px model.`, `Use ${info.blockResolutions.join(', ')}.`);
-      return this.cancellable(deps.client.call('segment', {
+      return cancellable(deps.client.call('segment', {
         snapshot: dir, seeds, resolutions: p.resolutions, k: p.k, metric: p.metric, psi: p.psi,
         kmeansSeed: KMEANS_SEED, maxPixels: FIT_PIXELS, withDecoder: true, reals: p.reals ? seeds.length : 0,
       }, {
@@ -73,7 +67,7 @@ class SegmentationPanel implements vscode.Disposable {
       const seeds = seedsFromSpec(p.seeds, MAX_ACROSS_SEEDS);
       const snapshots = info.snapshots.filter((s) => s.loadable).map((s) => s.path);
       if (!snapshots.length) throw new UserError(`${info.runName} has no loadable snapshots.`);
-      return this.cancellable(deps.client.call('segmentAcross', {
+      return cancellable(deps.client.call('segmentAcross', {
         snapshots, seeds, res: p.res, k: p.k, metric: p.metric, psi: p.psi, kmeansSeed: KMEANS_SEED, maxPixels: FIT_PIXELS,
       }, {
         lane: `${this.owner}:across`,
@@ -83,13 +77,7 @@ class SegmentationPanel implements vscode.Disposable {
     });
     c.on('cancel', ({ what }) => deps.client.cancelLane(`${this.owner}:${what}`));
     c.on('openViewer', () => deps.openViewer(dir));
-    c.on('webviewError', ({ message }) => deps.log(`Segmentation (${label}) error: ${message}`));
-    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => c.handle(m)));
-    this.disposables.push(panel.onDidDispose(() => {
-      this.dispose();
-      onDispose();
-    }));
-    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'segmentation', `Segmentation · ${label}`);
+    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'segmentation', `Segmentation · ${path.basename(dir)}`);
   }
 
   private ready(): SegmentationInfo {
@@ -97,78 +85,42 @@ class SegmentationPanel implements vscode.Disposable {
     if (this.info.error) throw new UserError(this.info.error);
     return this.info;
   }
-
-  private async cancellable<T>(p: Promise<T>): Promise<T | Cancelled> {
-    try {
-      return await p;
-    } catch (e) {
-      if (isCancelled(e)) return { cancelled: true };
-      throw e;
-    }
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.channel.dispose();
-    for (const d of this.disposables) d.dispose();
-    void this.deps.client.releaseOwner(this.owner);
-  }
 }
 
 /** Owns every segmentation panel. */
 export class SegmentationPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
-  private readonly panels = new Map<string, SegmentationPanel>();
+  private readonly panels = new PanelRegistry<SegmentationPanel>();
 
   constructor(private readonly deps: SegmentationPanelDeps) {}
 
   /** Opens the snapshot's panel, or reveals it when already open. */
   show(snapshot: string, seeds?: string): void {
     const dir = snapshotDirOf(snapshot);
-    const existing = this.panels.get(dir);
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
+    if (this.panels.reveal(dir)) return;
     const panel = vscode.window.createWebviewPanel(VIEW_TYPES.segmentation, `Segmentation · ${path.basename(dir)}`, vscode.ViewColumn.Active, {
       ...webviewOptions(this.deps.extensionUri),
       // K-means results are expensive to recompute on every tab switch.
       retainContextWhenHidden: true,
     });
-    this.adopt(panel, dir).initialSeeds = seeds;
+    this.panels.adopt(dir, (onDispose) => new SegmentationPanel(panel, dir, this.deps, onDispose)).initialSeeds = seeds;
   }
 
   /** Restores a panel after a window reload from the state its webview saved. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     if (!isSegmentationPanelState(state)) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This segmentation panel could not be restored. Open it again from the Runs view (snapshot → Cluster Generator Feature Maps).</p></body></html>';
+      panel.webview.html = messageHtml('This segmentation panel could not be restored. Open it again from the Runs view (snapshot → Cluster Generator Feature Maps).');
       return;
     }
     const dir = snapshotDirOf(state.snapshot);
-    const existing = this.panels.get(dir);
-    if (existing) {
-      panel.dispose();
-      existing.panel.reveal();
-      return;
-    }
-    this.adopt(panel, dir);
+    this.panels.restore(dir, panel, (onDispose) => new SegmentationPanel(panel, dir, this.deps, onDispose));
   }
 
   /** Snapshot folders with an open panel. */
   openSnapshots(): string[] {
-    return [...this.panels.keys()];
+    return this.panels.keys();
   }
 
   dispose(): void {
-    for (const p of [...this.panels.values()]) p.panel.dispose();
-    this.panels.clear();
-  }
-
-  private adopt(panel: vscode.WebviewPanel, dir: string): SegmentationPanel {
-    const p = new SegmentationPanel(panel, dir, this.deps, () => {
-      if (this.panels.get(dir) === p) this.panels.delete(dir);
-    });
-    this.panels.set(dir, p);
-    return p;
+    this.panels.dispose();
   }
 }

@@ -82,3 +82,8 @@ export function webviewOptions(extensionUri: vscode.Uri, extraRoots: vscode.Uri[
     localResourceRoots: [joinUri(extensionUri, 'dist', 'webview'), joinUri(extensionUri, 'media'), ...extraRoots],
   };
 }
+
+/** A script-free page that only says `text` (e.g. why a panel could not be restored). */
+export function messageHtml(text: string): string {
+  return `<!DOCTYPE html><html><body><p>${escapeHtml(text)}</p></body></html>`;
+}
