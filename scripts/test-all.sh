@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 step() { echo; echo "=== $* ($(( $(date +%s) - t0 ))s)"; }
 
 step "npm dependencies"
@@ -34,11 +36,11 @@ node esbuild.mjs
 
 step "unit tests (plain Node, tfjs fallback backend)"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
-  $(find test/unit -name '*.test.ts' | sort)
+  $(find test/unit -name '*.test.ts' | sort) | tee "$logs/unit.log"
 
 if [ "${SKIP_E2E:-0}" != "1" ]; then
   step "end-to-end tests in a real VS Code (code-server + headless Chromium)"
-  bash test/e2e/run.sh
+  bash test/e2e/run.sh | tee "$logs/e2e.log"
 fi
 
 step "@vscode/test-electron suite"
@@ -47,3 +49,6 @@ rc=0; node test/vscode/runTest.mjs || rc=$?
 if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then exit "$rc"; fi
 
 step "done in $(( $(date +%s) - t0 ))s"
+# One closing line over every suite that ran (node's runner prints 'ℹ pass N' / 'ℹ fail N' per suite).
+sum() { cat "$logs"/*.log 2>/dev/null | sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" | awk '{s+=$1} END {print s+0}'; }
+echo "total: $(sum pass) passed, $(sum fail) failed, $(sum skipped) skipped"
