@@ -1,0 +1,267 @@
+/**
+ * `npm run bench`: performance of GAN Inspector against a PyTorch peer, as ratios, in one run.
+ * Writes bench-output/bench.json and bench-output/BENCH.md. See bench/README.md.
+ *
+ * Options: --quick (few steps, small files; for checking the bench itself), --stats-mb N (size of the
+ * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveOptions, type BackendName } from '../src/core/config/options';
+import { getBatch, loadDataset } from '../src/core/data/dataset';
+import { Rng } from '../src/core/util/rng';
+import { load1, machineInfo, pythonHas, REPO, runChild, runPython, type ChildOutcome } from './common';
+import { trainingStepFlops } from './flops';
+import { renderMarkdown } from './report';
+import { writeStatsFile } from './statsFile';
+
+const T0 = performance.now();
+const argv = process.argv.slice(2);
+const flag = (n: string) => argv.includes(n);
+const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
+const QUICK = flag('--quick');
+const OUT_DIR = path.resolve(REPO, opt('--out') ?? 'bench-output');
+const BIG_STATS_MB = Number(opt('--stats-mb') ?? (QUICK ? 32 : 1024));
+/** Wall-clock budget of the whole bench; the optional big pieces (1 GB stats file, 5k-sample FID) shrink to fit it. */
+const BUDGET_SEC = Number(opt('--budget-sec') ?? 560);
+const FID_SAMPLES = QUICK ? 500 : 5000;
+const elapsed = () => (performance.now() - T0) / 1000;
+
+/**
+ * Steps per measurement (maxima): warm-up (includes step 0's lazy R1), timed plain steps, timed R1
+ * steps; budgetSec caps a backend's two configurations together (fewer steps, at least 1+1+1, when slow).
+ */
+interface Protocol { warmup: number; warmupSecond?: number; timed: number; r1Steps: number; budgetSec: number }
+const PROTOCOL: Record<'fast' | 'slow' | 'peer', Protocol> = QUICK
+  ? { fast: { warmup: 1, timed: 2, r1Steps: 1, budgetSec: 40 }, slow: { warmup: 1, warmupSecond: 0, timed: 1, r1Steps: 1, budgetSec: 60 }, peer: { warmup: 1, timed: 2, r1Steps: 1, budgetSec: 0 } }
+  : { fast: { warmup: 3, timed: 10, r1Steps: 2, budgetSec: 90 }, slow: { warmup: 1, warmupSecond: 0, timed: 2, r1Steps: 1, budgetSec: 100 }, peer: { warmup: 3, timed: 10, r1Steps: 2, budgetSec: 0 } };
+/** Backends in the order measured; cpu (and webgpu on a software adapter) are slow, so they get the short protocol. */
+const BACKENDS: Array<{ name: BackendName; protocol: Protocol }> = [
+  { name: 'tensorflow', protocol: PROTOCOL.fast },
+  { name: 'webgpu', protocol: { ...PROTOCOL.slow, budgetSec: PROTOCOL.fast.budgetSec } },
+  { name: 'wasm', protocol: PROTOCOL.fast },
+  { name: 'cpu', protocol: PROTOCOL.slow },
+];
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const log = (s: string) => console.log(`[bench ${elapsed().toFixed(0).padStart(3)}s load ${load1().toFixed(1)}] ${s}`);
+
+function outcome<T>(o: ChildOutcome<T>): T | { error: string } {
+  return o.ok ? o.value : { error: o.error };
+}
+
+async function main() {
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
+  const result: Json = { machine: machineInfo(), quick: QUICK, load: { start: os.loadavg() } };
+  const problems: string[] = [];
+  try {
+    // ---- Inputs: real MNIST batches, shared by our trainer and the peer.
+    const opts = resolveOptions({ preset: 'mnist32' });
+    const m = opts.model;
+    const ds = await loadDataset('mnist', { resolution: m.resolution, channels: 1 });
+    const rng = new Rng(7);
+    const realsFile = path.join(tmp, 'reals.f32');
+    const batches = Array.from({ length: 4 }, () => getBatch(ds, Array.from({ length: m.batch }, () => rng.int(ds.length))));
+    fs.writeFileSync(realsFile, Buffer.concat(batches.map((b) => Buffer.from(b.buffer))));
+    result.preset = { name: 'mnist32', model: m, ggdr: opts.ggdr };
+    const flops = { ggdr: trainingStepFlops(resolveOptions({ preset: 'mnist32', ggdr: { enabled: true } })), noggdr: trainingStepFlops(resolveOptions({ preset: 'mnist32', ggdr: { enabled: false } })) };
+    result.flops = flops;
+
+    // ---- Training throughput per backend.
+    const training: Json = {};
+    for (const b of BACKENDS) {
+      log(`training: ${b.name}`);
+      const o = await runChild<Json>('train', { backend: b.name, ...b.protocol, realsFile, captureConvShapes: b.name === 'cpu' }, { timeoutSec: 3 * b.protocol.budgetSec + 120, tmpDir: tmp });
+      training[b.name] = { ...outcome(o), ...(o.ok ? {} : { lastProgress: o.progress }), childWallSec: o.wallSec, load1After: load1() };
+      if (!o.ok) problems.push(`training ${b.name}: ${o.error}${o.progress ? ` (last progress: ${JSON.stringify(o.progress).slice(0, 300)})` : ''}`);
+    }
+    result.training = training;
+    const available = BACKENDS.map((b) => b.name).filter((n) => training[n].runs);
+
+    // ---- PyTorch peer, with the thread count(s) the tfjs side uses.
+    const torch = await pythonHas('torch');
+    const threadCounts = [...new Set(available.map((n) => training[n].backend.threads as number))];
+    const peer: Json = { runs: {} };
+    if (!torch.ok) {
+      peer.skipped = torch.reason;
+    } else {
+      peer.torch = torch.version;
+      for (const threads of threadCounts) {
+        log(`torch peer: ${threads} thread(s)`);
+        const cfgFile = path.join(tmp, `peer-${threads}.json`);
+        fs.writeFileSync(cfgFile, JSON.stringify({ model: m, ggdr: { weight: opts.ggdr.weight, res: opts.ggdr.res }, threads, seed: 0, ...PROTOCOL.peer }));
+        const env = { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+        const o = await runPython<Json>('bench/torch/ggdr_peer.py', ['--config', cfgFile, '--reals', realsFile, '--profile-flops'], { timeoutSec: 300, env });
+        peer.runs[threads] = { ...outcome(o), load1After: load1() };
+        if (!o.ok) problems.push(`torch peer (${threads} threads): ${o.error}`);
+      }
+    }
+    result.peer = peer;
+
+    // ---- Parameter counts must match exactly; ratios ours/peer.
+    const ratios: Json = {};
+    for (const n of available) {
+      const threads = training[n].backend.threads as number;
+      const p = peer.runs[threads];
+      if (!p?.runs) continue;
+      ratios[n] = {};
+      for (const cfg of ['ggdr', 'noggdr']) {
+        const ours = training[n].runs[cfg], theirs = p.runs[cfg];
+        for (const k of ['G', 'D'] as const) {
+          if (ours.params[k] !== theirs.params[k]) problems.push(`parameter count mismatch (${cfg}, ${k}): ours ${ours.params[k]} vs peer ${theirs.params[k]}`);
+        }
+        ratios[n][cfg] = { wall: ours.imagesPerSec / theirs.imagesPerSec, cpu: ours.cpu.imagesPerSec / theirs.cpu.imagesPerSec, peerThreads: threads };
+      }
+    }
+    result.ratios = ratios;
+
+    // ---- Matmul peaks: numpy (1 thread = the tfjs side's, and all cores), torch.mm, tfjs wasm / cpu matMul.
+    log('matmul peaks');
+    const peaks: Json = {};
+    const np = await pythonHas('numpy');
+    const sizes = QUICK ? '512,1024' : '512,1024,2048';
+    if (np.ok) {
+      for (const threads of [...new Set([1, ...threadCounts, os.availableParallelism()])]) {
+        const env = { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+        const o = await runPython<Json>('bench/torch/matmul_peak.py', ['--threads', String(threads), '--sizes', sizes, ...(torch.ok ? ['--torch'] : [])], { timeoutSec: 120, env });
+        peaks[`numpy${threads}`] = outcome(o);
+        if (!o.ok) problems.push(`numpy peak (${threads} threads): ${o.error}`);
+      }
+    } else {
+      peaks.numpySkipped = np.reason;
+    }
+    for (const [name, s] of [['wasm', [512, 1024]], ['cpu', [256, 512]]] as const) {
+      const o = await runChild<Json>('matmul', { backend: name, sizes: s, reps: QUICK ? 2 : 4 }, { timeoutSec: 120, tmpDir: tmp });
+      peaks[`tfjs_${name}`] = outcome(o);
+      if (!o.ok) problems.push(`tfjs ${name} matmul: ${o.error}`);
+    }
+    result.peaks = peaks;
+
+    // ---- cpu Conv2DBackpropFilter: built-in vs our replacement, on the shapes one training step uses.
+    const calls = training.cpu?.runs?.ggdr?.convFilterGradCalls;
+    if (calls) {
+      log('cpu Conv2DBackpropFilter: built-in vs replacement');
+      const merged = new Map<string, { call: Json; countPlain: number; countR1: number }>();
+      for (const [kind, list] of [['plain', calls.plainStep], ['r1', calls.r1Step]] as const) {
+        for (const e of list as Array<{ call: Json; count: number }>) {
+          const key = JSON.stringify(e.call);
+          const cur = merged.get(key) ?? { call: e.call, countPlain: 0, countR1: 0 };
+          if (kind === 'plain') cur.countPlain += e.count; else cur.countR1 += e.count;
+          merged.set(key, cur);
+        }
+      }
+      const o = await runChild<Json>('kernels', { calls: [...merged.values()] }, { timeoutSec: 300, tmpDir: tmp });
+      result.kernels = outcome(o);
+      if (!o.ok) problems.push(`kernels: ${o.error}`);
+    } else {
+      result.kernels = { skipped: 'the cpu training run did not record its Conv2DBackpropFilter calls' };
+    }
+
+    // ---- Sample grids and K-means on a fresh mnist32 G_ema (default backend).
+    log('sample grids + K-means');
+    {
+      const o = await runChild<Json>('samples', { backend: 'auto', counts: [16, 64], reps: 3, clusterSeeds: 8 }, { timeoutSec: 180, tmpDir: tmp });
+      result.samples = outcome(o);
+      if (!o.ok) problems.push(`samples: ${o.error}`);
+    }
+
+    // ---- Loss-panel data path, then FID; both shrink (and extrapolate) to stay within the budget.
+    const perSample = (result.samples?.grid?.find((g: Json) => g.samples === 64)?.renderSeedsSec ?? 1) / 64;
+    const fidEstimate = (n: number) => 15 + n * perSample * 1.5; // generate + LeNet features of n fakes and n reals (measured ≈1.2×)
+    result.stats = await statsSection(tmp, problems, fidEstimate(FID_SAMPLES));
+    result.fid = await fidSection(tmp, problems, perSample, fidEstimate);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  result.load.end = os.loadavg();
+  result.totalSec = (performance.now() - T0) / 1000;
+  result.problems = problems;
+  fs.writeFileSync(path.join(OUT_DIR, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
+  const md = renderMarkdown(result);
+  fs.writeFileSync(path.join(OUT_DIR, 'BENCH.md'), md);
+  console.log('\n' + md);
+  log(`wrote ${path.relative(REPO, OUT_DIR)}/bench.json and BENCH.md`);
+  if (problems.length) {
+    console.error(`bench: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+async function statsSection(tmp: string, problems: string[], reserveSec: number): Promise<Json> {
+  const out: Json = {};
+  const base = await runChild<Json>('baseline', {}, { timeoutSec: 60, tmpDir: tmp });
+  out.baselineRssMB = base.ok ? base.value.maxRssMB : null;
+  // 100k stats lines (one per tick: 100k points on every curve).
+  const smallDir = path.join(tmp, 'small');
+  fs.mkdirSync(smallDir);
+  const smallLines = QUICK ? 10000 : 100000;
+  const small = writeStatsFile(path.join(smallDir, 'stats.jsonl'), { lines: smallLines });
+  out.small = { ...small, runs: {} };
+  for (const how of ['readStats', 'lossDataSource']) {
+    log(`stats: ${smallLines} lines, ${how}`);
+    const o = await runChild<Json>('stats', { file: path.join(smallDir, 'stats.jsonl'), how }, { timeoutSec: 120, tmpDir: tmp });
+    out.small.runs[how] = outcome(o);
+    if (!o.ok) problems.push(`stats ${how}: ${o.error}`);
+  }
+  fs.rmSync(smallDir, { recursive: true, force: true });
+  // The big file: 256 MB first; then grown to BIG_STATS_MB (1 GB) and measured again if the rates
+  // just seen say that fits the budget, else the 256 MB numbers are extrapolated linearly.
+  const modes = ['streamColumns', 'readStatsKeep', 'lossDataSource'];
+  const bigDir = path.join(tmp, 'big');
+  fs.mkdirSync(bigDir);
+  const file = path.join(bigDir, 'stats.jsonl');
+  out.requestedMB = BIG_STATS_MB;
+  out.big = [];
+  let have: { lines: number; bytes: number } | undefined;
+  for (const mb of [...new Set([Math.min(256, BIG_STATS_MB), BIG_STATS_MB])]) {
+    if (have) {
+      const prev = out.big[out.big.length - 1];
+      const genRate = prev.bytes / 2 ** 20 / prev.generateSec;
+      const est = (mb - prev.bytes / 2 ** 20) / genRate + modes.reduce((acc, how) => acc + mb / (prev.runs[how]?.mbPerSec ?? 20) * 1.048576 + 3, 0);
+      const left = BUDGET_SEC - elapsed() - reserveSec;
+      if (est > left) {
+        out.note = `growing the file to ${mb} MB and reading it 3 ways would take ≈${Math.round(est)} s at the rates measured on ${Math.round(prev.bytes / 2 ** 20)} MB, ` +
+          `but ≈${Math.max(0, Math.round(left))} s of the ${BUDGET_SEC} s budget were left: the ${Math.round(prev.bytes / 2 ** 20)} MB times are extrapolated linearly`;
+        break;
+      }
+    }
+    log(`stats: ${have ? 'growing' : 'generating'} a ${mb} MB stats.jsonl`);
+    const t = performance.now();
+    have = writeStatsFile(file, { bytes: mb * 2 ** 20 }, have);
+    const stage: Json = { ...have, targetMB: mb, generateSec: (performance.now() - t) / 1000, runs: {} };
+    for (const how of modes) {
+      log(`stats: ${mb} MB, ${how}`);
+      const o = await runChild<Json>('stats', { file, how }, { timeoutSec: 300, tmpDir: tmp, nodeArgs: ['--max-old-space-size=8192'] });
+      stage.runs[how] = outcome(o);
+      if (!o.ok) problems.push(`stats ${mb} MB ${how}: ${o.error}`);
+    }
+    out.big.push(stage);
+  }
+  fs.rmSync(bigDir, { recursive: true, force: true });
+  return out;
+}
+
+async function fidSection(tmp: string, problems: string[], perSample: number, estimate: (n: number) => number): Promise<Json> {
+  const dir = path.join(REPO, 'src', 'core', 'metrics');
+  if (!fs.existsSync(path.join(dir, 'fid.ts'))) return { skipped: 'src/core/metrics has no FID implementation yet' };
+  const left = BUDGET_SEC - elapsed();
+  // As many samples as fit (at least 500), extrapolated linearly to FID_SAMPLES when fewer.
+  let n = FID_SAMPLES;
+  while (n > 500 && estimate(n) > left) n = Math.max(500, Math.floor(n / 2 / 250) * 250);
+  log(`FID: ${n} samples (LeNet features)`);
+  const o = await runChild<Json>('fid', { backend: 'auto', samples: n, trainBudgetSec: Math.max(5, left - estimate(n)) }, { timeoutSec: Math.round(Math.max(60, left + 120)), tmpDir: tmp });
+  if (!o.ok) { problems.push(`fid: ${o.error}`); return { error: o.error }; }
+  const v = o.value;
+  if (v.skipped) return v;
+  const scale = FID_SAMPLES / n;
+  return { ...v, target: FID_SAMPLES, perSampleEstimateSec: perSample,
+    ...(n < FID_SAMPLES ? { extrapolated: `measured ${n} samples, scaled ×${scale} to ${FID_SAMPLES}`, perSnapshotSecAtTarget: v.perSnapshotSec * scale, realFeaturesSecAtTarget: v.realFeaturesSec * scale } : {}) };
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
