@@ -52,7 +52,7 @@ function buildVsix(): string {
   fs.mkdirSync(buildDir, { recursive: true });
   const out = path.join(buildDir, 'gan-inspector.vsix');
   const t0 = Date.now();
-  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--out', out], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 180_000 });
+  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-rewrite-relative-links', '--out', out], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 180_000 });
   packageMs = Date.now() - t0;
   return out;
 }
