@@ -143,6 +143,12 @@ interface WebgpuModule { create(flags: string[]): GpuLike; globals: Record<strin
 
 /** Globals installed for Dawn and how to take them back out. */
 let webgpu: { device?: GpuDeviceLike; restore(): void } | undefined;
+/**
+ * Every Dawn instance this process created, kept for its lifetime: dawn.node's AsyncRunner schedules
+ * ProcessEvents callbacks that use the instance without owning it, so a GPU object garbage-collected
+ * while one is pending crashes Node (SIGSEGV in CallbackTaskManager::Flush, seen ~1 run in 8).
+ */
+const dawnInstances = new Set<GpuLike>();
 
 const LAVAPIPE_HINT = 'WebGPU needs a GPU with a Vulkan driver (Linux), Metal (macOS) or D3D12 (Windows). On Linux ' +
   'without a GPU it can run on Mesa ≥ 25 lavapipe: run `bash scripts/setup-webgpu.sh` (Debian 12; unpacks it into ' +
@@ -246,8 +252,9 @@ let activatedMesa: string | undefined;
  * lavapipe's need for the newer libdrm.so.2 resolve to them by soname. Returns a problem or undefined.
  */
 function activateWebgpuMesa(mesa: WebgpuMesa): string | undefined {
-  if (activatedMesa === mesa.dir) return undefined;
+  // Every time: the env may have been changed since, and each new Dawn instance reads it afresh.
   process.env.VK_ADD_DRIVER_FILES = prependPathList(mesa.icd, process.env.VK_ADD_DRIVER_FILES);
+  if (activatedMesa === mesa.dir) return undefined;
   if (!STARTUP_LD_LIBRARY_PATH.split(':').includes(mesa.libDir)) {
     // Sorted: libdrm.so.2 comes before libdrm_amdgpu.so.1, which needs it. Vulkan layers are not needed.
     let pending = fs.readdirSync(mesa.libDir).filter((f) => /^lib.+\.so\.\d+$/.test(f) && !f.startsWith('libVkLayer')).sort();
@@ -270,6 +277,25 @@ function activateWebgpuMesa(mesa: WebgpuMesa): string | undefined {
   }
   activatedMesa = mesa.dir;
   return undefined;
+}
+
+/** Why 'auto' passes over CPU adapters: measured on the mnist32 demo, 2-core machine (docs/webgpu.md). */
+const SOFTWARE_SLOWER = 'trains a GAN ~17× slower than wasm (docs/webgpu.md); use `--backend webgpu` to force it';
+
+/**
+ * Whether Vulkan drivers other than the private lavapipe may exist: ICD manifests in the loader's
+ * standard folders or named by the user's VK_* variables. Without them Dawn could only find lavapipe.
+ */
+function otherVulkanDriversPresent(mesa: WebgpuMesa): boolean {
+  const env = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES'].flatMap((v) => (process.env[v] ?? '').split(':'));
+  if (env.some((f) => f && path.resolve(f) !== mesa.icd)) return true;
+  const dataDirs = (process.env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':');
+  const configDirs = (process.env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const dirs = [...configDirs, '/etc', ...dataDirs, process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local/share')]
+    .filter(Boolean).map((d) => path.join(d, 'vulkan', 'icd.d'));
+  return dirs.some((d) => {
+    try { return fs.readdirSync(d).some((f) => f.endsWith('.json')); } catch { return false; }
+  });
 }
 
 /** Whether an adapter is a CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP): no GPU behind it. */
@@ -313,6 +339,11 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   const { mesa, problem: mesaProblem } = locateWebgpuMesa();
   if (mesaProblem) return { ok: false, reason: mesaProblem, hint: WEBGPU_MESA_HINT };
   const notes: string[] = [];
+  if (mesa && auto && !otherVulkanDriversPresent(mesa)) {
+    // The private lavapipe would be the only adapter: skip it without starting Dawn (saves ~0.5 s and
+    // Dawn's stderr warnings on every 'auto' start).
+    return { ok: false, reason: `the only Vulkan driver is the private lavapipe in ${mesa.dir}, a CPU implementation, which ${SOFTWARE_SLOWER}` };
+  }
   if (mesa) {
     const problem = activateWebgpuMesa(mesa);
     if (problem) return { ok: false, reason: `the private lavapipe in ${mesa.dir} did not load: ${problem}`, hint: 'Rebuild it with `bash scripts/setup-webgpu.sh --force`, or start this process with webgpuEnv() (docs/webgpu.md). Use `--backend wasm` meanwhile.' };
@@ -328,6 +359,7 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
     return { ok: false, reason: `the 'webgpu' package (Dawn bindings) is not installed or failed to load (${firstLine(errorMessage(e))})`, hint: `Install it with \`npm install webgpu @tensorflow/tfjs-backend-webgpu\`. ${LAVAPIPE_HINT}` };
   }
   const gpu = mod.create([]);
+  dawnInstances.add(gpu);
   const restore = installWebgpuGlobals(mod, gpu);
   const fail = (reason: string): Attempt => { restore(); return { ok: false, reason, hint: LAVAPIPE_HINT }; };
   let adapter: GpuAdapterLike | null;
@@ -345,7 +377,7 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   const desc = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ') || 'unknown adapter';
   if (auto && isSoftwareAdapter(i, adapter.isFallbackAdapter)) {
     restore();
-    return { ok: false, reason: `the only WebGPU adapter is a CPU implementation (${desc}), which trains slower than wasm (docs/webgpu.md); use \`--backend webgpu\` to force it` };
+    return { ok: false, reason: `the only WebGPU adapter is a CPU implementation (${desc}), which ${SOFTWARE_SLOWER}` };
   }
   let device: GpuDeviceLike;
   try {
