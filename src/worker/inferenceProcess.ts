@@ -247,7 +247,7 @@ class InferenceService {
       const t0 = performance.now();
       const zDim = G.cfg.zDim;
       const ends = latentsForSeeds([p.seedA, p.seedB], zDim);
-      const zz = ends.dataSync() as Float32Array;
+      const zz = (await ends.data()) as Float32Array; // no dataSync: WebGPU in Node cannot read back synchronously
       ends.dispose();
       const a = zz.slice(0, zDim), b = zz.slice(zDim);
       const ts = Array.from({ length: p.steps }, (_, i) => i / (p.steps - 1));
