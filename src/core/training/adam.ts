@@ -29,8 +29,11 @@ export class Adam {
   constructor(readonly params: ParamSet, readonly cfg: AdamConfig) {
     for (const variable of params.trainable()) {
       const name = params.canonicalOf(variable);
-      this.m.set(name, tf.variable(tf.zerosLike(variable), false));
-      this.v.set(name, tf.variable(tf.zerosLike(variable), false));
+      // tf.variable shares the initial tensor's data; dispose the initial tensors so nothing is left behind.
+      const [m0, v0] = [tf.zerosLike(variable), tf.zerosLike(variable)];
+      this.m.set(name, tf.variable(m0, false));
+      this.v.set(name, tf.variable(v0, false));
+      tf.dispose([m0, v0]);
     }
   }
 

@@ -70,6 +70,16 @@ describe('training step', () => {
     }
   });
 
+  it('a disposed trainer leaves no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    const t = new GanTrainer(small());
+    const reals = tf.randomUniform([4, 16, 16, 1], -1, 1) as tf.Tensor4D;
+    await t.trainStep(reals);
+    reals.dispose();
+    t.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('is deterministic given the seed', async () => {
     const run = async () => {
       const t = new GanTrainer(small());
