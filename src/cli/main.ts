@@ -118,11 +118,13 @@ async function cmdTrain(f: FlagReader): Promise<number> {
     process.stderr.write(r.runDir ? `Training failed. Run folder: ${r.runDir} (see log.txt, status.json)\n` : 'Training failed.\n');
     return r.userError ? 2 : 1;
   }
+  // Say how to call us the way we were called (an installed `gan-inspector` or `node bin/gan-inspector.js`).
+  const self = process.argv[1] && !/gan-inspector$/.test(process.argv[1]) ? `node ${path.relative(process.cwd(), process.argv[1]) || process.argv[1]}` : 'gan-inspector';
   process.stdout.write(`\nRun folder: ${r.runDir}\n` +
     `Look at it: open the folder in VS Code with GAN Inspector (Runs view → loss curves, checkpoint viewer, segmentation),\n` +
     `or from the terminal:\n` +
-    `  gan-inspector generate --snapshot ${r.runDir} --seeds 0-15\n` +
-    `  gan-inspector cluster  --snapshot ${r.runDir} --seeds 0-7\n`);
+    `  ${self} generate --snapshot ${r.runDir} --seeds 0-15\n` +
+    `  ${self} cluster  --snapshot ${r.runDir} --seeds 0-7\n`);
   return r.state === 'stopped' ? 130 : 0;
 }
 
