@@ -12,6 +12,7 @@ import { UserError } from '../errors';
 import type { MetricLine, RunOrigin, RunState, RunStatus, RunSummary, SnapshotInfo, StatsLine } from '../../shared/runTypes';
 import { asMetricLine, asStatsLine, JsonlDecoder, parseJsonLenient, statMean, type RecordGuard } from '../../shared/jsonl';
 import { isTempName } from './fsAtomic';
+import { isPidAlive } from '../util/process';
 import { RUN_DIR_RE, RUN_FILES, type OurTrainingOptionsFile } from './runDir';
 
 const RUN_STATES: readonly RunState[] = ['running', 'finished', 'failed', 'stopped', 'unknown'];
@@ -151,15 +152,6 @@ async function readTextTail(file: string, bytes: number): Promise<string | undef
     return buf.toString('utf8');
   } finally {
     await fh.close();
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errCode(e) === 'EPERM';
   }
 }
 
@@ -380,7 +372,7 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
     if (Number.isFinite(status.totalKimg)) summary.totalKimg = status.totalKimg;
     summary.secPerKimg = status.secPerKimg ?? statSecPerKimg;
     summary.lastError = status.lastError;
-    if (status.state === 'running' && status.pid !== undefined && opts.checkPid !== false && !pidAlive(status.pid)) {
+    if (status.state === 'running' && status.pid !== undefined && opts.checkPid !== false && !isPidAlive(status.pid)) {
       summary.state = 'stopped';
       notes.push(`status.json says running, but trainer process ${status.pid} is gone (killed or crashed)`);
     }

@@ -8,6 +8,7 @@ import { UserError } from '../errors';
 import type { TrainingOptions } from '../config/options';
 import type { MetricLine, RunStatus, StatsLine } from '../../shared/runTypes';
 import { stringifyJsonLenient } from '../../shared/jsonl';
+import { isPidAlive } from '../util/process';
 import { appendLineDurable, writeFileAtomicSync, writeJsonAtomic } from './fsAtomic';
 
 /** Fixed file names inside a run folder. */
@@ -105,21 +106,12 @@ const LOCK_STALE_MS = 10_000; // the locked section is one readdir + one mkdir: 
 const LOCK_WAIT_MS = 30_000;
 const inProcess = new Map<string, Promise<unknown>>();
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function lockIsStale(lockPath: string): Promise<boolean> {
   try {
     const st = await fsp.stat(lockPath);
     if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
     const pid = Number((await fsp.readFile(lockPath, 'utf8')).trim());
-    return Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+    return Number.isInteger(pid) && pid > 0 && !isPidAlive(pid);
   } catch {
     return false; // vanished or unreadable right now: just retry
   }

@@ -19,7 +19,7 @@ import { renderSeeds } from '../analysis/samples';
 import { computeMetricLines, parseMetricName } from '../metrics/metrics';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { writeFileAtomic } from '../runs/fsAtomic';
-import { readRun } from '../runs/readers';
+import { readRun, readRunOptions } from '../runs/readers';
 import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
@@ -234,26 +234,15 @@ async function prepareResume(dir: string): Promise<{ options: TrainingOptions; s
   if (run.origin !== 'gan-inspector') {
     throw new UserError(`${dir} was not written by GAN Inspector and cannot be resumed here.`, 'Resume runs created by GAN Inspector; official runs need the official code.');
   }
-  const pid = await statusPid(dir);
-  if (run.state === 'running' && pid && pid !== process.pid && processAlive(pid)) {
-    throw new UserError(`${run.name} is still running (process ${pid}).`, 'Stop it first, or wait for it to finish.');
+  // readRun reports a "running" status whose process is gone as stopped, so 'running' here means alive.
+  if (run.state === 'running') {
+    throw new UserError(`${run.name} is still running.`, 'Stop it first, or wait for it to finish.');
   }
   const snap = [...run.snapshots].reverse().find((s) => s.loadable);
   if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
-  const file = JSON.parse(await fsp.readFile(path.join(dir, RUN_FILES.options), 'utf8'));
-  return { options: file.options as TrainingOptions, snapshotDir: snap.path };
-}
-
-async function statusPid(dir: string): Promise<number | undefined> {
-  try {
-    const s = JSON.parse(await fsp.readFile(path.join(dir, RUN_FILES.status), 'utf8'));
-    return typeof s.pid === 'number' ? s.pid : undefined;
-  } catch { return undefined; }
-}
-
-/** True when a process with this pid exists (signal 0 probes without signalling). */
-export function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  const opts = await readRunOptions(dir);
+  if (opts.kind !== 'gan-inspector') throw new UserError(`${run.name}: training_options.json cannot be read (${'error' in opts ? opts.error : opts.kind}).`);
+  return { options: opts.file.options, snapshotDir: snap.path };
 }
 
 /** Drops stats lines past `kimg` (work after the snapshot we resume from, which will be redone). */

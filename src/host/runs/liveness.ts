@@ -5,16 +5,9 @@
 import type { RunState } from '../../shared/runTypes';
 import type { RunDisplayState } from '../../shared/protocol/panels';
 
-/** True when a process with this id exists (EPERM: it exists but belongs to someone else). */
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isPidAlive } from '../../core/util/process';
+
+export { isPidAlive };
 
 /**
  * The state to show. A run owned by one of our live jobs is running whatever its files say; a
