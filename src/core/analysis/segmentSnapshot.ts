@@ -111,10 +111,8 @@ export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): 
       o.onProgress?.('running the discriminator decoder', 0.75);
       const gFeat = rendered.features.get(ggdrRes)!;
       const decFake = await decode(nets, imagesToTensor(rendered.images, m.resolution, m.channels));
-      const { centroids, ...fakesSeg } = fit(decFake, ggdrRes);
-      void centroids;
-      let gCentroids = centroidsByRes.get(ggdrRes);
-      if (!gCentroids) gCentroids = fit(gFeat, ggdrRes).centroids;
+      const { centroids: _own, ...fakesSeg } = fit(decFake, ggdrRes);
+      const gCentroids = centroidsByRes.get(ggdrRes) ?? fit(gFeat, ggdrRes).centroids;
       const dec: DecoderSegmentation = {
         res: ggdrRes,
         fakes: fakesSeg,
