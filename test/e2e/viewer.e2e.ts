@@ -240,9 +240,13 @@ e2eSuite('viewer', {
 
   test('opening a snapshot.json file opens the viewer; a truncated snapshot shows a clear message', async ({ wb, workspace }) => {
     // File: Open File… (code-server's simple file dialog) with the path of another snapshot's snapshot.json.
+    // The whole path, then Enter: picking 'snapshot.json' from the listing could race the dialog, which
+    // starts in the folder of the active snapshot (another network-snapshot-*/ with its own snapshot.json).
     await wb.runCommand('File: Open File...');
-    await wb.typeInQuickInput(path.join(workspace, 'runs', ggdrRun, 'network-snapshot-000000.008') + path.sep, { submit: false });
-    await wb.pickQuickItem('snapshot.json');
+    const target = path.join(workspace, 'runs', ggdrRun, 'network-snapshot-000000.008', 'snapshot.json');
+    await wb.typeInQuickInput(target, { submit: false });
+    await waitFor('the typed path in the file dialog', () => wb.page.locator('.quick-input-widget input').first().inputValue(), (v) => v === target, 15_000);
+    await wb.page.keyboard.press('Enter');
     const v = await activeWebview(wb, 'viewer', 'network-snapshot-000000.008');
     await waitFor('the grid of the second viewer', () => readGrid(v), (r) => r.count >= 1 && r.srcs.length === 16);
     assert.equal(await v.locator('#snapshot-title').textContent(), 'network-snapshot-000000.008');

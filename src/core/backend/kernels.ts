@@ -7,6 +7,10 @@
  *        own XNNPACK forward Conv2D on transposed operands (dilation = stride handles strided convs).
  * - wasm Conv2DBackpropInput: the built-in one is a scalar C++ loop; replaced by a forward Conv2D of
  *        (zero-upsampled) dy with the flipped, in/out-swapped filter.
+ * - wasm Identity: the built-in one copies the whole buffer, and tfjs runs it for every tensor it saves
+ *        for the backward pass (~1000 copies per GAN training step); replaced by a reference-counted
+ *        alias of the same buffer, as the cpu backend's Identity and wasm's own Reshape already are
+ *        (tfjs tensors are immutable; Variable.assign swaps buffers rather than writing into them).
  * Kernels call other kernels of the same backend directly (kernelFunc + backend.disposeData), so
  * nothing is recorded on the gradient tape and no tfjs Tensor objects are created.
  */
@@ -236,6 +240,20 @@ function makeInputGradKernel(backendName: string): tf.KernelFunc {
   };
 }
 
+/** Identity that shares the input's buffer (refcount + 1) instead of copying it; strings keep the original kernel. */
+function aliasIdentity(original: tf.KernelConfig | undefined): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { x: TensorInfo }).x;
+    const backend = args.backend as { incRef?(dataId: object): void };
+    if (x.dtype === 'string' || typeof backend.incRef !== 'function') {
+      if (!original) throw new Error('Identity: no kernel for this input');
+      return original.kernelFunc(args);
+    }
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 /** Marks our kernel functions, so a second copy of this module (e.g. bundled + unbundled) does not wrap them. */
 const FAST = Symbol.for('gan-inspector.fastKernel');
 const isFast = (k: tf.KernelConfig | undefined) => !!k && FAST in k.kernelFunc;
@@ -257,7 +275,10 @@ function replaceKernel(kernelName: string, backendName: string, kernelFunc: tf.K
 export function registerFastKernels(backendName: string): void {
   if (!(FAST_BACKENDS as readonly string[]).includes(backendName) || registered.has(backendName)) return;
   replaceKernel('Conv2DBackpropFilter', backendName, makeFilterGradKernel(backendName));
-  if (backendName === 'wasm') replaceKernel('Conv2DBackpropInput', backendName, makeInputGradKernel(backendName));
+  if (backendName === 'wasm') {
+    replaceKernel('Conv2DBackpropInput', backendName, makeInputGradKernel(backendName));
+    replaceKernel('Identity', backendName, aliasIdentity(builtinKernel('Identity', backendName)));
+  }
   registered.add(backendName);
 }
 

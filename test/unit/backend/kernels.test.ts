@@ -152,3 +152,24 @@ test('registerFastKernels is idempotent and ignores other backends', () => {
   registerFastKernels('webgl');
   assert.equal(fastKernelsRegistered('webgl'), false);
 });
+
+test('wasm Identity (what tfjs runs for every tensor saved for backprop) aliases the buffer: values and lifetimes stay right', async () => {
+  await tf.setBackend('wasm');
+  registerFastKernels('wasm');
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const idsBefore = backend.numDataIds();
+  const y = tf.clone(x); // runs the Identity kernel
+  assert.equal(backend.numDataIds(), idsBefore, 'no new buffer');
+  x.dispose();
+  assert.deepEqual([...y.dataSync()], [1, 2, 3, 4], 'the alias outlives the original');
+  const v = tf.variable(y);
+  v.assign(tf.tensor2d([[5, 6], [7, 8]]));
+  assert.deepEqual([...y.dataSync()], [1, 2, 3, 4], 'assigning a variable made from it does not write into it');
+  // Gradients through saved (aliased) tensors are unchanged: d/dx Σ x³ = 3x².
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mul(t, t), t)))(tf.tensor1d([1, 2, 3]));
+  assert.deepEqual([...g.dataSync()], [3, 12, 27]);
+  const s = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+  assert.deepEqual(s.dataSync(), ['a', 'b']);
+  tf.dispose([y, v, g, s]);
+});
