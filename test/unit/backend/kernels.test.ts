@@ -173,3 +173,25 @@ test('wasm Identity (what tfjs runs for every tensor saved for backprop) aliases
   assert.deepEqual(s.dataSync(), ['a', 'b']);
   tf.dispose([y, v, g, s]);
 });
+
+test('wasm BatchMatMul with transposed operands (matMul gradients) equals the built-in kernel, batched and broadcast', async () => {
+  await tf.setBackend('wasm');
+  registerFastKernels('wasm');
+  const original = builtinKernel('BatchMatMul', 'wasm')!;
+  const backend = tf.backend();
+  for (const [aShape, bShape] of [[[5, 7], [7, 3]], [[2, 5, 7], [2, 7, 3]], [[1, 5, 7], [4, 7, 3]], [[3, 2, 5, 7], [3, 2, 7, 3]]] as const) {
+    for (const transposeA of [false, true]) for (const transposeB of [false, true]) {
+      const swap = (s: readonly number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : [...s]);
+      const a = tf.randomNormal(swap(aShape, transposeA)), b = tf.randomNormal(swap(bShape, transposeB));
+      const before = tf.memory().numTensors, ids = (backend as unknown as { numDataIds(): number }).numDataIds();
+      const got = tf.matMul(a, b, transposeA, transposeB);
+      assert.equal(tf.memory().numTensors, before + 1);
+      assert.equal((backend as unknown as { numDataIds(): number }).numDataIds(), ids + 1, 'no leaked buffers');
+      const refInfo = original.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } }) as tf.TensorInfo;
+      const ref = tf.engine().makeTensorFromTensorInfo(refInfo);
+      assert.deepEqual(got.shape, ref.shape);
+      assert.ok(relErr(got.dataSync(), ref.dataSync()) < 1e-6, `${aShape}×${bShape} tA=${transposeA} tB=${transposeB}`);
+      tf.dispose([a, b, got, ref]);
+    }
+  }
+});
