@@ -11,6 +11,7 @@ import '../common/base.css';
 import '../common/chart.css';
 import './compare.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { keepFocusBelow, roving, setText } from '../common/a11y';
 import { el } from '../common/dom';
 import {
   DEFAULT_SMOOTHING, isComparePanelState,
@@ -54,7 +55,7 @@ const title = el('h1', { id: 'compare-title' }, 'Compare runs');
 const status = el('span', { id: 'compare-status', class: 'muted', role: 'status', 'data-runs': '0' }, 'Loading…');
 const exportCsv = el('button', { id: 'export-csv', type: 'button', class: 'button secondary' }, 'Export CSV…');
 const exportMd = el('button', { id: 'export-md', type: 'button', class: 'button secondary' }, 'Export Markdown…');
-const errorsEl = el('div', { id: 'load-errors', class: 'error-text', hidden: '' });
+const errorsEl = el('div', { id: 'load-errors', class: 'error-text', role: 'alert', hidden: '' });
 const header = el('header', { class: 'toolbar' },
   el('div', { class: 'title-row' }, title, status, el('span', { class: 'spacer' }), exportCsv, exportMd), errorsEl);
 
@@ -67,9 +68,14 @@ const logBox = el('input', { id: 'log-scale', type: 'checkbox' });
 logBox.checked = ui.log;
 const resetZoom = el('button', { id: 'reset-zoom', type: 'button', class: 'button secondary' }, 'Reset zoom');
 const sourceNote = el('p', { id: 'series-source', class: 'muted small' });
-const legend = el('ul', { id: 'series-legend', class: 'legend', 'aria-label': 'Runs in the chart' });
+// Run toggles: one Tab stop, arrow keys between them.
+const legend = el('ul', { id: 'series-legend', class: 'legend', role: 'toolbar', 'aria-label': 'Runs in the chart (shown or hidden)' });
+roving(legend, 'button.series-toggle', { orientation: 'horizontal', key: (b) => b.dataset.run ?? '' });
 const chartEl = el('div', { id: 'chart', class: 'chart', role: 'img', 'aria-label': 'Chosen scalar of every run against kimg' });
-const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover the chart to read values; drag to zoom, double-click to reset.');
+// Live only while the chart has keyboard focus (mouse hover would flood a screen reader).
+const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover the chart (or focus it and use the arrow keys) to read values; drag to zoom, double-click to reset.');
+chartEl.addEventListener('focus', () => hoverReadout.setAttribute('aria-live', 'polite'));
+chartEl.addEventListener('blur', () => hoverReadout.setAttribute('aria-live', 'off'));
 const curves = el('section', { id: 'curves', 'aria-labelledby': 'curves-h' },
   el('h2', { id: 'curves-h' }, 'Curves'),
   el('div', { class: 'controls' },
@@ -84,11 +90,12 @@ const table = el('table', { id: 'runs-table', class: 'data', 'aria-label': 'Runs
 const tableSection = el('section', { id: 'figures', 'aria-labelledby': 'figures-h' },
   el('h2', { id: 'figures-h' }, 'Key figures'),
   el('p', { class: 'muted small' }, 'Final = last evaluated snapshot; best = lowest FID/KID (highest for IS/precision/recall); @kimg = where it was reached. Best values are marked.'),
-  el('div', { class: 'scroll' }, table));
+  // A wide table scrolls sideways; Chromium then makes a scroller without focusable content a Tab stop: name it.
+  el('div', { class: 'scroll', role: 'region', 'aria-label': 'Key figures table' }, table));
 const diffSummary = el('p', { id: 'option-diff-summary', class: 'muted small' });
 const diffTable = el('table', { id: 'option-diff', class: 'data', 'aria-label': 'Options that differ between the runs' });
 const diffSection = el('section', { id: 'options', 'aria-labelledby': 'options-h' },
-  el('h2', { id: 'options-h' }, 'Options that differ'), diffSummary, el('div', { class: 'scroll' }, diffTable));
+  el('h2', { id: 'options-h' }, 'Options that differ'), diffSummary, el('div', { class: 'scroll', role: 'region', 'aria-label': 'Option differences table' }, diffTable));
 
 const modeSelect = el('select', { id: 'sample-mode', 'aria-label': 'How to show samples' },
   el('option', { value: 'grids' }, 'Whole grids'), el('option', { value: 'cells' }, 'Same seeds, cell by cell'));
@@ -108,7 +115,8 @@ const samplesSection = el('section', { id: 'samples-section', 'aria-labelledby':
   el('p', { class: 'muted small' }, 'Our runs draw grid cell i from seed i, so the same cell shows the same latent in every run (at the same resolution). Official runs show their own saved grids.'),
   samples);
 
-document.body.append(header, curves, tableSection, diffSection, samplesSection);
+document.body.append(header, el('main', {}, curves, tableSection, diffSection, samplesSection));
+keepFocusBelow(header);
 
 //#endregion
 
@@ -123,7 +131,7 @@ function runIndex(name: string): number {
 
 //#region chart
 
-const chart = new GroupChart({ groupId: 'compare', container: chartEl, xAxis: 'kimg', log: ui.log, height: 300, onHover: showHover });
+const chart = new GroupChart({ groupId: 'compare', label: 'Chosen scalar of every run against kimg', container: chartEl, xAxis: 'kimg', log: ui.log, height: 300, onHover: showHover });
 
 /** Aligns every run's compact (kimg, value) points on the union of their kimg values; smoothing per run first. */
 function chartData(): { x: number[]; series: ChartSeries[] } {
@@ -176,7 +184,7 @@ function renderLegend(): void {
       persist();
       renderChart();
     });
-    return el('li', {}, b);
+    return el('li', { role: 'none' }, b);
   }));
 }
 
@@ -203,6 +211,7 @@ async function loadSeries(): Promise<void> {
     if (id !== seriesReq) return; // a newer choice superseded this reply
     series = r;
     chartEl.dataset.key = r.key;
+    chart.setLabel(`${r.key} of every run`);
     renderLegend();
     renderChart();
   } catch (e) {
@@ -370,7 +379,7 @@ function renderSamples(): void {
   let seeds: number[] = [];
   if (ui.gridMode === 'cells') {
     const parsed = parseSeedSpec(ui.seeds, 64);
-    seedsError.textContent = 'error' in parsed ? parsed.error : '';
+    setText(seedsError, 'error' in parsed ? parsed.error : '');
     seedsInput.setAttribute('aria-invalid', String('error' in parsed));
     seeds = 'error' in parsed ? [] : parsed.seeds;
   }
@@ -401,7 +410,7 @@ function renderSamples(): void {
 function cellStrip(r: CompareRunInfo, uri: string, cell: number, seeds: number[]): HTMLElement {
   const strip = el('div', { class: 'cell-strip' });
   const canvases = seeds.map((s) => {
-    const c = el('canvas', { width: String(cell), height: String(cell), 'data-seed': String(s), title: `seed ${s}` });
+    const c = el('canvas', { width: String(cell), height: String(cell), 'data-seed': String(s), title: `seed ${s}`, role: 'img', 'aria-label': `${r.name}: cell of seed ${s}` });
     strip.append(el('div', { class: 'cell' }, c, el('span', { class: 'muted small' }, String(s))));
     return c;
   });
@@ -415,6 +424,7 @@ function cellStrip(r: CompareRunInfo, uri: string, cell: number, seeds: number[]
       if (s >= cols * rows) {
         c.classList.add('missing');
         c.title = `seed ${s} is not in this grid (cells 0–${cols * rows - 1})`;
+        c.setAttribute('aria-label', `${r.name}: seed ${s} is not in this grid`);
         return;
       }
       ctx.imageSmoothingEnabled = false;

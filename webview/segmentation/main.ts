@@ -13,6 +13,7 @@ import '../common/base.css';
 import '../viewer/viewer.css';
 import './segmentation.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { fixButtonSpace, keepFocusBelow, roving, setText } from '../common/a11y';
 import { el, snapshotChrome } from '../common/dom';
 import {
   MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, isSegmentationPanelState,
@@ -44,7 +45,7 @@ const cancelBtn = button('cancel', 'Cancel', { secondary: true, title: 'Cancel t
 cancelBtn.hidden = true;
 
 const seedsField = textfield('seeds', 'Seeds', ui.seeds, { placeholder: '0-7', title: `The batch to generate and cluster together (at most ${MAX_SEGMENT_SEEDS})` });
-const seedsError = el('span', { id: 'seeds-error', class: 'error-text', 'aria-live': 'polite' });
+const seedsError = el('span', { id: 'seeds-error', class: 'error-text', role: 'alert' });
 const resBox = el('span', { id: 'resolutions', class: 'control', role: 'group', 'aria-label': 'Generator resolutions to cluster' });
 const kField = textfield('k', 'K', String(ui.k), { type: 'number', min: 2, max: MAX_K, size: 'xs', title: 'Number of clusters' });
 const metric = radioGroup<MetricName>('metric', 'Distance', [['cosine', 'cosine'], ['euclidean', 'euclidean']], ui.metric, (v) => {
@@ -73,17 +74,23 @@ const header = el('header', { class: 'toolbar' },
   controls, viewControls, el('div', { class: 'subrow' }, seedsError));
 
 const fitNote = el('p', { id: 'fit-note', class: 'muted note' });
-const rows = el('div', { id: 'rows', class: 'rows' });
+// Scrolls sideways with many seeds: Chromium then makes it a Tab stop (to scroll by keyboard), so it needs a name.
+const rows = el('div', { id: 'rows', class: 'rows', role: 'region', 'aria-label': 'Samples and segmentation maps' });
 const decoderCosine = el('p', { id: 'decoder-cosine' });
 decoderCosine.hidden = true;
 const decoderNote = el('p', { id: 'decoder-note', class: 'muted' });
 decoderNote.hidden = true;
 const sharesTable = el('table', { id: 'shares', class: 'data', 'aria-label': "Pixel share of each cluster of G's feature maps" });
 const decoderShares = el('table', { id: 'decoder-shares', class: 'data', 'aria-label': "Pixel share of each cluster of D's decoder output" });
+// The highlight buttons of a table are one Tab stop; Up/Down move between them (they are the keyboard
+// way to highlight a cluster; clicking a map does the same with the mouse).
+for (const t of [sharesTable, decoderShares]) {
+  roving(t, 'button.pick', { orientation: 'vertical', key: (b) => `${b.closest('tr')?.dataset.source ?? ''}|${b.dataset.space}|${b.dataset.cluster}` });
+}
 const results = el('section', { id: 'results', 'data-run-count': '0', 'aria-labelledby': 'results-heading' },
   el('h2', { id: 'results-heading' }, 'Samples and segmentation maps'), fitNote, decoderCosine, decoderNote, rows,
   el('div', { class: 'tables' },
-    el('section', {}, el('h2', {}, 'Cluster shares (G)'), el('p', { class: 'muted note' }, 'Select a cluster to highlight it in every image (or click a map).'), sharesTable),
+    el('section', {}, el('h2', {}, 'Cluster shares (G)'), el('p', { class: 'muted note' }, 'Select a cluster to highlight it in every image (or click a map). Up and Down arrow keys move between clusters.'), sharesTable),
     el('section', { id: 'decoder-shares-section' }, el('h2', {}, "Cluster shares (D's decoder)"), decoderShares)));
 
 const acrossRes = el('span', { id: 'across-res-wrap', class: 'control' });
@@ -94,7 +101,7 @@ acrossCancel.hidden = true;
 const acrossStatus = el('span', { id: 'across-status', class: 'muted', role: 'status' });
 const acrossProgress = el('progress', { id: 'across-progress', max: '1', 'aria-label': 'Across-snapshots progress' });
 acrossProgress.hidden = true;
-const acrossStrip = el('div', { id: 'across', class: 'rows', 'data-count': '0' });
+const acrossStrip = el('div', { id: 'across', class: 'rows', 'data-count': '0', role: 'region', 'aria-label': 'Segmentation at every snapshot' });
 const acrossSection = el('section', { id: 'across-section', 'aria-labelledby': 'across-heading' },
   el('h2', { id: 'across-heading' }, 'Across snapshots'),
   el('p', { class: 'muted note' }, 'The same seeds clustered at every loadable snapshot of the run, to watch the segmentation emerge. ',
@@ -103,6 +110,8 @@ const acrossSection = el('section', { id: 'across-section', 'aria-labelledby': '
   acrossStrip);
 
 document.body.append(header, errorBox, el('main', {}, results, acrossSection));
+keepFocusBelow(header);
+fixButtonSpace();
 
 //#endregion
 
@@ -200,6 +209,7 @@ function sharesRows(space: string, source: string | null, res: number, m: Cluste
     const pick = el('button', {
       type: 'button', class: 'pick', 'data-space': space, 'data-cluster': String(cluster),
       'aria-pressed': String(selection.get(space) === cluster), title: `Highlight cluster ${cluster} (${label}) in every image`,
+      'aria-label': `Highlight cluster ${cluster} (${label})`,
     }, sw, `${cluster}`);
     pick.addEventListener('click', () => select(space, cluster));
     const attrs: Record<string, string> = { 'data-res': String(res), 'data-cluster': String(cluster) };
@@ -287,7 +297,7 @@ function chosenResolutions(): number[] {
 function readK(): number | null {
   const k = Number(kField.field.value);
   if (!Number.isInteger(k) || k < 2 || k > MAX_K) {
-    seedsError.textContent = `K must be a whole number between 2 and ${MAX_K}.`;
+    setText(seedsError, `K must be a whole number between 2 and ${MAX_K}.`);
     kField.field.invalid = true;
     return null;
   }
@@ -298,7 +308,7 @@ function readK(): number | null {
 function readSeeds(spec: string, max: number, field: { invalid: boolean }): string | null {
   const p = parseSeedSpec(spec, max);
   if ('error' in p) {
-    seedsError.textContent = p.error;
+    setText(seedsError, p.error);
     field.invalid = true;
     return null;
   }
@@ -308,13 +318,13 @@ function readSeeds(spec: string, max: number, field: { invalid: boolean }): stri
 
 async function runSegment(): Promise<void> {
   if (!info || info.error) return;
-  seedsError.textContent = '';
+  setText(seedsError, '');
   const seeds = readSeeds(seedsField.field.value, MAX_SEGMENT_SEEDS, seedsField.field);
   const k = readK();
   const resolutions = chosenResolutions();
   if (seeds === null || k === null) return;
   if (!resolutions.length) {
-    seedsError.textContent = 'Pick at least one resolution.';
+    setText(seedsError, 'Pick at least one resolution.');
     return;
   }
   Object.assign(ui, { seeds: seedsField.field.value, k, resolutions, psi: Number(psi.input.value), reals: realsBox.checked });
@@ -471,9 +481,8 @@ function showInfo(i: SegmentationInfo): void {
   ui.resolutions = chosen.length ? chosen : i.blockResolutions.slice(-1);
   resBox.replaceChildren(el('span', { class: 'caption', 'aria-hidden': 'true' }, 'G resolutions'),
     ...i.blockResolutions.map((r) => {
-      const c = checkbox(`res-${r}`, `${r}`, ui.resolutions.includes(r));
+      const c = checkbox(`res-${r}`, `${r}`, ui.resolutions.includes(r), `${r}×${r} feature maps of G`);
       c.dataset.res = String(r);
-      c.setAttribute('aria-label', `Cluster G's ${r}×${r} feature maps`);
       return c;
     }));
   if (!i.blockResolutions.includes(ui.acrossRes)) ui.acrossRes = i.ggdr?.res && i.blockResolutions.includes(i.ggdr.res) ? i.ggdr.res : ui.resolutions[0];

@@ -9,6 +9,7 @@
 import '../common/base.css';
 import './viewer.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { fixButtonSpace, keepFocusBelow, roving, setText } from '../common/a11y';
 import { el, snapshotChrome } from '../common/dom';
 import {
   isViewerPanelState, type SnapshotPanelInfo, type ViewerGenParams, type ViewerHostApi, type ViewerPanelState, type ViewerWebviewApi,
@@ -42,7 +43,7 @@ function persist(): void {
 const { title, meta, status, progress, errorBox, setStatus, showError } = snapshotChrome('Checkpoint viewer', 'Generation progress');
 
 const seedsField = textfield('seeds', 'Seeds', ui.seeds, { placeholder: '0-15, 20, 31', title: `Seed list or ranges, e.g. 0-15 or 1,5,9 (at most ${MAX_SEEDS})` });
-const seedsError = el('span', { id: 'seeds-error', class: 'error-text', 'aria-live': 'polite' });
+const seedsError = el('span', { id: 'seeds-error', class: 'error-text', role: 'alert' });
 const colsField = textfield('cols', 'Columns', String(ui.cols), { type: 'number', min: 1, max: 64, size: 'xs' });
 const which = radioGroup<NetworkName>('which', 'Network', [['G_ema', 'G_ema (EMA)'], ['G', 'G']], ui.which, (v) => {
   ui.which = v;
@@ -66,7 +67,9 @@ const header = el('header', { class: 'toolbar' },
   el('div', { class: 'title-row' }, title, meta, status, progress),
   controls, el('div', { class: 'subrow' }, seedsError, exportStatus));
 
-const grid = el('div', { id: 'grid', class: 'grid', 'data-render-count': '0', 'aria-label': 'Samples (click one to enlarge)' });
+// One Tab stop for the whole grid; the arrow keys move between samples (Up/Down by a row), Enter enlarges.
+const grid = el('div', { id: 'grid', class: 'grid', role: 'group', 'data-render-count': '0', 'aria-label': 'Samples: arrow keys move between them, Enter enlarges one' });
+roving(grid, 'button.sample', { orientation: 'grid', columns: () => Math.max(1, Math.min(ui.cols, lastImages.length || ui.cols)), key: (b) => b.dataset.seed ?? '' });
 const gridSection = el('section', { id: 'grid-section', 'aria-labelledby': 'grid-heading' }, el('h2', { id: 'grid-heading' }, 'Samples'), grid);
 
 const interpA = textfield('interp-a', 'From seed', String(ui.interp.a), { type: 'number', min: 0, size: 's' });
@@ -78,8 +81,8 @@ const interpMode = radioGroup<InterpMode>('interp-mode', 'Path in z', [['slerp',
   if (ui.interp.open) void renderInterp();
 });
 const interpRun = button('interp-run', 'Interpolate');
-const interpError = el('span', { id: 'interp-error', class: 'error-text', 'aria-live': 'polite' });
-const interpStrip = el('div', { id: 'interp-strip', class: 'strip', 'data-render-count': '0', 'aria-label': 'Interpolation frames' });
+const interpError = el('span', { id: 'interp-error', class: 'error-text', role: 'alert' });
+const interpStrip = el('div', { id: 'interp-strip', class: 'strip', role: 'group', 'data-render-count': '0', 'aria-label': 'Interpolation frames' });
 const interpSection = el('section', { id: 'interp-section', 'aria-labelledby': 'interp-heading' },
   el('h2', { id: 'interp-heading' }, 'Latent interpolation'),
   el('div', { class: 'controls', role: 'group', 'aria-label': 'Interpolation settings' }, interpA.wrap, interpB.wrap, interpSteps.wrap, interpMode.wrap, interpRun, interpError),
@@ -94,8 +97,15 @@ const detailClose = button('detail-close', 'Close', { secondary: true });
 const detail = el('dialog', { id: 'detail', 'aria-labelledby': 'detail-caption' }, detailCaption, detailImg, el('div', { class: 'dialog-actions' }, detailClose));
 detailClose.addEventListener('click', () => detail.close());
 detail.addEventListener('click', (e) => { if (e.target === detail) detail.close(); });
+// Back to the sample that opened it (by seed: the grid may have re-rendered meanwhile).
+detail.addEventListener('close', () => {
+  const seed = detailCaption.dataset.seed;
+  grid.querySelector<HTMLElement>(`.sample[data-seed="${seed}"]`)?.focus();
+});
 
 document.body.append(header, errorBox, el('main', {}, gridSection, interpSection), detail);
+keepFocusBelow(header);
+fixButtonSpace();
 
 //#endregion
 
@@ -121,7 +131,7 @@ function showGrid(images: SampleImage[]): void {
   lastImages = images;
   const cells = images.map((im) => {
     const img = el('img', { src: im.src, alt: `Sample of seed ${im.seed}`, draggable: 'false' });
-    const b = el('button', { type: 'button', class: 'sample', 'data-seed': String(im.seed), title: `Seed ${im.seed} — click to enlarge` }, img, el('span', { class: 'seed' }, String(im.seed)));
+    const b = el('button', { type: 'button', class: 'sample', 'data-seed': String(im.seed), title: `Seed ${im.seed} — click to enlarge`, 'aria-label': `Sample of seed ${im.seed}` }, img, el('span', { class: 'seed', 'aria-hidden': 'true' }, String(im.seed)));
     b.addEventListener('click', () => openDetail(im));
     return b;
   });
@@ -143,11 +153,11 @@ function openDetail(im: SampleImage): void {
 function currentSeeds(): string | null {
   const r = parseSeedSpec(ui.seeds, MAX_SEEDS);
   if ('error' in r) {
-    seedsError.textContent = r.error;
+    setText(seedsError, r.error);
     seedsField.field.invalid = true;
     return null;
   }
-  seedsError.textContent = '';
+  setText(seedsError, '');
   seedsField.field.invalid = false;
   return formatSeeds(r.seeds);
 }
@@ -185,14 +195,14 @@ function readInterp(): { a: number; b: number; steps: number } | null {
   const a = Number(interpA.field.value), b = Number(interpB.field.value), steps = Number(interpSteps.field.value);
   const okSeed = (v: number) => Number.isInteger(v) && v >= 0 && v <= 2 ** 32 - 1;
   if (!okSeed(a) || !okSeed(b)) {
-    interpError.textContent = 'Seeds must be whole numbers ≥ 0.';
+    setText(interpError, 'Seeds must be whole numbers ≥ 0.');
     return null;
   }
   if (!Number.isInteger(steps) || steps < 2 || steps > MAX_INTERP_STEPS) {
-    interpError.textContent = `Steps must be between 2 and ${MAX_INTERP_STEPS}.`;
+    setText(interpError, `Steps must be between 2 and ${MAX_INTERP_STEPS}.`);
     return null;
   }
-  interpError.textContent = '';
+  setText(interpError, '');
   return { a, b, steps };
 }
 
@@ -216,7 +226,7 @@ async function renderInterp(): Promise<void> {
     interpStrip.dataset.renderCount = String(interpCount);
     interpStrip.dataset.mode = r.mode;
   } catch (e) {
-    if (seq === interpSeq) interpError.textContent = errorText(e);
+    if (seq === interpSeq) setText(interpError, errorText(e));
   } finally {
     if (seq === interpSeq) interpStrip.removeAttribute('aria-busy');
   }

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { wireRadioGroup } from '../common/a11y';
 import { el } from '../common/dom';
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
@@ -32,7 +33,7 @@ export function textfield(id: string, label: string, value: string, opts: { type
   return { field: f, wrap: el('span', { class: 'control' }, l, f) };
 }
 
-/** A radio group with a visible caption; `onChange` gets the chosen value. */
+/** A radio group with a visible caption; `onChange` gets the chosen value (click, Space or arrow keys). */
 export function radioGroup<V extends string>(id: string, label: string, options: ReadonlyArray<readonly [V, string]>, value: V, onChange: (v: V) => void) {
   const g = document.createElement('vscode-radio-group') as VscodeRadioGroup;
   g.id = id;
@@ -46,13 +47,10 @@ export function radioGroup<V extends string>(id: string, label: string, options:
     r.checked = v === value;
     g.append(r);
   }
-  g.addEventListener('change', (e) => {
-    const v = (e.target as HTMLInputElement | null)?.value;
+  const wired = wireRadioGroup(g, (v) => {
     if (options.some(([o]) => o === v)) onChange(v as V);
   });
-  const set = (v: V) => {
-    for (const r of g.querySelectorAll('vscode-radio')) (r as unknown as { checked: boolean }).checked = (r as unknown as { value: string }).value === v;
-  };
+  const set = (v: V) => wired.set(v);
   return { group: g, wrap: el('span', { class: 'control' }, el('span', { class: 'caption', 'aria-hidden': 'true' }, label), g), set };
 }
 
@@ -65,23 +63,29 @@ export function button(id: string, text: string, opts: { secondary?: boolean; ti
   return b;
 }
 
-export function checkbox(id: string, label: string, checked: boolean): VscodeCheckbox {
+/**
+ * A checkbox labelled by its slotted text: that names the inner (focused) input, which a host aria-label
+ * does not reach. With `spokenLabel` the visible `label` is for the eyes only and screen readers hear
+ * `spokenLabel` instead (e.g. "8" is read "8×8 feature maps of G").
+ */
+export function checkbox(id: string, label: string, checked: boolean, spokenLabel?: string): VscodeCheckbox {
   const c = document.createElement('vscode-checkbox') as VscodeCheckbox;
   c.id = id;
-  c.label = label;
+  if (spokenLabel) c.append(el('span', { 'aria-hidden': 'true' }, label), el('span', { class: 'sr-only' }, spokenLabel));
+  else c.append(label);
   c.checked = checked;
   return c;
 }
 
-/** A native range slider with a visible label and live value read-out. */
+/** A native range slider with a visible label (its accessible name, without the read-out) and live value read-out. */
 export function slider(id: string, label: string, o: { min: number; max: number; step: number; value: number; format?: (v: number) => string; title?: string }) {
-  const input = el('input', { id, type: 'range', min: String(o.min), max: String(o.max), step: String(o.step) });
+  const input = el('input', { id, type: 'range', min: String(o.min), max: String(o.max), step: String(o.step), 'aria-labelledby': `${id}-label` });
   input.value = String(o.value);
   if (o.title) input.title = o.title;
   const fmt = o.format ?? ((v: number) => v.toFixed(2));
   const out = el('output', { id: `${id}-value`, for: id }, fmt(o.value));
   input.addEventListener('input', () => (out.textContent = fmt(Number(input.value))));
-  const wrap = el('label', { for: id, class: 'control' }, `${label} `, input, out);
+  const wrap = el('span', { class: 'control' }, el('label', { for: id, id: `${id}-label` }, label), input, out);
   return { input, out, wrap, set: (v: number) => { input.value = String(v); out.textContent = fmt(v); } };
 }
 
