@@ -14,6 +14,7 @@ import {
   type GanInspectorSettings, type TrainChoices,
 } from './config/settings';
 import { runGgdrExperiment } from './experiment/abCommand';
+import { showEngineStatus } from './inference/engineStatus';
 import { InferenceClient } from './inference/inferenceClient';
 import { snapshotFromArg } from './inference/snapshotArgs';
 import { CheckpointViewerProvider } from './panels/checkpointViewerPanel';
@@ -206,6 +207,10 @@ export class Controller implements vscode.Disposable {
     reg('ganInspector.runGgdrExperiment', () => this.runGgdrExperiment());
     reg('ganInspector.openCheckpointViewer', (a) => this.openCheckpointViewer(a));
     reg('ganInspector.clusterFeatureMaps', (a) => this.clusterFeatureMaps(a));
+    reg('ganInspector.showEngineStatus', () => showEngineStatus({
+      client: this.inference, activeJobs: () => this.manager.active(), output: this.output,
+      showMessage: (m, ...a) => vscode.window.showInformationMessage(m, ...a),
+    }));
   }
 
   /** Runs a command body; UserErrors become notifications, anything else is logged with its stack. */

@@ -86,6 +86,12 @@ class InferenceService {
   private backend: BackendInfo | undefined;
   private backendInit: Promise<BackendInfo> | undefined;
   private readonly models = new Map<string, ModelEntry>();
+  /**
+   * Releases so far per snapshot (path.resolve key). A job notes the count when it is requested; what it
+   * loads after a later release of its snapshot is not cached: its panel closed while it was loading, and
+   * caching would keep a model no panel holds (the host sends cancel, then release, as the last panel closes).
+   */
+  private readonly releases = new Map<string, number>();
   private totalLoads = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly jobs = new Map<string, Job>();
@@ -147,13 +153,22 @@ class InferenceService {
     return { e: this.models.get(dir), dir };
   }
 
-  /** G or G_ema of a snapshot, from the cache or read from disk (counted in `loads`). */
-  private async generator(snapshot: string, which: NetworkName): Promise<{ G: Generator; entry: ModelEntry; loaded: boolean }> {
+  /** How often `snapshot` was released so far (see `releases`). */
+  private releaseEpoch(snapshot: string): number {
+    return this.releases.get(path.resolve(snapshot)) ?? 0;
+  }
+
+  /** G or G_ema of a snapshot, from the cache or read from disk (counted in `loads`). `epoch`: releaseEpoch when the job was requested. */
+  private async generator(snapshot: string, which: NetworkName, epoch: number): Promise<{ G: Generator; entry: ModelEntry; loaded: boolean }> {
     const { e, dir } = await this.entry(snapshot);
     const cached = e?.gens.get(which);
     if (e && cached) return { G: cached, entry: e, loaded: false };
     const nets = await loadNetworks(dir, { which });
     this.totalLoads++;
+    if (this.releaseEpoch(snapshot) !== epoch) {
+      nets.dispose();
+      throw new Error(CANCELLED_MESSAGE);
+    }
     let entry = this.models.get(dir);
     if (!entry) this.models.set(dir, (entry = { dir, meta: nets.meta, gens: new Map(), D: undefined, loads: 0 }));
     entry.loads++;
@@ -161,8 +176,8 @@ class InferenceService {
     return { G: nets.G, entry, loaded: true };
   }
 
-  /** D (with its GGDR decoder when the run had one), cached with the snapshot's generators. */
-  private async discriminator(entry: ModelEntry, G: Generator): Promise<Discriminator | null> {
+  /** D (with its GGDR decoder when the run had one), cached with the snapshot's generators (unless released meanwhile, see `releases`). */
+  private async discriminator(entry: ModelEntry, G: Generator, snapshot: string, epoch: number): Promise<Discriminator | null> {
     if (entry.D !== undefined) return entry.D;
     const o = entry.meta.options;
     const { tensors } = await readSnapshot(entry.dir, (k) => k.startsWith('D/'));
@@ -177,12 +192,17 @@ class InferenceService {
     } finally {
       tf.dispose(Object.values(tensors));
     }
+    if (this.releaseEpoch(snapshot) !== epoch || this.models.get(entry.dir) !== entry) {
+      D.dispose();
+      throw new Error(CANCELLED_MESSAGE);
+    }
     entry.D = D;
     return D;
   }
 
   release(snapshot: string): { released: boolean; numTensors: number } {
     const dir = path.resolve(snapshot);
+    this.releases.set(dir, (this.releases.get(dir) ?? 0) + 1);
     const e = this.models.get(dir);
     if (e) {
       for (const G of e.gens.values()) G.dispose();
@@ -225,8 +245,9 @@ class InferenceService {
   }
 
   render(p: InferenceProcessApi['requests']['render']['params']): Promise<RenderResult> {
+    const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
-      const { G, loaded } = await this.generator(p.snapshot, p.which);
+      const { G, loaded } = await this.generator(p.snapshot, p.which, epoch);
       const t0 = performance.now();
       const z = latentsForSeeds(p.seeds, G.cfg.zDim);
       let images: Uint8Array[];
@@ -242,8 +263,9 @@ class InferenceService {
   }
 
   interpolate(p: InferenceProcessApi['requests']['interpolate']['params']) {
+    const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
-      const { G } = await this.generator(p.snapshot, p.which);
+      const { G } = await this.generator(p.snapshot, p.which, epoch);
       const t0 = performance.now();
       const zDim = G.cfg.zDim;
       const ends = latentsForSeeds([p.seedA, p.seedB], zDim);
@@ -266,9 +288,10 @@ class InferenceService {
   }
 
   exportGrid(p: InferenceProcessApi['requests']['exportGrid']['params']) {
+    const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
       if (!path.isAbsolute(p.file)) throw new UserError(`Export path must be absolute: ${p.file}`);
-      const { G } = await this.generator(p.snapshot, p.which);
+      const { G } = await this.generator(p.snapshot, p.which, epoch);
       const z = latentsForSeeds(p.seeds, G.cfg.zDim);
       let images: Uint8Array[];
       try {
@@ -320,14 +343,15 @@ class InferenceService {
   }
 
   segment(p: SegmentParams): Promise<SegmentPayload> {
+    const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
       const t0 = performance.now();
       const progress = (message: string, fraction: number) => this.emit.progress({ jobId: p.jobId, done: fraction, total: 1, message });
       progress('loading the checkpoint', 0);
-      const { G, entry } = await this.generator(p.snapshot, 'G_ema');
+      const { G, entry } = await this.generator(p.snapshot, 'G_ema', epoch);
       const o = entry.meta.options;
       const ggdr = o.ggdr.enabled;
-      const D = p.withDecoder && ggdr ? await this.discriminator(entry, G) : null;
+      const D = p.withDecoder && ggdr ? await this.discriminator(entry, G, p.snapshot, epoch) : null;
       // G's map at the decoder's resolution is shown next to D's (same centroids, same colours).
       const resolutions = [...new Set([...p.resolutions, ...(p.withDecoder && ggdr ? [o.ggdr.res] : [])])].sort((a, b) => a - b);
       let reals: Float32Array | undefined;
