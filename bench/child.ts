@@ -19,7 +19,7 @@ import { makeGrid } from '../src/core/image/grid';
 import { encodePng } from '../src/core/image/codec';
 import { JsonlTailer, readStats, streamJsonl } from '../src/core/runs/readers';
 import { asStatsLine } from '../src/shared/jsonl';
-import { LossDataSource } from '../src/host/loss/lossDataSource';
+import { DEFAULT_HISTORY_CAP, LossDataSource } from '../src/host/loss/lossDataSource';
 import type { StatsLine } from '../src/shared/runTypes';
 
 type Json = Record<string, unknown>;
@@ -331,6 +331,7 @@ async function samples(a: { backend: BackendName; counts: number[]; reps: number
 
 async function stats(a: { file: string; how: 'readStats' | 'readStatsKeep' | 'streamColumns' | 'lossDataSource' | 'tailer' }): Promise<Json> {
   const size = fs.statSync(a.file).size;
+  const t0 = performance.now();
   const t = await timedAsync(async (): Promise<Json> => {
     switch (a.how) {
       case 'readStats': {
@@ -365,11 +366,19 @@ async function stats(a: { file: string; how: 'readStats' | 'readStatsKeep' | 'st
         return { records, skipped };
       }
       case 'lossDataSource': {
-        // The loss-curves panel's path: JsonlTailer + column-wise chunks of 5000 rows.
+        // The loss-curves panel's path: JsonlTailer.pollBatches (1 MB reads) into typed-array columns, at most
+        // DEFAULT_HISTORY_CAP rows sent (min/max-decimated past it), in 5000-row chunks. "First paint data" =
+        // the first chunk serialised as postMessage would, timed from the start; then the rest is serialised too.
         const dir = a.file.slice(0, a.file.lastIndexOf('/'));
         const src = new LossDataSource(dir);
         const u = await src.poll();
-        return { records: src.rowCount, chunks: u.stats.length, columns: Object.keys(u.stats[0]?.columns ?? {}).length };
+        let sentBytes = JSON.stringify(u.stats[0]).length;
+        const firstPaintSec = (performance.now() - t0) / 1000;
+        for (const c of u.stats.slice(1)) sentBytes += JSON.stringify(c).length;
+        return {
+          records: src.sourceRowCount, rowsSent: src.rowCount, historyCap: DEFAULT_HISTORY_CAP, bucketRows: u.stats[0]?.bucketRows ?? 0,
+          chunks: u.stats.length, columns: Object.keys(u.stats[0]?.columns ?? {}).length, firstPaintSec, sentMB: sentBytes / 2 ** 20,
+        };
       }
     }
   });

@@ -142,35 +142,7 @@ export function renderMarkdown(r: Json): string {
   }
   out.push('');
 
-  // ---- Stats
-  out.push('## Loss-panel data path (stats.jsonl)');
-  out.push('');
-  const st = r.stats;
-  if (st?.small) {
-    const base = st.baselineRssMB;
-    out.push(`Synthetic stats.jsonl shaped like our trainer's (16 StatValue keys + timestamp, ≈${f(st.small.bytes / st.small.lines, 0)} B/line). Peak RSS is the child process's maxRSS; ` +
-      `an idle child with the same imports peaks at ${f(base, 0)} MB.`);
-    out.push('');
-    const sr: string[][] = [];
-    const add = (label: string, file: Json, how: string, x: Json, extrap?: number) => {
-      if (!x || x.error) { sr.push([label, how, x?.error ?? '—', '', '', '', '']); return; }
-      sr.push([label, how, String(x.records), f(x.sec, 2), f(x.mbPerSec, 0), f(x.maxRssMB, 0), extrap ? `≈${f(x.sec * extrap, 0)} s` : '']);
-    };
-    for (const [how, x] of Object.entries<Json>(st.small.runs)) add(`${st.small.lines} lines (${f(st.small.bytes / 2 ** 20, 0)} MB)`, st.small, how, x);
-    const last = st.big[st.big.length - 1];
-    const scale = last && last.bytes / 2 ** 20 < st.requestedMB * 0.99 ? st.requestedMB / (last.bytes / 2 ** 20) : undefined;
-    for (const stage of st.big as Json[]) {
-      for (const [how, x] of Object.entries<Json>(stage.runs)) add(`${f(stage.bytes / 2 ** 20, 0)} MB (${stage.lines} lines)`, stage, how, x, stage === last ? scale : undefined);
-    }
-    out.push(table(['File', 'Path', 'Records', 'Seconds', 'MB/s', 'Peak RSS MB', scale ? `Extrapolated to ${st.requestedMB} MB` : ''], sr));
-    out.push('');
-    out.push('Paths: `readStats` keeps every record; `readStatsKeep` = readStats with `keep` = 2 curves; `streamColumns` = streamJsonl into two Float64Array columns (memory independent of file size); ' +
-      '`lossDataSource` = the loss-curves panel\'s first poll (JsonlTailer over the whole file + 5000-row column chunks).');
-    if (st.note) out.push(`\nNote: ${st.note}.`);
-  } else {
-    out.push(why(st));
-  }
-  out.push('');
+  out.push(...statsSection(r));
   out.push('## FID');
   out.push('');
   const fd = r.fid;
@@ -198,5 +170,57 @@ export function renderMarkdown(r: Json): string {
     for (const p of r.problems) out.push(`- ${p}`);
     out.push('');
   }
+  return out.join('\n');
+}
+
+/** The loss-panel (stats.jsonl) section. */
+function statsSection(r: Json): string[] {
+  const out: string[] = [];
+  out.push('## Loss-panel data path (stats.jsonl)');
+  out.push('');
+  const st = r.stats;
+  if (st?.small) {
+    const base = st.baselineRssMB;
+    out.push(`Synthetic stats.jsonl shaped like our trainer's (16 StatValue keys + timestamp, ≈${f(st.small.bytes / st.small.lines, 0)} B/line). Peak RSS is the child process's maxRSS; ` +
+      `an idle child with the same imports peaks at ${f(base, 0)} MB.`);
+    out.push('');
+    const sr: string[][] = [];
+    const add = (label: string, how: string, x: Json, extrap?: number) => {
+      if (!x || x.error) { sr.push([label, how, x?.error ?? '—', '', '', '', '', '', '', '']); return; }
+      const sent = x.rowsSent !== undefined ? `${x.rowsSent}${x.bucketRows ? ` (min/max per ${x.bucketRows})` : ''}, ${f(x.sentMB, 1)} MB` : '';
+      sr.push([label, how, String(x.records), f(x.sec, 2), f(x.cpuSec, 2), f(x.mbPerSec, 0), f(x.maxRssMB, 0), sent, x.firstPaintSec !== undefined ? f(x.firstPaintSec, 2) : '',
+        extrap ? `≈${f(x.sec * extrap, 0)} s${x.firstPaintSec !== undefined ? ` (first data ≈${f(x.firstPaintSec * extrap, 0)} s)` : ''}` : '']);
+    };
+    for (const [how, x] of Object.entries<Json>(st.small.runs)) add(`${st.small.lines} lines (${f(st.small.bytes / 2 ** 20, 0)} MB)`, how, x);
+    const last = st.big[st.big.length - 1];
+    const scale = last && last.bytes / 2 ** 20 < st.requestedMB * 0.99 ? st.requestedMB / (last.bytes / 2 ** 20) : undefined;
+    for (const stage of st.big as Json[]) {
+      for (const [how, x] of Object.entries<Json>(stage.runs)) add(`${f(stage.bytes / 2 ** 20, 0)} MB (${stage.lines} lines)`, how, x, stage === last ? scale : undefined);
+    }
+    out.push(table(['File', 'Path', 'Lines read', 'Seconds', 'CPU s', 'MB/s', 'Peak RSS MB', 'Rows sent to the webview', 'First data s', scale ? `Extrapolated to ${st.requestedMB} MB` : ''], sr));
+    out.push('');
+    const cap = Object.values<Json>(st.small.runs).find((x) => x?.historyCap)?.historyCap;
+    out.push('Paths: `readStats` keeps every record; `readStatsKeep` = readStats with `keep` = 2 curves; `streamColumns` = streamJsonl into two Float64Array columns (2 of the 16 curves, every line; memory independent of file size); ' +
+      `\`lossDataSource\` = the loss-curves panel's first poll: \`JsonlTailer.pollBatches\` (1 MB reads) into typed-array columns of all 16 curves, at most ${cap ?? 'the cap'} rows sent, ` +
+      'min/max-decimated past that (each kept row an exact line; per bucket every curve\'s min and max), 5000-row chunks, each serialised as postMessage would. ' +
+      '"First data" = until the first chunk is ready to post (the whole file must be read first: the decimated history spans it). ' +
+      'So `streamColumns` does less work per line (2 curves, no chunks) than `lossDataSource` (16 curves, decimation, serialisation).');
+    if (st.note) out.push(`\nNote: ${st.note}.`);
+  } else {
+    out.push(why(st));
+  }
+  out.push('');
+  return out;
+}
+
+/** BENCH.md of a `--only stats` run: machine, load, the stats section, problems. */
+export function renderStatsMarkdown(r: Json): string {
+  const mc = r.machine;
+  const out: string[] = ['# GAN Inspector benchmarks (stats.jsonl section only)', ''];
+  out.push(`Generated by \`npm run bench -- --only stats\`${r.quick ? ' **--quick**' : ''} in ${f(r.totalSec, 0)} s on ${mc.cpuModel} (${mc.cores} cores, ${mc.memGB} GB RAM), Node ${mc.node}, ${mc.date}; ` +
+    `load average (1 min) ${f(r.load.start[0])} → ${f(r.load.end?.[0])}.`);
+  out.push('');
+  out.push(...statsSection(r));
+  if (r.problems?.length) out.push('## Problems', '', ...r.problems.map((p: string) => `- ${p}`), '');
   return out.join('\n');
 }

@@ -3,7 +3,8 @@
  * Writes bench-output/bench.json and bench-output/BENCH.md. See bench/README.md.
  *
  * Options: --quick (few steps, small files; for checking the bench itself), --stats-mb N (size of the
- * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output).
+ * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output),
+ * --only stats (just the loss-panel stats.jsonl section; writes to bench-output/stats-only unless --out is given).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,7 +14,7 @@ import { getBatch, loadDataset } from '../src/core/data/dataset';
 import { Rng } from '../src/core/util/rng';
 import { load1, machineInfo, pythonHas, REPO, runChild, runPython, type ChildOutcome } from './common';
 import { trainingStepFlops } from './flops';
-import { renderMarkdown } from './report';
+import { renderMarkdown, renderStatsMarkdown } from './report';
 import { writeStatsFile } from './statsFile';
 
 const T0 = performance.now();
@@ -21,7 +22,10 @@ const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(n);
 const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
 const QUICK = flag('--quick');
-const OUT_DIR = path.resolve(REPO, opt('--out') ?? 'bench-output');
+const ONLY = opt('--only');
+if (ONLY !== undefined && ONLY !== 'stats') throw new Error(`--only takes 'stats' (got '${ONLY}')`);
+// A partial run must not overwrite the full bench's output.
+const OUT_DIR = path.resolve(REPO, opt('--out') ?? (ONLY ? `bench-output/${ONLY}-only` : 'bench-output'));
 const BIG_STATS_MB = Number(opt('--stats-mb') ?? (QUICK ? 32 : 1024));
 /** Wall-clock budget of the whole bench; the optional big pieces (1 GB stats file, 5k-sample FID) shrink to fit it. */
 const BUDGET_SEC = Number(opt('--budget-sec') ?? 560);
@@ -52,7 +56,33 @@ function outcome<T>(o: ChildOutcome<T>): T | { error: string } {
   return o.ok ? o.value : { error: o.error };
 }
 
+/** `--only stats`: the loss-panel section alone (with the whole budget). */
+async function statsOnly() {
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
+  const result: Json = { machine: machineInfo(), quick: QUICK, only: 'stats', load: { start: os.loadavg() } };
+  const problems: string[] = [];
+  try {
+    result.stats = await statsSection(tmp, problems, 0);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  result.load.end = os.loadavg();
+  result.totalSec = (performance.now() - T0) / 1000;
+  result.problems = problems;
+  fs.writeFileSync(path.join(OUT_DIR, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
+  const md = renderStatsMarkdown(result);
+  fs.writeFileSync(path.join(OUT_DIR, 'BENCH.md'), md);
+  console.log('\n' + md);
+  log(`wrote ${path.relative(REPO, OUT_DIR)}/bench.json and BENCH.md`);
+  if (problems.length) {
+    console.error(`bench: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
 async function main() {
+  if (ONLY === 'stats') return statsOnly();
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
   const result: Json = { machine: machineInfo(), quick: QUICK, load: { start: os.loadavg() } };

@@ -32,6 +32,8 @@ export interface HoverInfo {
 
 export interface GroupChartOptions {
   groupId: string;
+  /** What the chart shows, e.g. "Loss/G": the start of its text alternative (the container's aria-label). */
+  label: string;
   container: HTMLElement;
   xAxis: 'kimg' | 'time';
   log: boolean;
@@ -65,17 +67,44 @@ function positiveOnly(a: (number | null)[]): (number | null)[] {
   return out;
 }
 
-/** A uPlot chart whose series layout is rebuilt when the set of series changes, and data-updated otherwise. */
+/** Index of the last non-null value of `a` (-1 when none). */
+function lastValueIdx(a: (number | null)[]): number {
+  let i = a.length - 1;
+  while (i >= 0 && (a[i] === null || a[i] === undefined)) i--;
+  return i;
+}
+
+/**
+ * A uPlot chart whose series layout is rebuilt when the set of series changes, and data-updated otherwise.
+ * Keyboard: the container is a Tab stop; Left/Right (PageUp/PageDown: a tenth of the range, Home/End) move
+ * the cursor point by point through the shown x range and report it like a hover; + and − zoom in and out
+ * around it (like a drag / double-click); Escape hides it. Its aria-label summarises the chart (series,
+ * x range, latest values) for screen readers.
+ */
 export class GroupChart {
   private plot: uPlot | undefined;
   private layoutKey = '';
   private data: ChartData = { x: [], series: [] };
   private zoomed = false;
   private readonly resize: ResizeObserver;
+  /** Data index of the keyboard cursor (also follows the mouse). */
+  private keyIdx: number | null = null;
+  /** Set while the keyboard moves the cursor: many points can share a pixel, so uPlot's own index could lag. */
+  private forcedIdx: number | null = null;
 
   constructor(private readonly o: GroupChartOptions) {
     this.resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
     this.resize.observe(o.container);
+    o.container.tabIndex = 0;
+    o.container.addEventListener('keydown', (e) => this.onKey(e));
+    o.container.addEventListener('blur', () => this.plot?.setCursor({ left: -10, top: -10 }));
+    this.summarize();
+  }
+
+  /** Changes the start of the text alternative (e.g. the compared scalar). */
+  setLabel(label: string): void {
+    this.o.label = label;
+    this.summarize();
   }
 
   get isZoomed(): boolean {
@@ -85,6 +114,7 @@ export class GroupChart {
   /** Draws new data; keeps the user's zoom while live data arrives. */
   update(data: ChartData): void {
     this.data = data;
+    this.summarize();
     const key = `${this.o.xAxis}|${this.o.log}|` + data.series.map((s) => `${s.name}:${s.smoothed ? 's' : 'r'}:${s.hidden ? 'h' : ''}`).join(',');
     if (!this.plot || key !== this.layoutKey) {
       this.rebuild(key);
@@ -192,6 +222,7 @@ export class GroupChart {
               const full = xs.min <= first && xs.max >= last;
               this.zoomed = !full;
               this.o.onZoom?.(full ? null : { min: xs.min, max: xs.max });
+              this.summarize();
             }
           },
         ],
@@ -202,8 +233,107 @@ export class GroupChart {
     this.plot.over.setAttribute('aria-hidden', 'true');
   }
 
+  /** The container's aria-label: what is drawn, over which x range, and the latest value of every shown series. */
+  private summarize(): void {
+    const { x, series } = this.data;
+    const shown = series.filter((s) => !s.hidden);
+    const xName = this.o.xAxis === 'kimg' ? 'kimg' : 'wall time';
+    const xFmt = (v: number) => (this.o.xAxis === 'time' ? formatDuration(v) : formatValue(v));
+    let text: string;
+    if (!x.length || !series.length) {
+      text = `${this.o.label} chart: no data yet.`;
+    } else {
+      const latest = shown.map((s) => {
+        const i = lastValueIdx(s.raw);
+        if (i < 0) return `${s.name} no value`;
+        const sm = s.smoothed?.[i];
+        return `${s.name} ${formatValue(s.raw[i])}${sm !== null && sm !== undefined ? ` (smoothed ${formatValue(sm)})` : ''} at ${xName} ${xFmt(x[i])}`;
+      });
+      text = `${this.o.label} chart, ${shown.length} of ${series.length} series, ${xName} ${xFmt(x[0])} to ${xFmt(x[x.length - 1])}${this.zoomed ? ' (zoomed)' : ''}. `
+        + (latest.length ? `Latest: ${latest.join('; ')}. ` : '')
+        + 'Left and Right arrow keys read the values point by point, plus and minus zoom.';
+    }
+    if (this.o.container.getAttribute('aria-label') !== text) this.o.container.setAttribute('aria-label', text);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const u = this.plot;
+    const x = this.data.x;
+    if (!u || !x.length || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === 'Escape') {
+      u.setCursor({ left: -10, top: -10 });
+      return;
+    }
+    if (e.key === '+' || e.key === '=' || e.key === '-' || e.key === '_') {
+      e.preventDefault();
+      this.zoomBy(e.key === '+' || e.key === '=' ? 0.5 : 2);
+      return;
+    }
+    // Indices inside the shown (maybe zoomed) x range.
+    const lo = u.scales.x.min ?? x[0];
+    const hi = u.scales.x.max ?? x[x.length - 1];
+    let first = 0;
+    while (first < x.length && !(x[first] >= lo)) first++;
+    let last = x.length - 1;
+    while (last >= 0 && !(x[last] <= hi)) last--;
+    if (first > last) return;
+    const cur = this.keyIdx !== null && this.keyIdx >= first && this.keyIdx <= last ? this.keyIdx : null;
+    const page = Math.max(1, Math.round((last - first) / 10));
+    let next: number;
+    switch (e.key) {
+      case 'ArrowLeft': next = cur === null ? last : cur - 1; break;
+      case 'ArrowRight': next = cur === null ? last : cur + 1; break;
+      case 'PageUp': next = cur === null ? last : cur - page; break;
+      case 'PageDown': next = cur === null ? last : cur + page; break;
+      case 'Home': next = first; break;
+      case 'End': next = last; break;
+      default: return;
+    }
+    e.preventDefault();
+    this.moveCursor(Math.min(last, Math.max(first, next)));
+  }
+
+  /** Puts the cursor on data index `i` (on the first shown series' value) and reports it like a hover. */
+  private moveCursor(i: number): void {
+    const u = this.plot;
+    if (!u) return;
+    this.keyIdx = i;
+    const y = this.data.series.map((s) => (s.hidden ? null : s.smoothed?.[i] ?? s.raw[i])).find((v) => v !== null && v !== undefined && (!this.o.log || v > 0));
+    const top = y !== null && y !== undefined ? u.valToPos(y, 'y') : u.over.clientHeight / 2;
+    this.forcedIdx = i;
+    try {
+      u.setCursor({ left: u.valToPos(this.data.x[i], 'x'), top });
+    } finally {
+      this.forcedIdx = null;
+    }
+  }
+
+  /** Scales the shown x range by `f` around the keyboard cursor (else the middle), within the data range. */
+  private zoomBy(f: number): void {
+    const u = this.plot;
+    const x = this.data.x;
+    if (!u || x.length < 2) return;
+    const lo = x[0], hi = x[x.length - 1];
+    if (!(hi > lo)) return;
+    const min = u.scales.x.min ?? lo, max = u.scales.x.max ?? hi;
+    const w = (max - min) * f;
+    if (w >= hi - lo) {
+      this.resetZoom();
+      if (this.keyIdx !== null) this.moveCursor(this.keyIdx);
+      return;
+    }
+    const k = this.keyIdx;
+    const c = k !== null && x[k] >= min && x[k] <= max ? x[k] : (min + max) / 2;
+    let a = c - w / 2, b = c + w / 2;
+    if (a < lo) [a, b] = [lo, lo + w];
+    if (b > hi) [a, b] = [hi - w, hi];
+    u.setScale('x', { min: a, max: b });
+    if (k !== null && x[k] >= a && x[k] <= b) this.moveCursor(k);
+  }
+
   private onCursor(u: uPlot): void {
-    const idx = u.cursor.idx;
+    const idx = this.forcedIdx ?? u.cursor.idx;
+    if (this.forcedIdx === null && idx !== null && idx !== undefined) this.keyIdx = idx;
     if (idx === null || idx === undefined || idx < 0 || idx >= this.data.x.length) {
       this.o.onHover(null);
       return;

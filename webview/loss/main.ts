@@ -13,6 +13,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
+import { fixButtonSpace, keepFocusBelow, roving, wireRadioGroup } from '../common/a11y';
 import { el } from '../common/dom';
 import { DEFAULT_SMOOTHING, isLossPanelState, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels';
 import { PALETTE_HEX } from '../../src/shared/palette';
@@ -57,7 +58,7 @@ const status = el('span', { id: 'run-status', 'data-state': 'unknown', role: 'st
 const rowCount = el('span', { id: 'row-count', class: 'muted', 'data-count': '0' });
 const skippedEl = el('span', { id: 'skipped-lines', class: 'warning-text', 'data-count': '0', hidden: '' });
 const openLog = el('button', { id: 'open-log', class: 'link', type: 'button' }, 'Open log');
-const openStats = el('button', { id: 'open-stats', class: 'link', type: 'button' }, 'stats.jsonl');
+const openStats = el('button', { id: 'open-stats', class: 'link', type: 'button', 'aria-label': 'Open stats.jsonl' }, 'stats.jsonl');
 
 const smoothingInput = el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', 'aria-label': 'Smoothing weight (TensorBoard-style exponential moving average)' });
 smoothingInput.value = String(ui.smoothing);
@@ -82,21 +83,26 @@ resetZoom.secondary = true;
 resetZoom.textContent = 'Reset zoom';
 resetZoom.setAttribute('aria-label', 'Reset zoom on all charts');
 
+// A banner landmark, not role=toolbar: its controls are separate Tab stops (a toolbar promises arrow keys).
 const header = el(
   'header',
-  { class: 'toolbar', role: 'toolbar', 'aria-label': 'Loss curve controls' },
+  { class: 'toolbar', 'aria-label': 'Loss curve controls' },
   el('div', { class: 'title-row' }, title, status, rowCount, skippedEl, el('span', { class: 'links' }, openLog, ' · ', openStats)),
   el('div', { class: 'controls' },
     el('label', { for: 'smoothing', class: 'control' }, 'Smoothing ', smoothingInput, smoothingValue),
     el('span', { class: 'control' }, 'X axis ', xGroup),
     resetZoom),
 );
-const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover a chart to read exact values; drag to zoom, double-click to reset.');
+// Mouse hover would flood a screen reader, so the read-out is only live while a chart has keyboard focus (arrow keys).
+const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover a chart (or focus it and use the arrow keys) to read exact values; drag to zoom, double-click to reset.');
 const emptyState = el('p', { id: 'empty-state', class: 'muted' }, 'Waiting for the first line of stats.jsonl…');
-const chartsEl = el('main', { id: 'charts' });
+const chartsEl = el('div', { id: 'charts' });
 const latestTable = el('table', { id: 'latest-values', class: 'data', 'aria-label': 'Latest value of every series' });
-const latestSection = el('section', { class: 'latest' }, el('h2', {}, 'Latest values'), latestTable);
-document.body.append(header, hoverReadout, emptyState, chartsEl, latestSection);
+const latestSection = el('section', { class: 'latest', 'aria-labelledby': 'latest-heading' }, el('h2', { id: 'latest-heading' }, 'Latest values'), latestTable);
+document.body.append(header, el('main', {}, hoverReadout, emptyState, chartsEl, latestSection));
+keepFocusBelow(header);
+fixButtonSpace();
+document.addEventListener('focusin', (e) => hoverReadout.setAttribute('aria-live', (e.target as Element).closest?.('.chart') ? 'polite' : 'off'));
 
 //#endregion
 
@@ -124,15 +130,17 @@ function groupView(info: GroupInfo): GroupView {
   const chartEl = el('div', { class: 'chart', role: 'img', 'aria-label': `${info.label} chart` });
   const logBox = document.createElement('vscode-checkbox');
   logBox.id = `log-${info.id}`;
-  logBox.label = 'log scale';
+  // Slotted text names the inner checkbox (the host's aria-label does not reach it); the group is visually implied.
+  logBox.append('log scale', el('span', { class: 'sr-only' }, ` for ${info.label}`));
   logBox.checked = ui.logGroups.has(info.id);
-  logBox.setAttribute('aria-label', `Log scale for ${info.label}`);
   const collapse = el('button', { class: 'collapse', type: 'button', 'aria-expanded': String(!ui.collapsed.has(info.id)), 'aria-controls': `body-${info.id}` }, info.label);
-  const legend = el('ul', { class: 'legend', 'aria-label': `${info.label} series` });
+  // Series toggles: one Tab stop per legend, arrow keys between them.
+  const legend = el('ul', { class: 'legend', role: 'toolbar', 'aria-label': `${info.label} series (shown or hidden)` });
+  roving(legend, 'button.series-toggle', { orientation: 'horizontal', key: (b) => b.dataset.series ?? '' });
   const body = el('div', { id: `body-${info.id}`, class: 'group-body' }, legend, chartEl);
   body.hidden = ui.collapsed.has(info.id);
   const section = el('section', { class: 'group', 'data-group': info.id, 'data-order': String(info.order) }, el('h2', {}, collapse, logBox), body);
-  const chart = new GroupChart({ groupId: info.id, container: chartEl, xAxis: ui.xAxis, log: logBox.checked, onHover: showHover });
+  const chart = new GroupChart({ groupId: info.id, label: info.label, container: chartEl, xAxis: ui.xAxis, log: logBox.checked, onHover: showHover });
   g = { info, section, legend, chart, names: [] };
   groups.set(info.id, g);
   logBox.addEventListener('change', () => {
@@ -169,7 +177,7 @@ function renderLegend(g: GroupView): void {
       persist();
       scheduleRender(true);
     });
-    return el('li', {}, b);
+    return el('li', { role: 'none' }, b);
   });
   g.legend.replaceChildren(...items);
 }
@@ -281,8 +289,9 @@ function renderStatus(): void {
   skippedEl.dataset.count = String(total);
   skippedEl.textContent = total ? `${total} unreadable line${total === 1 ? '' : 's'} skipped` : '';
   skippedEl.title = `stats.jsonl: ${stats.skipped}, metric files: ${metrics.skipped} (garbage or truncated lines)`;
-  rowCount.dataset.count = String(stats.rows);
-  rowCount.textContent = `${stats.rows} tick${stats.rows === 1 ? '' : 's'}`;
+  rowCount.dataset.count = String(stats.sourceRows);
+  rowCount.dataset.plotted = String(stats.rows);
+  rowCount.textContent = `${stats.sourceRows} tick${stats.sourceRows === 1 ? '' : 's'}` + (stats.bucketRows ? ` (history decimated: ${stats.rows} plotted, min/max per ${stats.bucketRows} ticks)` : '');
   emptyState.hidden = stats.rows > 0 || metrics.series.size > 0;
 }
 
@@ -296,6 +305,8 @@ function showHover(info: HoverInfo | null): void {
     const text = v.smoothed !== null ? `${v.name} ${formatValue(v.raw)} (smoothed ${formatValue(v.smoothed)})` : `${v.name} ${formatValue(v.raw)}`;
     parts.push(el('span', { class: 'value', 'data-series': v.name, 'data-value': v.raw === null ? '' : String(v.raw) }, sw, text));
   }
+  const di = info.group === 'metrics' ? -1 : StatsStore.rowAtX(statsX(), info.x);
+  if (stats.decimatedAt(di)) parts.push(el('span', { class: 'decimated', 'data-bucket-rows': String(stats.bucketRows) }, `decimated: stats.jsonl line ${stats.source[di] + 1}; lines around it are not plotted (each series' min and max per ${stats.bucketRows} lines are)`));
   hoverReadout.dataset.group = info.group;
   hoverReadout.classList.remove('muted');
   hoverReadout.replaceChildren(...parts);
@@ -341,8 +352,8 @@ smoothingInput.addEventListener('input', () => {
   }, 60);
 });
 
-xGroup.addEventListener('change', (e) => {
-  const v = (e.target as HTMLInputElement | null)?.value;
+// Clicks, Space and arrow keys (the group's arrow keys fire no change event).
+wireRadioGroup(xGroup, (v) => {
   if (v !== 'kimg' && v !== 'time') return;
   ui.xAxis = v;
   for (const g of groups.values()) g.chart.setXAxis(v);

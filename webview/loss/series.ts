@@ -2,7 +2,7 @@
  * The loss panel's data model, free of DOM so it is unit-tested in Node: column store fed by StatsChunks,
  * TensorBoard-style debiased exponential smoothing (incremental), and grouping of stats names.
  */
-import type { MetricsChunk, StatsChunk } from '../../src/shared/protocol/panels';
+import { isStatsChunk, type MetricsChunk, type StatsChunk } from '../../src/shared/protocol/panels';
 
 /** State of an incremental debiased EMA. */
 export interface EmaState {
@@ -80,8 +80,14 @@ function newColumn(name: string, length: number): Column {
 export class StatsStore {
   timestamp: number[] = [];
   kimg: (number | null)[] = [];
+  /** stats.jsonl line index of each row (rows of a decimated history skip lines). */
+  source: number[] = [];
   columns = new Map<string, Column>();
   skipped = 0;
+  /** Lines of stats.jsonl represented (≥ rows once a long history arrived decimated). */
+  sourceRows = 0;
+  /** Widest decimation bucket (stats.jsonl lines) received since the last reset; 0 = every line is here. */
+  bucketRows = 0;
   /** Bumped on every reset; charts use it to rebuild. */
   generation = 0;
 
@@ -91,12 +97,33 @@ export class StatsStore {
     return this.timestamp.length;
   }
 
+  /** True when stats.jsonl lines next to row i were left out by decimation (its neighbours are not adjacent lines). */
+  decimatedAt(i: number): boolean {
+    if (i < 0 || i >= this.rows || this.bucketRows === 0) return false;
+    const s = this.source;
+    return (i > 0 && s[i] - s[i - 1] > 1) || (i + 1 < s.length && s[i + 1] - s[i] > 1) || (i === 0 && s[0] > 0);
+  }
+
+  /** Index of the row whose x (in `xs`, non-decreasing) is nearest to `x`; -1 when empty. */
+  static rowAtX(xs: ArrayLike<number>, x: number): number {
+    let lo = 0;
+    let hi = xs.length - 1;
+    if (hi < 0) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && Math.abs(xs[lo - 1] - x) < Math.abs(xs[lo] - x) ? lo - 1 : lo;
+  }
+
   get smoothing(): number {
     return this.weight;
   }
 
-  /** Appends a chunk; returns names of columns that appeared. Self-heals a chunk that does not start at the end. */
+  /** Appends a chunk; returns names of columns that appeared. Self-heals a chunk that does not start at the end. Throws on a malformed chunk. */
   apply(c: StatsChunk): string[] {
+    if (!isStatsChunk(c)) throw new Error('malformed stats chunk from the host (array lengths or row indices disagree)');
     if (c.reset) this.clear();
     else if (c.start !== this.rows) this.truncate(Math.min(c.start, this.rows));
     const start = this.rows;
@@ -105,7 +132,10 @@ export class StatsStore {
     for (let i = 0; i < n; i++) {
       this.timestamp.push(c.timestamp[i]);
       this.kimg.push(c.kimg[i]);
+      this.source.push(c.source ? c.source[i] : c.sourceRows - n + i);
     }
+    this.sourceRows = c.sourceRows;
+    if (c.bucketRows) this.bucketRows = Math.max(this.bucketRows, c.bucketRows);
     for (const [name, vals] of Object.entries(c.columns)) {
       let col = this.columns.get(name);
       if (!col) {
@@ -152,6 +182,9 @@ export class StatsStore {
   clear(): void {
     this.timestamp = [];
     this.kimg = [];
+    this.source = [];
+    this.sourceRows = 0;
+    this.bucketRows = 0;
     this.columns.clear();
     this.skipped = 0;
     this.generation++;
@@ -160,6 +193,8 @@ export class StatsStore {
   private truncate(rows: number): void {
     this.timestamp.length = rows;
     this.kimg.length = rows;
+    this.source.length = rows;
+    this.sourceRows = rows ? this.source[rows - 1] + 1 : 0;
     for (const col of this.columns.values()) {
       col.raw.length = rows;
       col.smoothed.length = rows;

@@ -537,10 +537,21 @@ export async function readMetrics(runDir: string): Promise<Record<string, Metric
 /** Default tailer guard: any JSON object. */
 const anyObject = <T>(v: unknown): T | undefined => (isObj(v) ? (v as T) : undefined);
 
+/** One batch of a JsonlTailer.pollBatches() call: the records decoded from one read of at most `chunkBytes`. */
+export interface JsonlTailBatch<T> {
+  records: T[];
+  /** Unreadable complete lines in this batch. */
+  skipped: number;
+  /** True on the first batch of a poll that restarted from byte 0 (drop what earlier polls gave). */
+  reset: boolean;
+}
+
 /**
  * Follows a growing JSONL file: each poll() returns only records appended since the previous poll.
  * A partial last line is held until its newline arrives. Truncation, replacement (new inode, e.g. an
  * atomic rewrite) or a rewritten beginning restarts from byte 0 with `reset: true`.
+ * pollBatches() is the streaming form: records are handed over one read chunk at a time, so a 1 GB
+ * backlog never exists as one array.
  */
 export class JsonlTailer<T = Record<string, unknown>> {
   private offset = 0;
@@ -551,6 +562,8 @@ export class JsonlTailer<T = Record<string, unknown>> {
   private busy: Promise<unknown> = Promise.resolve();
   private static readonly HEAD = 64;
   private static readonly CHUNK = 1024 * 1024;
+  /** Default read size of pollBatches() (bigger reads only raise the peak heap: a batch's text and records are live at once). */
+  static readonly BATCH_BYTES = 1024 * 1024;
 
   constructor(readonly path: string, private readonly guard: RecordGuard<T> = anyObject) {
     this.decoder = new JsonlDecoder(guard);
@@ -563,7 +576,23 @@ export class JsonlTailer<T = Record<string, unknown>> {
 
   /** New records since the last poll; concurrent calls are serialised. */
   poll(): Promise<{ records: T[]; skipped: number; reset: boolean }> {
-    const run = this.busy.catch(() => undefined).then(() => this.pollOnce());
+    const records: T[] = [];
+    return this.pollBatches((b) => {
+      for (const r of b.records) records.push(r);
+    }, { chunkBytes: JsonlTailer.CHUNK }).then(({ skipped, reset }) => ({ records, skipped, reset }));
+  }
+
+  /**
+   * New records since the last poll, handed to `onBatch` per read of at most `chunkBytes` (default 1 MB;
+   * awaited, so a slow consumer throttles the reading). A poll that restarted from byte 0 delivers a batch
+   * with `reset: true` first (possibly empty). Resolves to the totals; serialised with poll().
+   */
+  pollBatches(
+    onBatch: (b: JsonlTailBatch<T>) => void | Promise<void>,
+    opts: { chunkBytes?: number } = {},
+  ): Promise<{ records: number; skipped: number; reset: boolean }> {
+    const chunkBytes = Math.max(64 * 1024, Math.floor(opts.chunkBytes ?? JsonlTailer.BATCH_BYTES));
+    const run = this.busy.catch(() => undefined).then(() => this.pollOnce(onBatch, chunkBytes));
     this.busy = run;
     return run;
   }
@@ -576,7 +605,10 @@ export class JsonlTailer<T = Record<string, unknown>> {
     this.sd = new StringDecoder('utf8');
   }
 
-  private async pollOnce(): Promise<{ records: T[]; skipped: number; reset: boolean }> {
+  private async pollOnce(
+    onBatch: (b: JsonlTailBatch<T>) => void | Promise<void>,
+    chunkBytes: number,
+  ): Promise<{ records: number; skipped: number; reset: boolean }> {
     let fh: fsp.FileHandle;
     const started = this.offset > 0 || this.decoder.partial.length > 0;
     try {
@@ -584,8 +616,11 @@ export class JsonlTailer<T = Record<string, unknown>> {
     } catch (e) {
       if (errCode(e) !== 'ENOENT') throw new UserError(`Cannot read ${this.path}: ${errMsg(e)}`);
       // Gone (e.g. mid-replacement or deleted): whatever we had is no longer the file.
-      if (started) this.restart();
-      return { records: [], skipped: 0, reset: started };
+      if (started) {
+        this.restart();
+        await onBatch({ records: [], skipped: 0, reset: true });
+      }
+      return { records: 0, skipped: 0, reset: started };
     }
     try {
       const st = await fh.stat();
@@ -604,11 +639,14 @@ export class JsonlTailer<T = Record<string, unknown>> {
         }
       }
       this.ino = st.ino;
-      const records: T[] = [];
+      let records = 0;
       let skipped = 0;
-      const buf = Buffer.alloc(Math.min(JsonlTailer.CHUNK, Math.max(0, st.size - this.offset)));
-      while (this.offset < st.size) {
-        const want = Math.min(buf.length, st.size - this.offset);
+      let pendingReset = reset;
+      // Only the bytes present at the start of the poll: a file growing while we read waits for the next poll.
+      const end = st.size;
+      const buf = Buffer.alloc(Math.min(chunkBytes, Math.max(0, end - this.offset)));
+      while (this.offset < end) {
+        const want = Math.min(buf.length, end - this.offset);
         const { bytesRead } = await fh.read(buf, 0, want, this.offset);
         if (bytesRead <= 0) break;
         const chunk = buf.subarray(0, bytesRead);
@@ -617,9 +655,14 @@ export class JsonlTailer<T = Record<string, unknown>> {
         }
         this.offset += bytesRead;
         const b = this.decoder.push(this.sd.write(chunk));
-        for (const r of b.records) records.push(r);
+        records += b.records.length;
         skipped += b.skipped;
+        if (b.records.length || b.skipped || pendingReset) {
+          await onBatch({ records: b.records, skipped: b.skipped, reset: pendingReset });
+          pendingReset = false;
+        }
       }
+      if (pendingReset) await onBatch({ records: [], skipped: 0, reset: true });
       return { records, skipped, reset };
     } finally {
       await fh.close();

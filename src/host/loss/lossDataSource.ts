@@ -1,43 +1,36 @@
 /**
  * Feeds a loss-curves panel: follows a run's stats.jsonl and metric-*.jsonl files with JsonlTailer and
- * turns only the new lines into column-wise chunks (see StatsChunk). No vscode imports.
+ * turns only the new lines into column-wise chunks (see StatsChunk). stats.jsonl is streamed in 1 MB
+ * reads straight into typed-array columns (StatsColumns), and what one poll sends is capped: a longer
+ * backlog (opening a 1 GB file) is sent min/max-decimated, live rows after it exactly. No vscode imports.
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { JsonlTailer } from '../../core/runs/readers';
-import { asMetricLine, asStatsLine, statMean } from '../../shared/jsonl';
+import { asMetricLine } from '../../shared/jsonl';
 import type { MetricsChunk, MetricSeriesChunk, StatsChunk } from '../../shared/protocol/panels';
 import type { MetricLine, StatsLine } from '../../shared/runTypes';
+import { asStatsRecord, DEFAULT_HISTORY_CAP, StatsColumns } from './statsColumns';
 
 const METRIC_FILE_RE = /^metric-(.+)\.jsonl$/;
 const SNAPSHOT_KIMG_RE = /network-snapshot-(\d+)/;
 
+export { DEFAULT_HISTORY_CAP } from './statsColumns';
+
+export interface LossDataSourceOptions {
+  /** Most rows one poll sends (default 50 000): a longer backlog is min/max-decimated to fit. */
+  historyCap?: number;
+  /** Read size of the streamed stats.jsonl reads (default 1 MB: JsonlTailer.BATCH_BYTES). */
+  chunkBytes?: number;
+}
+
 const finiteOrNull = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
 
-/** Splits stats lines into column-wise chunks of at most `maxRows` rows, starting at row `start`. */
+/** Splits stats lines into column-wise chunks of at most `maxRows` rows, starting at row `start` (no decimation). */
 export function statsToChunks(lines: StatsLine[], start: number, reset: boolean, skipped: number, maxRows = 5000): StatsChunk[] {
-  const chunks: StatsChunk[] = [];
-  for (let off = 0; off < lines.length || (reset && chunks.length === 0); off += maxRows) {
-    const part = lines.slice(off, off + maxRows);
-    const n = part.length;
-    const columns: Record<string, (number | null)[]> = {};
-    const timestamp = new Array<number>(n);
-    const kimg = new Array<number | null>(n);
-    for (let i = 0; i < n; i++) {
-      const line = part[i];
-      timestamp[i] = line.timestamp;
-      kimg[i] = finiteOrNull(statMean(line, 'Progress/kimg'));
-      for (const key in line) {
-        if (key === 'timestamp') continue;
-        let col = columns[key];
-        if (!col) col = columns[key] = new Array<number | null>(n).fill(null);
-        col[i] = finiteOrNull(statMean(line, key));
-      }
-    }
-    chunks.push({ reset: reset && off === 0, start: start + off, timestamp, kimg, columns, skipped });
-    if (n === 0) break;
-  }
-  return chunks;
+  const cols = new StatsColumns(Math.max(16, lines.length), start);
+  for (const l of lines) cols.add(l);
+  return cols.toChunks(start, reset, skipped, maxRows);
 }
 
 /** Metric lines → one series per result key ("fid50k_full", or "<metric>/<key>" when they differ). */
@@ -66,21 +59,33 @@ export interface LossUpdate {
 
 /** Incremental reader of one run's scalar files. poll() calls are serialised. */
 export class LossDataSource {
-  private stats!: JsonlTailer<StatsLine>;
+  private stats!: JsonlTailer<Record<string, unknown>>;
   private metricTailers = new Map<string, JsonlTailer<MetricLine>>();
+  /** Rows sent since the last reset (the webview's row count). */
   private rows = 0;
+  /** stats.jsonl lines represented by them (more than `rows` once a backlog was decimated). */
+  private sourceRows = 0;
   private statsSkipped = 0;
   private metricSkipped = new Map<string, number>();
   private needReset = true;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly historyCap: number;
+  private readonly chunkBytes: number | undefined;
 
-  constructor(readonly runDir: string, private readonly maxRows = 5000) {
+  constructor(readonly runDir: string, private readonly maxRows = 5000, opts: LossDataSourceOptions = {}) {
+    this.historyCap = Math.max(16, Math.floor(opts.historyCap ?? DEFAULT_HISTORY_CAP));
+    this.chunkBytes = opts.chunkBytes;
     this.doRestart();
   }
 
   /** Rows delivered since the last reset. */
   get rowCount(): number {
     return this.rows;
+  }
+
+  /** stats.jsonl lines read since the last reset (delivered exactly or through decimation). */
+  get sourceRowCount(): number {
+    return this.sourceRows;
   }
 
   /** Bytes of stats.jsonl consumed so far (grows only by what was appended). */
@@ -94,10 +99,11 @@ export class LossDataSource {
   }
 
   private doRestart(): void {
-    this.stats = new JsonlTailer<StatsLine>(path.join(this.runDir, 'stats.jsonl'), asStatsLine);
+    this.stats = new JsonlTailer<Record<string, unknown>>(path.join(this.runDir, 'stats.jsonl'), asStatsRecord);
     this.metricTailers.clear();
     this.metricSkipped.clear();
     this.rows = 0;
+    this.sourceRows = 0;
     this.statsSkipped = 0;
     this.needReset = true;
   }
@@ -112,17 +118,28 @@ export class LossDataSource {
   private async pollOnce(): Promise<LossUpdate> {
     const reset = this.needReset;
     this.needReset = false;
-    const s = await this.stats.poll();
-    const statsReset = reset || s.reset;
-    if (s.reset) {
+    // New lines go straight into typed-array columns, decimated past the cap: memory stays O(cap), not O(file).
+    let cols = new StatsColumns(this.historyCap, this.sourceRows);
+    let fileReset = false;
+    const s = await this.stats.pollBatches((b) => {
+      if (b.reset) {
+        fileReset = true;
+        cols = new StatsColumns(this.historyCap, 0);
+      }
+      for (const r of b.records) cols.add(r);
+    }, { chunkBytes: this.chunkBytes });
+    const statsReset = reset || fileReset;
+    if (fileReset) {
       this.rows = 0;
+      this.sourceRows = 0;
       this.statsSkipped = 0;
     }
     this.statsSkipped += s.skipped;
     let stats: StatsChunk[] = [];
-    if (statsReset || s.records.length || s.skipped) {
-      stats = statsToChunks(s.records, this.rows, statsReset, this.statsSkipped, this.maxRows);
-      this.rows += s.records.length;
+    if (statsReset || cols.sourceRows || s.skipped) {
+      stats = cols.toChunks(this.rows, statsReset, this.statsSkipped, this.maxRows);
+      this.rows += cols.rows;
+      this.sourceRows += cols.sourceRows;
     }
     const metrics = await this.pollMetrics(reset);
     return { stats, metrics };

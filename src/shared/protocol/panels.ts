@@ -56,6 +56,8 @@ export interface LossRunInfo {
 /**
  * New rows of stats.jsonl, column-wise. Every array has one entry per row; null = the key is absent in
  * that row or its value is not finite. A column absent from a chunk is all-null for the chunk's rows.
+ * A long backlog (more rows than the host's cap, e.g. opening a 1 GB file) arrives min/max-decimated:
+ * such chunks carry `source` and `bucketRows`; each of their rows is still an exact stats.jsonl line.
  */
 export interface StatsChunk {
   /** Drop everything received before (first chunk after hello, or the file was truncated/replaced). */
@@ -70,6 +72,37 @@ export interface StatsChunk {
   columns: Record<string, (number | null)[]>;
   /** Lines of stats.jsonl skipped as unreadable so far (since the last reset). */
   skipped: number;
+  /** Lines of stats.jsonl represented up to this chunk's last row (since the last reset), counting lines left out by decimation. */
+  sourceRows: number;
+  /** Decimated chunks only: the stats.jsonl line index (0-based) of each row, increasing. Absent: the rows are lines sourceRows−n … sourceRows−1. */
+  source?: number[];
+  /** Decimated chunks only: bucket width in stats.jsonl lines; per bucket, each series' min and max rows were kept. */
+  bucketRows?: number;
+}
+
+const isNumOrNullArray = (v: unknown, n: number): v is (number | null)[] =>
+  Array.isArray(v) && v.length === n && v.every((x) => x === null || isNum(x));
+
+/** Structural guard of a StatsChunk (array lengths agree, indices are consistent). */
+export function isStatsChunk(v: unknown): v is StatsChunk {
+  if (!isObj(v) || !onlyKeys(v, ['reset', 'start', 'timestamp', 'kimg', 'columns', 'skipped', 'sourceRows', 'source', 'bucketRows'])) return false;
+  if (typeof v.reset !== 'boolean' || !Number.isSafeInteger(v.start) || (v.start as number) < 0) return false;
+  if (!Array.isArray(v.timestamp) || !v.timestamp.every(isNum)) return false;
+  const n = v.timestamp.length;
+  if (!isNumOrNullArray(v.kimg, n) || !isObj(v.columns)) return false;
+  for (const col of Object.values(v.columns)) if (!isNumOrNullArray(col, n)) return false;
+  if (!Number.isSafeInteger(v.skipped) || (v.skipped as number) < 0) return false;
+  if (!Number.isSafeInteger(v.sourceRows) || (v.sourceRows as number) < n) return false;
+  if ((v.source === undefined) !== (v.bucketRows === undefined)) return false;
+  if (v.source !== undefined) {
+    const src = v.source;
+    if (!Array.isArray(src) || src.length !== n || !Number.isSafeInteger(v.bucketRows) || (v.bucketRows as number) < 1) return false;
+    for (let i = 0; i < n; i++) {
+      if (!Number.isSafeInteger(src[i]) || src[i] < 0 || (i > 0 && src[i] <= src[i - 1])) return false;
+    }
+    if (n > 0 && src[n - 1] !== (v.sourceRows as number) - 1) return false;
+  }
+  return true;
 }
 
 /** One metric result series from metric-<name>.jsonl (one point per evaluated snapshot). */

@@ -33,7 +33,8 @@ test('100,000 stats lines: first poll streams them in chunks; later polls read o
   fs.writeFileSync(file, parts.join(''));
   const size = fs.statSync(file).size;
 
-  const src = new LossDataSource(dir, 5000);
+  // A cap above N: every row is sent exactly (decimation past the cap is tested in lossDecimation.test.ts).
+  const src = new LossDataSource(dir, 5000, { historyCap: 200_000 });
   let t = performance.now();
   const first = await src.poll();
   const firstMs = performance.now() - t;
@@ -162,5 +163,5 @@ test('statsToChunks: a key appearing mid-chunk is null before it', () => {
     { timestamp: 1, a: { num: 1, mean: 1, std: 0 } },
     { timestamp: 2, a: 2, b: { num: 1, mean: 5, std: 0 } },
   ], 10, false, 0);
-  assert.deepEqual(chunks, [{ reset: false, start: 10, timestamp: [1, 2], kimg: [null, null], columns: { a: [1, 2], b: [null, 5] }, skipped: 0 }]);
+  assert.deepEqual(chunks, [{ reset: false, start: 10, timestamp: [1, 2], kimg: [null, null], columns: { a: [1, 2], b: [null, 5] }, skipped: 0, sourceRows: 12 }]);
 });

@@ -49,7 +49,7 @@ const chunk = (start: number, rows: Array<Record<string, number | null>>, extra:
   rows.forEach((r, i) => {
     for (const [k, v] of Object.entries(r)) (columns[k] ??= new Array(rows.length).fill(null))[i] = v;
   });
-  return { reset: false, start, timestamp: rows.map((_, i) => 100 + start + i), kimg: rows.map((_, i) => (start + i) * 0.5), columns, skipped: 0, ...extra };
+  return { reset: false, start, timestamp: rows.map((_, i) => 100 + start + i), kimg: rows.map((_, i) => (start + i) * 0.5), columns, skipped: 0, sourceRows: start + rows.length, ...extra };
 };
 
 test('StatsStore: aligned columns, late columns, gaps, self-healing starts, resets', () => {
