@@ -2,7 +2,7 @@
  * Child-process side of `npm run bench`: each measurement runs in a fresh Node process so backends,
  * heaps and peak RSS do not leak between measurements.
  *   node --import tsx bench/child.ts <mode> '<json args>' <result.json>
- * Modes: train, kernels, matmul, samples, stats, fid, baseline. The result (plus maxRssMB) is written to <result.json>.
+ * Modes: train, kernels, matmul, samples, stats, webview, fid, baseline. The result (plus maxRssMB) is written to <result.json>.
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -21,6 +21,7 @@ import { JsonlTailer, readStats, streamJsonl } from '../src/core/runs/readers';
 import { asStatsLine } from '../src/shared/jsonl';
 import { DEFAULT_HISTORY_CAP, LossDataSource } from '../src/host/loss/lossDataSource';
 import type { StatsLine } from '../src/shared/runTypes';
+import type { ChartInfo, LossPageGlobals } from './lossWebviewPage';
 
 type Json = Record<string, unknown>;
 
@@ -385,6 +386,77 @@ async function stats(a: { file: string; how: 'readStats' | 'readStatsKeep' | 'st
   return { file: a.file, bytes: size, how: a.how, ...t.value, sec: t.wall, cpuSec: t.cpu, mbPerSec: size / 1e6 / t.wall };
 }
 
+// ------------------------------------------------------------------------------------------------
+// webview: the loss-curves panel in headless Chromium (bench/lossWebviewPage.ts)
+
+type BenchWin = LossPageGlobals & { document: { querySelector(s: string): { dataset: Record<string, string> } | null } };
+
+/**
+ * The real loss webview bundle on `dir`'s stats.jsonl (`lines` lines): page load (navigation start) until
+ * every chart is drawn with all rows, then full redraws — Reset zoom (every chart's data re-set), a group's
+ * log-scale toggle (that chart rebuilt, every other re-set), a width change (every chart resized) — `reps`
+ * times each, page clock. historyCap as LossDataSource's (default: as shipped, decimated past 50k rows).
+ */
+async function webviewBench(a: { dir: string; lines: number; historyCap?: number; reps: number }): Promise<Json> {
+  const { CHROMIUM, buildLossBundle, openLossPage } = await import('./lossWebviewPage');
+  if (!CHROMIUM) return { skipped: 'no Chromium found (/usr/bin/chromium; set GAN_CHROMIUM to its path)' };
+  const { chromium } = await import('playwright-core');
+  const tb = performance.now();
+  const bundle = await buildLossBundle();
+  const bundleSec = (performance.now() - tb) / 1000;
+  const browser = await chromium.launch({ executablePath: CHROMIUM });
+  const lp = await openLossPage({ dir: a.dir, bundle, browser, keepPosts: true, source: a.historyCap ? { historyCap: a.historyCap } : undefined });
+  try {
+    const t0 = performance.now();
+    await lp.goto();
+    const drawnAtMs = await lp.waitForRows(a.lines, 280_000);
+    const wallMs = performance.now() - t0;
+    const page = lp.page;
+    const first = await page.evaluate((drawnAt) => {
+      const w = globalThis as unknown as BenchWin;
+      return {
+        charts: w.__lossPage.charts(), points: w.__lossPage.points(), plotted: Number(w.document.querySelector('#row-count')!.dataset.plotted),
+        messages: w.__messages.length, renders: w.__rowCounts.filter((r) => r.t <= drawnAt).length,
+        firstStatsAtMs: w.__messages.find((m) => m.name === 'stats')?.t, lastStatsAtMs: w.__messages.filter((m) => m.name === 'stats').pop()?.t,
+      };
+    }, drawnAtMs);
+    const ids = Object.keys(first.charts);
+    const logId = ids.includes('loss-g') ? 'loss-g' : ids[0];
+    const redraw = { resetZoomMs: [] as number[], logOnMs: [] as number[], logOffMs: [] as number[], resizeMs: [] as number[] };
+    for (let r = 0; r < a.reps; r++) {
+      redraw.resetZoomMs.push(await page.evaluate(() => (globalThis as unknown as BenchWin).__lossPage.resetZoom()));
+      redraw.logOnMs.push(await page.evaluate((id) => (globalThis as unknown as BenchWin).__lossPage.toggleLog(id), logId));
+      redraw.logOffMs.push(await page.evaluate((id) => (globalThis as unknown as BenchWin).__lossPage.toggleLog(id), logId));
+      redraw.resizeMs.push(await page.evaluate((w) => (globalThis as unknown as BenchWin).__lossPage.resize(w), r % 2 ? 1100 : 800));
+    }
+    // Every chart still shows every plotted row over the full range, and nothing went wrong in the page.
+    const after = await page.evaluate(() => (globalThis as unknown as BenchWin).__lossPage.charts());
+    for (const [id, c] of Object.entries(after)) {
+      if (c.rows !== first.plotted || c.zoomed || !(c.xMin <= c.dataMin && c.xMax >= c.dataMax)) throw new Error(`webview chart ${id} after the redraws: ${JSON.stringify(c)} (plotted ${first.plotted})`);
+    }
+    if (lp.pageErrors.length || lp.invalid.length) throw new Error(`webview errors: ${[...lp.pageErrors, ...lp.invalid].join('; ').slice(0, 300)}`);
+    // The harness's own transport (CDP page.evaluate + JSON.parse + postMessage of the same texts), on a blank page.
+    const blank = await browser.newPage();
+    const tt = performance.now();
+    for (const text of lp.posted) await blank.evaluate((t) => (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(JSON.parse(t), '*'), text);
+    await blank.evaluate(() => new Promise((r) => setTimeout(r, 0))); // the queued message events
+    const transportMs = performance.now() - tt;
+    await blank.close();
+    const pump = lp.pumps[0];
+    const sum = (f: (c: ChartInfo) => number) => Object.values(first.charts).reduce((n, c) => n + f(c), 0);
+    return {
+      chromium: browser.version(), lines: a.lines, bytes: fs.statSync(`${a.dir}/stats.jsonl`).size, historyCap: a.historyCap ?? DEFAULT_HISTORY_CAP, rowsPlotted: first.plotted,
+      series: sum((c) => c.series), charts: ids.length, linesDrawn: sum((c) => c.lines), points: first.points, bundleSec,
+      host: { pollMs: pump.pollMs, postMs: pump.postMs, chunks: pump.chunks, sentMB: pump.sentBytes / 2 ** 20 }, transportMs,
+      page: { messages: first.messages, renders: first.renders, firstStatsAtMs: first.firstStatsAtMs, lastStatsAtMs: first.lastStatsAtMs },
+      drawnAtMs, wallMs, reps: a.reps, redraw,
+      redrawMedianMs: { resetZoom: median(redraw.resetZoomMs), logToggle: median([...redraw.logOnMs, ...redraw.logOffMs]), resize: median(redraw.resizeMs) },
+    };
+  } finally {
+    await lp.close();
+    await browser.close();
+  }
+}
 
 // ------------------------------------------------------------------------------------------------
 // fid: FID of a fresh mnist32 G_ema against MNIST with the LeNet extractor (src/core/metrics)
@@ -452,6 +524,7 @@ async function main() {
     case 'matmul': result = await matmul(args); break;
     case 'samples': result = await samples(args); break;
     case 'stats': result = await stats(args); break;
+    case 'webview': result = await webviewBench(args); break;
     case 'fid': result = await fidBench(args); break;
     case 'baseline': result = {}; break; // RSS of a child with the same imports and nothing else
     default: throw new Error(`unknown bench child mode '${mode}'`);

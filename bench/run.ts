@@ -4,17 +4,19 @@
  *
  * Options: --quick (few steps, small files; for checking the bench itself), --stats-mb N (size of the
  * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output),
- * --only stats (just the loss-panel stats.jsonl section; writes to bench-output/stats-only unless --out is given).
+ * --only stats|webview (just the loss-panel stats.jsonl section, or just the loss webview in headless Chromium;
+ * writes to bench-output/<section>-only unless --out is given).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveOptions, type BackendName } from '../src/core/config/options';
-import { getBatch, loadDataset } from '../src/core/data/dataset';
+import { getBatch, loadDataset, MNIST_BIN_NAME } from '../src/core/data/dataset';
 import { Rng } from '../src/core/util/rng';
 import { load1, machineInfo, pythonHas, REPO, runChild, runPython, type ChildOutcome } from './common';
 import { trainingStepFlops } from './flops';
-import { renderMarkdown, renderStatsMarkdown } from './report';
+import { CHROMIUM } from './lossWebviewPage';
+import { renderMarkdown, renderOnlyMarkdown } from './report';
 import { writeStatsFile } from './statsFile';
 
 const T0 = performance.now();
@@ -22,14 +24,18 @@ const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(n);
 const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
 const QUICK = flag('--quick');
-const ONLY = opt('--only');
-if (ONLY !== undefined && ONLY !== 'stats') throw new Error(`--only takes 'stats' (got '${ONLY}')`);
+const ONLY_SECTIONS = ['stats', 'webview'] as const;
+type OnlySection = (typeof ONLY_SECTIONS)[number];
+const ONLY = opt('--only') as OnlySection | undefined;
+if (ONLY !== undefined && !ONLY_SECTIONS.includes(ONLY)) throw new Error(`--only takes ${ONLY_SECTIONS.map((x) => `'${x}'`).join(' or ')} (got '${ONLY}')`);
 // A partial run must not overwrite the full bench's output.
 const OUT_DIR = path.resolve(REPO, opt('--out') ?? (ONLY ? `bench-output/${ONLY}-only` : 'bench-output'));
 const BIG_STATS_MB = Number(opt('--stats-mb') ?? (QUICK ? 32 : 1024));
 /** Wall-clock budget of the whole bench; the optional big pieces (1 GB stats file, 5k-sample FID) shrink to fit it. */
 const BUDGET_SEC = Number(opt('--budget-sec') ?? 560);
 const FID_SAMPLES = QUICK ? 500 : 5000;
+/** Redraw repetitions per webview case (the medians are reported). */
+const WEBVIEW_REPS = QUICK ? 3 : 5;
 const elapsed = () => (performance.now() - T0) / 1000;
 
 /**
@@ -56,14 +62,27 @@ function outcome<T>(o: ChildOutcome<T>): T | { error: string } {
   return o.ok ? o.value : { error: o.error };
 }
 
-/** `--only stats`: the loss-panel section alone (with the whole budget). */
-async function statsOnly() {
+/** `--only stats|webview`: one loss-panel section alone (with the whole budget). */
+async function sectionOnly(section: OnlySection) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
-  const result: Json = { machine: machineInfo(), quick: QUICK, only: 'stats', load: { start: os.loadavg() } };
+  const result: Json = { machine: machineInfo(), quick: QUICK, only: section, load: { start: os.loadavg() } };
   const problems: string[] = [];
   try {
-    result.stats = await statsSection(tmp, problems, 0);
+    if (section === 'stats') {
+      result.stats = await statsSection(tmp, problems, 0);
+    } else {
+      result.webview = await webviewSection(tmp, problems);
+      // The decimated big-file case on a file of its own (in the full bench it reuses the stats section's).
+      if (!result.webview.skipped) {
+        const dir = path.join(tmp, 'big');
+        fs.mkdirSync(dir);
+        log(`webview: generating a ${BIG_STATS_MB} MB stats.jsonl`);
+        const have = writeStatsFile(path.join(dir, 'stats.jsonl'), { bytes: BIG_STATS_MB * 2 ** 20 });
+        await webviewBigCase(tmp, problems, result.webview, dir, have, 0);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -71,7 +90,7 @@ async function statsOnly() {
   result.totalSec = (performance.now() - T0) / 1000;
   result.problems = problems;
   fs.writeFileSync(path.join(OUT_DIR, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
-  const md = renderStatsMarkdown(result);
+  const md = renderOnlyMarkdown(result, section);
   fs.writeFileSync(path.join(OUT_DIR, 'BENCH.md'), md);
   console.log('\n' + md);
   log(`wrote ${path.relative(REPO, OUT_DIR)}/bench.json and BENCH.md`);
@@ -82,7 +101,7 @@ async function statsOnly() {
 }
 
 async function main() {
-  if (ONLY === 'stats') return statsOnly();
+  if (ONLY) return sectionOnly(ONLY);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
   const result: Json = { machine: machineInfo(), quick: QUICK, load: { start: os.loadavg() } };
@@ -91,7 +110,11 @@ async function main() {
     // ---- Inputs: real MNIST batches, shared by our trainer and the peer.
     const opts = resolveOptions({ preset: 'mnist32' });
     const m = opts.model;
+    // The first MNIST load of this process (cold; the digits are cached per process afterwards).
+    const tm = performance.now();
     const ds = await loadDataset('mnist', { resolution: m.resolution, channels: 1 });
+    const binPath = path.join(REPO, 'src', 'core', 'data', MNIST_BIN_NAME); // where the loader looks under tsx
+    result.mnistLoad = { sec: (performance.now() - tm) / 1000, images: ds.count, resolution: m.resolution, from: fs.existsSync(binPath) ? MNIST_BIN_NAME : "the 'mnist' package's JSON files" };
     const rng = new Rng(7);
     const realsFile = path.join(tmp, 'reals.f32');
     const batches = Array.from({ length: 4 }, () => getBatch(ds, Array.from({ length: m.batch }, () => rng.int(ds.length))));
@@ -201,7 +224,10 @@ async function main() {
     // ---- Loss-panel data path, then FID; both shrink (and extrapolate) to stay within the budget.
     const perSample = (result.samples?.grid?.find((g: Json) => g.samples === 64)?.renderSeedsSec ?? 1) / 64;
     const fidEstimate = (n: number) => 15 + n * perSample * 1.5; // generate + LeNet features of n fakes and n reals (measured ≈1.2×)
-    result.stats = await statsSection(tmp, problems, fidEstimate(FID_SAMPLES));
+    result.webview = await webviewSection(tmp, problems);
+    const webview = result.webview;
+    result.stats = await statsSection(tmp, problems, fidEstimate(FID_SAMPLES),
+      webview.skipped ? undefined : (dir, stage) => webviewBigCase(tmp, problems, webview, dir, stage, fidEstimate(FID_SAMPLES)));
     result.fid = await fidSection(tmp, problems, perSample, fidEstimate);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -220,7 +246,11 @@ async function main() {
   }
 }
 
-async function statsSection(tmp: string, problems: string[], reserveSec: number): Promise<Json> {
+/**
+ * @param onBigFile called with the big file's folder (and its last stage: lines, bytes, runs) before it is
+ *   deleted: the webview section's decimated big-file case reuses it.
+ */
+async function statsSection(tmp: string, problems: string[], reserveSec: number, onBigFile?: (dir: string, stage: Json) => Promise<void>): Promise<Json> {
   const out: Json = {};
   const base = await runChild<Json>('baseline', {}, { timeoutSec: 60, tmpDir: tmp });
   out.baselineRssMB = base.ok ? base.value.maxRssMB : null;
@@ -270,8 +300,46 @@ async function statsSection(tmp: string, problems: string[], reserveSec: number)
     }
     out.big.push(stage);
   }
+  if (onBigFile && out.big.length) await onBigFile(bigDir, out.big[out.big.length - 1]);
   fs.rmSync(bigDir, { recursive: true, force: true });
   return out;
+}
+
+/**
+ * The loss-curves webview (real bundle, headless Chromium, bench/lossWebviewPage.ts) on a 100k-line
+ * trainer-shaped stats.jsonl: every line drawn (history cap above the line count), and as shipped
+ * (min/max-decimated past DEFAULT_HISTORY_CAP rows). Load until every chart is drawn, then full redraws.
+ */
+async function webviewSection(tmp: string, problems: string[]): Promise<Json> {
+  if (!CHROMIUM) return { skipped: 'no Chromium found (looked for /usr/bin/chromium, /usr/bin/chromium-browser, /usr/bin/google-chrome; set GAN_CHROMIUM to its path): the loss webview cannot be loaded' };
+  const dir = path.join(tmp, 'webview');
+  fs.mkdirSync(dir);
+  const lines = QUICK ? 20000 : 100000;
+  const file = writeStatsFile(path.join(dir, 'stats.jsonl'), { lines });
+  const out: Json = { chromium: CHROMIUM, lines, bytes: file.bytes, cases: [] };
+  for (const [label, historyCap] of [['every line', 2 * lines], ['as shipped', undefined]] as const) {
+    log(`webview: ${lines} lines, ${label}`);
+    const o = await runChild<Json>('webview', { dir, lines, historyCap, reps: WEBVIEW_REPS }, { timeoutSec: 240, tmpDir: tmp });
+    out.cases.push({ case: `${lines} lines, ${label}`, ...outcome(o) });
+    if (!o.ok) problems.push(`webview ${label}: ${o.error}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+/** The webview on the big stats.jsonl in `dir` (as shipped: decimated), if that fits the budget (≈ its LossDataSource read + 20 s). */
+async function webviewBigCase(tmp: string, problems: string[], out: Json, dir: string, stage: Json, reserveSec: number): Promise<void> {
+  const mb = Math.round(stage.bytes / 2 ** 20);
+  const est = (stage.runs?.lossDataSource?.sec ?? stage.bytes / 2 ** 20 / 40) + 20;
+  const left = BUDGET_SEC - elapsed() - reserveSec;
+  if (est > left) {
+    out.bigNote = `the ${mb} MB case would take ≈${Math.round(est)} s but ≈${Math.max(0, Math.round(left))} s of the ${BUDGET_SEC} s budget were left`;
+    return;
+  }
+  log(`webview: ${mb} MB (${stage.lines} lines), as shipped`);
+  const o = await runChild<Json>('webview', { dir, lines: stage.lines, reps: WEBVIEW_REPS }, { timeoutSec: 300, tmpDir: tmp });
+  out.cases.push({ case: `${mb} MB (${stage.lines} lines), as shipped`, ...outcome(o) });
+  if (!o.ok) problems.push(`webview ${mb} MB: ${o.error}`);
 }
 
 async function fidSection(tmp: string, problems: string[], perSample: number, estimate: (n: number) => number): Promise<Json> {

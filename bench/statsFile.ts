@@ -26,7 +26,10 @@ export function writeStatsFile(file: string, limit: { lines?: number; bytes?: nu
       const rec: Record<string, unknown> = {};
       for (const k of STAT_KEYS) {
         const num = k.startsWith('Loss/') ? 16 * (k === 'Loss/D/ggdr' ? 1 : 4) : 1;
-        rec[k] = k === 'Progress/tick' ? { num, mean: lines + 1, std: 0 } : { num, mean: rng.normal() + 1, std: Math.abs(rng.normal()) };
+        // Tick and kimg grow as the trainer's do (kimg is the loss panel's x axis: it must be monotonic); the rest is noise.
+        rec[k] = k === 'Progress/tick' ? { num, mean: lines + 1, std: 0 }
+          : k === 'Progress/kimg' ? { num, mean: (lines + 1) * 4.016, std: 0 }
+            : { num, mean: rng.normal() + 1, std: Math.abs(rng.normal()) };
       }
       rec.timestamp = t0 + lines * 12.5 + rng.uniform();
       const s = JSON.stringify(rec) + '\n';

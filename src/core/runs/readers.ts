@@ -560,6 +560,7 @@ export class JsonlTailer<T = Record<string, unknown>> {
   private decoder: JsonlDecoder<T>;
   private sd = new StringDecoder('utf8');
   private busy: Promise<unknown> = Promise.resolve();
+  private diskBytes = 0;
   private static readonly HEAD = 64;
   private static readonly CHUNK = 1024 * 1024;
   /** Default read size of pollBatches() (bigger reads only raise the peak heap: a batch's text and records are live at once). */
@@ -572,6 +573,11 @@ export class JsonlTailer<T = Record<string, unknown>> {
   /** Byte offset consumed so far. */
   get position(): number {
     return this.offset;
+  }
+
+  /** Bytes read from the file over all polls, re-reads after a rewrite and the rewrite probe included (≥ position). */
+  get bytesRead(): number {
+    return this.diskBytes;
   }
 
   /** New records since the last poll; concurrent calls are serialised. */
@@ -631,6 +637,7 @@ export class JsonlTailer<T = Record<string, unknown>> {
         if (!replaced && !rewritten && this.head.length) {
           const now = Buffer.alloc(this.head.length);
           const { bytesRead } = await fh.read(now, 0, now.length, 0);
+          this.diskBytes += bytesRead;
           rewritten = bytesRead < now.length || !now.equals(this.head);
         }
         if (replaced || rewritten) {
@@ -649,6 +656,7 @@ export class JsonlTailer<T = Record<string, unknown>> {
         const want = Math.min(buf.length, end - this.offset);
         const { bytesRead } = await fh.read(buf, 0, want, this.offset);
         if (bytesRead <= 0) break;
+        this.diskBytes += bytesRead;
         const chunk = buf.subarray(0, bytesRead);
         if (this.head.length < JsonlTailer.HEAD && this.offset < JsonlTailer.HEAD) {
           this.head = Buffer.concat([this.head, chunk.subarray(0, JsonlTailer.HEAD - this.offset)]);

@@ -69,6 +69,8 @@ export class LossDataSource {
   private metricSkipped = new Map<string, number>();
   private needReset = true;
   private chain: Promise<unknown> = Promise.resolve();
+  /** stats.jsonl bytes read from disk by the tailers replaced so far (restart()). */
+  private diskBytesBefore = 0;
   private readonly historyCap: number;
   private readonly chunkBytes: number | undefined;
 
@@ -93,12 +95,18 @@ export class LossDataSource {
     return this.stats.position;
   }
 
+  /** Bytes of stats.jsonl actually read from disk since construction, re-reads included (tests: polls read only what is new). */
+  get statsDiskBytesRead(): number {
+    return this.diskBytesBefore + this.stats.bytesRead;
+  }
+
   /** Forget everything: the next poll starts from byte 0 and its first chunks have reset: true (queued behind a running poll). */
   restart(): void {
     this.chain = this.chain.catch(() => undefined).then(() => this.doRestart());
   }
 
   private doRestart(): void {
+    this.diskBytesBefore += (this.stats as JsonlTailer<Record<string, unknown>> | undefined)?.bytesRead ?? 0;
     this.stats = new JsonlTailer<Record<string, unknown>>(path.join(this.runDir, 'stats.jsonl'), asStatsRecord);
     this.metricTailers.clear();
     this.metricSkipped.clear();

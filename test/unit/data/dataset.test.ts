@@ -64,8 +64,7 @@ test('mnist: 10,000 digits with labels 0–9, 2-px black border at 32 px', async
   let lastProgress: [number, number] = [0, 0];
   const ds = await loadDataset('mnist', { resolution: 32, channels: 1, onProgress: (d, t) => { lastProgress = [d, t]; } });
   const ms = performance.now() - t0;
-  console.log(`mnist load (cold): ${ms.toFixed(0)} ms`);
-  assert.ok(ms < 4000, `MNIST load took ${ms.toFixed(0)} ms`); // target < 2 s; slack for a busy 2-core box
+  console.log(`# mnist load (cold): ${ms.toFixed(0)} ms`); // timed by the bench ("MNIST load"), not asserted here
   assert.equal(ds.source, 'mnist');
   assert.equal(ds.count, 10000);
   assert.equal(ds.length, 10000);

@@ -41,8 +41,9 @@ async function featuresOf(ex: LenetExtractor, idx: number[]): Promise<Float32Arr
 
 test('the default LeNet trains to ≥ 97% held-out accuracy and is cached in weights-manifest format', async (t) => {
   const logs: string[] = [];
+  let lastTrain: { step: number; steps: number } | undefined;
   const t0 = performance.now();
-  lenet = await loadOrTrainLenet({ cacheDir, onLog: (l) => logs.push(l) });
+  lenet = await loadOrTrainLenet({ cacheDir, onLog: (l) => logs.push(l), onProgress: (p) => { if (p.phase === 'train') lastTrain = { step: p.step, steps: p.steps }; } });
   const wall = (performance.now() - t0) / 1000;
   assert.equal(lenet.fromCache, false);
   assert.deepEqual(lenet.info.config, { ...LENET_DEFAULTS });
@@ -51,8 +52,9 @@ test('the default LeNet trains to ≥ 97% held-out accuracy and is cached in wei
   assert.equal(await lenetHeldOutAccuracy(lenet), lenet.info.accuracy, 'stored accuracy = recomputed accuracy');
   t.diagnostic(`backend ${backend}: accuracy ${(lenet.info.accuracy * 100).toFixed(1)}% on ${lenet.info.config.testCount} held-out digits; ` +
     `training ${lenet.info.trainTimeSec.toFixed(1)} s wall, ${lenet.info.trainCpuSec.toFixed(1)} s CPU (call ${wall.toFixed(1)} s)`);
-  // CPU time, not wall time: other processes sharing the 2 cores stretch the wall clock.
-  if (backend === 'wasm') assert.ok(lenet.info.trainCpuSec < 90, `training took ${lenet.info.trainCpuSec} s CPU on wasm`);
+  // The recipe's amount of work, exactly: epochs × ⌈trainCount / batch⌉ steps (its time is in the bench's FID section).
+  const c = LENET_DEFAULTS;
+  assert.deepEqual(lastTrain, { step: c.epochs * Math.ceil(c.trainCount / c.batch), steps: c.epochs * Math.ceil(c.trainCount / c.batch) });
   // Cache folder: model.json (tfjs weights manifest) + weights.bin, and nothing half-written.
   assert.equal(path.dirname(lenet.dir), path.resolve(cacheDir));
   assert.match(path.basename(lenet.dir), /^lenet-[0-9a-f]{16}$/);
@@ -74,9 +76,10 @@ test('a cache hit loads the same weights without retraining', async () => {
   const again = await loadOrTrainLenet({ cacheDir, onProgress: (p) => { if (p.phase === 'train') trained = true; } });
   const sec = (performance.now() - t0) / 1000;
   try {
+    // From the cache, not trained (the load time is in the bench's FID section: "loaded from cache in … s").
+    console.log(`# LeNet cache load: ${sec.toFixed(2)} s`);
     assert.equal(again.fromCache, true);
     assert.equal(trained, false, 'no training step ran');
-    assert.ok(sec < 10, `cache load took ${sec} s`);
     assert.equal(fs.statSync(weights).mtimeMs, mtime, 'weights.bin untouched');
     assert.equal(again.id, lenet.id);
     assert.deepEqual(again.info, lenet.info);

@@ -221,7 +221,7 @@ test('status "running" with a dead trainer pid reads as stopped', async () => {
   }
 });
 
-test('readStats on 50,000 lines is fast; garbage and a torn last line are counted', async () => {
+test('readStats on 50,000 lines: every record, garbage and a torn last line counted', async () => {
   const tmp = await makeTmp();
   try {
     const f = path.join(tmp, 'stats.jsonl');
@@ -239,11 +239,10 @@ test('readStats on 50,000 lines is fast; garbage and a torn last line are counte
     const t0 = performance.now();
     const { lines, skipped } = await readStats(f);
     const ms = performance.now() - t0;
-    console.log(`# readStats: 50,000 lines, ${mb.toFixed(1)} MB in ${ms.toFixed(0)} ms`);
+    console.log(`# readStats: 50,000 lines, ${mb.toFixed(1)} MB in ${ms.toFixed(0)} ms`); // timed by the bench (loss-panel section), not asserted here
     assert.equal(lines.length, 50_000);
     assert.equal(skipped, 2);
     assert.equal(lines[49_999].timestamp, 1.7e9 + 49_999);
-    assert.ok(ms < 10_000, `took ${ms} ms`);
 
     const t1 = performance.now();
     const last = await readJsonlTail(f, asStatsLine, 2);
