@@ -37,7 +37,9 @@ export function renderMarkdown(r: Json): string {
   out.push(`## Training throughput — preset \`mnist32\` (${pre.model.resolution}px, batch ${pre.model.batch}, GGDR λ=${pre.ggdr.weight} at ${pre.ggdr.res}×${pre.ggdr.res}, lazy R1 every ${pre.model.r1Interval})`);
   out.push('');
   out.push('Images = real images shown to D (kimg as in StyleGAN2). sec/step = median plain step + (median R1 step − median plain step)/16. ' +
-    '"CPU-time" columns divide by process CPU seconds instead of wall seconds (less sensitive to other load). GFLOPS = analytic step FLOPs / sec/step.');
+    '"CPU-time" columns divide by process CPU seconds instead of wall seconds (less sensitive to other load). GFLOPS = analytic step FLOPs / sec/step. ' +
+    'ours / peer: the median over paired rounds (the main pass, then ours and the peer back to back, alternating which runs first), because this ' +
+    'machine\'s speed drifts over minutes; the range is over those rounds. The other columns are from the main pass.');
   out.push('');
   const peak1 = r.peaks?.numpy1?.numpyBestGflops as number | undefined;
   const rows: string[][] = [];
@@ -49,7 +51,7 @@ export function renderMarkdown(r: Json): string {
       const ratio = r.ratios?.[name]?.[cfg];
       rows.push([name, cfg === 'ggdr' ? 'on' : 'off', String(t.backend.threads), f(x.imagesPerSec, 1), f(x.secPerKimg, 1), f(x.cpu.imagesPerSec, 1),
         ms(x.plainStepMedianSec), ms(x.r1StepMedianSec), `${f(gf, 2)} / ${f(gfc, 2)}`, peak1 ? `${f((100 * gf) / peak1, 1)} / ${f((100 * gfc) / peak1, 1)} %` : '—',
-        ratio ? `${f(ratio.wall, 2)} (CPU-time ${f(ratio.cpu, 2)})` : '—']);
+        ratio ? `${f(ratio.wall, 2)} (CPU-time ${f(ratio.cpu, 2)})${ratio.rounds > 1 ? `; ${f(ratio.wallMin, 2)}–${f(ratio.wallMax, 2)} over ${ratio.rounds} rounds` : ''}` : '—']);
     }
   }
   for (const [threads, p] of Object.entries<Json>(r.peer?.runs ?? {})) {
