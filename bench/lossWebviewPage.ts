@@ -100,12 +100,11 @@ export interface LossPage {
 }
 
 /**
- * Page-side instrumentation: the arrival time of every message, every change of #row-count with its time (a MutationObserver's callback is a
- * microtask queued by renderStatus, after the uPlot commits renderCharts queued, so the charts are drawn by
- * then), and helpers the bench and the test call through page.evaluate. A string, not a function: tsx's
- * keepNames would inject __name() calls the page does not have.
+ * What VS Code gives a webview page, for tests and benches that load a real webview bundle in a plain
+ * page: acquireVsCodeApi() (postMessage → the page's exposed __toHost function, state in window.__state)
+ * and CSP violations collected in window.__csp. Add it with page.addInitScript before navigating.
  */
-const INIT_SCRIPT = `
+export const VSCODE_WEBVIEW_SHIM = `
   window.__csp = [];
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
   window.acquireVsCodeApi = () => ({
@@ -113,6 +112,15 @@ const INIT_SCRIPT = `
     getState: () => window.__state,
     setState: (s) => { window.__state = s; },
   });
+`;
+
+/**
+ * Page-side instrumentation: the arrival time of every message, every change of #row-count with its time (a MutationObserver's callback is a
+ * microtask queued by renderStatus, after the uPlot commits renderCharts queued, so the charts are drawn by
+ * then), and helpers the bench and the test call through page.evaluate. A string, not a function: tsx's
+ * keepNames would inject __name() calls the page does not have.
+ */
+const INIT_SCRIPT = `${VSCODE_WEBVIEW_SHIM}
   window.__messages = [];
   window.addEventListener('message', (e) => window.__messages.push({ name: e.data && e.data.name, t: performance.now() }), true);
   window.__rowCounts = [];

@@ -16,44 +16,16 @@
  * No CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CDPSession, FrameLocator } from 'playwright-core';
-import { REPO_ROOT } from './lib/codeServer';
+import { sleep, trainWithCli, waitFor } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
 const SNAP = 'network-snapshot-000000.016';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Trains a tiny run with the real CLI into <dir>/runs; returns its folder name. */
-function trainWithCli(dir: string, extra: string[]): string {
-  const runs = path.join(dir, 'runs');
-  const before = new Set(fs.existsSync(runs) ? fs.readdirSync(runs) : []);
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'gan-inspector.js'), 'train', '--data', 'mnist', '--preset', 'tiny',
-    '--kimg-per-tick', '0.008', '--backend', 'wasm', '--outdir', runs, ...extra], { stdio: 'pipe', timeout: 120_000 });
-  const added = fs.readdirSync(runs).filter((n) => !before.has(n));
-  assert.equal(added.length, 1, `one new run folder: ${added.join(', ')}`);
-  return added[0];
-}
 
-/** Polls `probe` until `ok` accepts its value (a throwing probe counts as not yet). */
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'nothing yet';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (ok(v)) return v;
-      last = JSON.stringify(v);
-    } catch (e) {
-      last = `error: ${(e as Error).message.split('\n')[0]}`;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
-    await sleep(200);
-  }
-}
 
 //#region in-page probe
 

@@ -9,41 +9,21 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Locator } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { PRESETS } from '../../src/core/config/options';
 import type { OurTrainingOptionsFile } from '../../src/core/runs/runDir';
 import type { RunStatus, StatsLine, StatValue } from '../../src/shared/runTypes';
 import type { Workbench } from './lib/workbench';
+import { runRow, sleep, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 
 const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
 const KIMG = 2;
 const RUN_RE = /^\d{5}-/;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value `ok` accepts; the error names the last value seen. */
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await sleep(200);
-  }
-}
 
-/** The run's row in the Runs view; its aria-label is "Run <name>, <state>, kimg a/b · …". */
-async function runRow(wb: Workbench, name: string | RegExp): Promise<Locator> {
-  return wb.treeItem('Runs', name, { timeoutMs: 60_000 });
-}
 
-async function waitForRunState(wb: Workbench, name: string, state: string, timeoutMs = 30_000): Promise<string> {
-  return waitFor(`the Runs view to show ${name} as ${state}`,
-    async () => (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '',
-    (aria) => aria.startsWith(`Run ${name}, ${state},`), timeoutMs);
-}
 
 /** Moves the pointer to the empty side bar and lets any hover (tab title, tree tooltip) fade, for clean screenshots. */
 async function parkPointer(wb: Workbench): Promise<void> {

@@ -8,44 +8,16 @@
  * decoder; a truncated snapshot shows a clear message. No CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { REPO_ROOT } from './lib/codeServer';
+import { activeWebview, sleep, trainWithCli, waitFor } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
 const SNAP = 'network-snapshot-000000.016';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Trains a tiny run with the real CLI (dist/cli.js, built by run.sh) into <dir>/runs; returns its folder name. */
-function trainWithCli(dir: string, extra: string[]): string {
-  const runs = path.join(dir, 'runs');
-  const before = new Set(fs.existsSync(runs) ? fs.readdirSync(runs) : []);
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'gan-inspector.js'), 'train', '--data', 'mnist', '--preset', 'tiny',
-    '--kimg-per-tick', '0.008', '--backend', 'wasm', '--outdir', runs, ...extra], { stdio: 'pipe', timeout: 120_000 });
-  const added = fs.readdirSync(runs).filter((n) => !before.has(n));
-  assert.equal(added.length, 1, `one new run folder: ${added.join(', ')}`);
-  return added[0];
-}
 
-/** Polls `probe` until `ok` accepts its value (a throwing probe counts as not yet); the error names the last value or error. */
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string = 'nothing yet';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (ok(v)) return v;
-      last = JSON.stringify(v);
-    } catch (e) {
-      last = `error: ${(e as Error).message.split('\n')[0]}`;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
-    await sleep(200);
-  }
-}
 
 interface GridRead { count: number; psi: string; seeds: string; srcs: string[]; status: string; error: string }
 async function readGrid(frame: FrameLocator): Promise<GridRead> {
@@ -93,18 +65,6 @@ async function openViewerFromPalette(wb: Workbench, run: string, snap: string): 
   await wb.pickQuickItem(snap);
 }
 
-/**
- * The webview of `panel` ('viewer' | 'segmentation') showing `snapshot`, once its tab is active.
- * Retained hidden webviews and a webview that is still loading are skipped by checking its page.
- */
-async function activeWebview(wb: Workbench, panel: 'viewer' | 'segmentation', snapshot: string): Promise<FrameLocator> {
-  const found = await waitFor(`the ${panel} of ${snapshot}`, async () => {
-    const f = await wb.webviewFrame(undefined, { timeoutMs: 5000 });
-    const page = await f.locator('body').evaluate((b) => ({ panel: b.getAttribute('data-panel'), title: b.querySelector('#snapshot-title')?.textContent ?? '' }), { timeout: 2000 });
-    return page.panel === panel && page.title.endsWith(snapshot) ? f : null;
-  }, (f) => f !== null, 60_000);
-  return found!;
-}
 
 let ggdrRun = '';
 let baselineRun = '';

@@ -28,10 +28,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
 import { unzipSync } from 'fflate';
-import type { FrameLocator, Locator } from 'playwright-core';
 import { readRun } from '../../src/core/runs/readers';
 import type { RunStatus } from '../../src/shared/runTypes';
 import { E2E_OUTPUT, REPO_ROOT } from './lib/codeServer';
+import { activeWebview, runRow, sleep, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
@@ -40,24 +40,7 @@ const STOP_KIMG = 1; // Train…: long enough (~15 s) to be stopped part-way, sh
 const AB_KIMG = 0.016; // GGDR experiment: one tick (and one metric evaluation) per arm
 const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
 const AB_TITLE = (step: number, what: string) => `GAN Inspector: GGDR Experiment (${step}/6) — ${what}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until `ok` accepts its value (a throwing probe counts as not yet). */
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'nothing yet';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (ok(v)) return v;
-      last = JSON.stringify(v);
-    } catch (e) {
-      last = `error: ${(e as Error).message.split('\n')[0]}`;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
-    await sleep(250);
-  }
-}
 
 const fromEnv = process.env.GAN_E2E_EXTENSION?.endsWith('.vsix') ? path.resolve(process.env.GAN_E2E_EXTENSION) : undefined;
 const buildDir = path.join(E2E_OUTPUT, 'vsix-build');
@@ -86,28 +69,14 @@ after(() => {
   if (!fromEnv) execFileSync(process.execPath, [path.join(REPO_ROOT, 'esbuild.mjs')], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
 });
 
-async function activeWebview(wb: Workbench, panel: string, title?: RegExp): Promise<FrameLocator> {
-  return (await waitFor(`the ${panel} webview`, async () => {
-    const f = await wb.webviewFrame(undefined, { timeoutMs: 5000 });
-    const page = await f.locator('body').evaluate((b) => ({ panel: b.getAttribute('data-panel'), title: b.querySelector('#snapshot-title')?.textContent ?? '' }), { timeout: 2000 });
-    return page.panel === panel && (!title || title.test(page.title)) ? f : null;
-  }, (f) => f !== null, 90_000))!;
-}
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The run's row in the Runs view; its aria-label is "Run <name>, <state>, kimg a/b · …". */
-async function runRow(wb: Workbench, name: string): Promise<Locator> {
-  return wb.treeItem('Runs', name, { timeoutMs: 60_000 });
-}
 
 async function runAria(wb: Workbench, name: string): Promise<string> {
   return (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '';
 }
 
-async function waitForRunState(wb: Workbench, name: string, state: string, timeoutMs = 30_000): Promise<string> {
-  return waitFor(`the Runs view to show ${name} as ${state}`, () => runAria(wb, name), (aria) => aria.startsWith(`Run ${name}, ${state},`), timeoutMs);
-}
 
 function readStatus(runDir: string): RunStatus {
   return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')) as RunStatus;

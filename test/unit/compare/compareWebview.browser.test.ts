@@ -16,6 +16,7 @@ import { compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from 
 import { renderWebviewHtml, makeNonce } from '../../../src/host/webview/html';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
 import { compareHostValidators, type CompareHostApi, type CompareWebviewApi } from '../../../src/shared/protocol/panels';
+import { VSCODE_WEBVIEW_SHIM } from '../../../bench/lossWebviewPage';
 import { BASE_NAME, GGDR_NAME, makeTmp, metricLine, officialRuns, ourRuns, rmTmp } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -108,15 +109,7 @@ test('compare webview: table, option diff, overlaid curves, grids and seed cells
     const opened: string[] = [];
     host.on('openLossCurves', ({ run }) => opened.push(run));
     await page.exposeFunction('__toHost', (m: unknown) => host.handle(m));
-    await page.addInitScript(`
-      window.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-      window.acquireVsCodeApi = () => ({
-        postMessage: (m) => window.__toHost(m),
-        getState: () => window.__state,
-        setState: (s) => { window.__state = s; },
-      });
-    `);
+    await page.addInitScript(VSCODE_WEBVIEW_SHIM);
     await page.goto(`${ORIGIN}/index.html`);
 
     // Table: one row per run, stable cells.

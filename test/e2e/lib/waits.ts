@@ -1,0 +1,67 @@
+/**
+ * Small helpers every spec uses: polling for a state (never fixed sleeps for correctness), the active
+ * webview of a panel, run rows in the Runs view, and tiny runs trained with the real CLI.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator } from 'playwright-core';
+import { REPO_ROOT } from './codeServer';
+import type { Workbench } from './workbench';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until `ok` accepts its value (a throwing probe counts as not yet); the error names the last value or error. */
+export async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000, pollMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'nothing yet';
+  for (;;) {
+    try {
+      const v = await probe();
+      if (ok(v)) return v;
+      last = JSON.stringify(v);
+    } catch (e) {
+      last = `error: ${(e as Error).message.split('\n')[0]}`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
+    await sleep(pollMs);
+  }
+}
+
+/** Trains a tiny run with the real CLI (wasm, MNIST) into <dir>/runs; returns its folder name. */
+export function trainWithCli(dir: string, extra: string[]): string {
+  const runs = path.join(dir, 'runs');
+  const before = new Set(fs.existsSync(runs) ? fs.readdirSync(runs) : []);
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'gan-inspector.js'), 'train', '--data', 'mnist', '--preset', 'tiny',
+    '--kimg-per-tick', '0.008', '--backend', 'wasm', '--outdir', runs, ...extra], { stdio: 'pipe', timeout: 120_000 });
+  const added = fs.readdirSync(runs).filter((n) => !before.has(n));
+  assert.equal(added.length, 1, `one new run folder: ${added.join(', ')}`);
+  return added[0];
+}
+
+/**
+ * The webview of `panel` (its body's data-panel: 'viewer', 'segmentation', 'loss', 'compare') in the
+ * active editor group, once its tab is active and, with `title`, its #snapshot-title matches (a string
+ * must end the title). Retained hidden webviews and one still loading are skipped by checking its page.
+ */
+export async function activeWebview(wb: Workbench, panel: string, title?: string | RegExp, timeoutMs = 90_000): Promise<FrameLocator> {
+  const matches = (t: string) => title === undefined || (typeof title === 'string' ? t.endsWith(title) : title.test(t));
+  return (await waitFor(`the ${panel} webview${title ? ` of ${title}` : ''}`, async () => {
+    const f = await wb.webviewFrame(undefined, { timeoutMs: 5000 });
+    const page = await f.locator('body').evaluate((b) => ({ panel: b.getAttribute('data-panel'), title: b.querySelector('#snapshot-title')?.textContent ?? '' }), { timeout: 2000 });
+    return page.panel === panel && matches(page.title) ? f : null;
+  }, (f) => f !== null, timeoutMs))!;
+}
+
+/** The run's row in the Runs view; its aria-label is "Run <name>, <state>, kimg a/b · …". */
+export async function runRow(wb: Workbench, name: string | RegExp): Promise<Locator> {
+  return wb.treeItem('Runs', name, { timeoutMs: 60_000 });
+}
+
+/** Waits until the Runs view shows run `name` in `state`; returns its aria-label. */
+export async function waitForRunState(wb: Workbench, name: string, state: string, timeoutMs = 30_000): Promise<string> {
+  return waitFor(`the Runs view to show ${name} as ${state}`,
+    async () => (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '',
+    (aria) => aria.startsWith(`Run ${name}, ${state},`), timeoutMs);
+}
