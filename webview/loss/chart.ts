@@ -93,7 +93,12 @@ export class GroupChart {
   private forcedIdx: number | null = null;
 
   constructor(private readonly o: GroupChartOptions) {
-    this.resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
+    // uPlot redraws on every setSize; the observer also fires once right after the first draw, at the same size.
+    this.resize = new ResizeObserver(() => {
+      const u = this.plot;
+      const size = this.size();
+      if (u && (u.width !== size.width || u.height !== size.height)) u.setSize(size);
+    });
     this.resize.observe(o.container);
     o.container.tabIndex = 0;
     o.container.addEventListener('keydown', (e) => this.onKey(e));

@@ -95,7 +95,8 @@ const header = el(
 );
 // Mouse hover would flood a screen reader, so the read-out is only live while a chart has keyboard focus (arrow keys).
 const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover a chart (or focus it and use the arrow keys) to read exact values; drag to zoom, double-click to reset.');
-const emptyState = el('p', { id: 'empty-state', class: 'muted' }, 'Waiting for the first line of stats.jsonl…');
+const WAITING_TEXT = 'Waiting for the first line of stats.jsonl…';
+const emptyState = el('p', { id: 'empty-state', class: 'muted' }, WAITING_TEXT);
 const chartsEl = el('div', { id: 'charts' });
 const latestTable = el('table', { id: 'latest-values', class: 'data', 'aria-label': 'Latest value of every series' });
 const latestSection = el('section', { class: 'latest', 'aria-labelledby': 'latest-heading' }, el('h2', { id: 'latest-heading' }, 'Latest values'), latestTable);
@@ -293,6 +294,7 @@ function renderStatus(): void {
   rowCount.dataset.plotted = String(stats.rows);
   rowCount.textContent = `${stats.sourceRows} tick${stats.sourceRows === 1 ? '' : 's'}` + (stats.bucketRows ? ` (history decimated: ${stats.rows} plotted, min/max per ${stats.bucketRows} ticks)` : '');
   emptyState.hidden = stats.rows > 0 || metrics.series.size > 0;
+  if (!emptyState.hidden) emptyState.textContent = WAITING_TEXT;
 }
 
 function showHover(info: HoverInfo | null): void {
@@ -387,14 +389,34 @@ function showRun(info: LossRunInfo): void {
   status.title = info.lastError ?? '';
 }
 
+// A poll's backlog arrives as several messages, all but the last marked `more`: draw once, after the last
+// (drawing half-loaded charts between chunks was most of a 100k-line load). Should the rest never come
+// (the host failed mid-poll), the stall timer draws what did.
+const BATCH_STALL_MS = 1000;
+let batchTimer: ReturnType<typeof setTimeout> | undefined;
+function dataArrived(more: boolean): void {
+  clearTimeout(batchTimer);
+  batchTimer = undefined;
+  if (!more) {
+    scheduleRender();
+    return;
+  }
+  batchTimer = setTimeout(() => {
+    batchTimer = undefined;
+    scheduleRender();
+  }, BATCH_STALL_MS);
+  // Cheap progress while the first load streams in (the charts are drawn at its end).
+  if (!emptyState.hidden) emptyState.textContent = `Loading stats.jsonl… ${stats.sourceRows.toLocaleString('en-US')} lines received`;
+}
+
 channel.on('runInfo', showRun);
 channel.on('stats', (c) => {
   stats.apply(c);
-  scheduleRender();
+  dataArrived(c.more === true);
 });
 channel.on('metrics', (c) => {
   metrics.apply(c);
-  scheduleRender();
+  dataArrived(false);
 });
 
 channel.request('hello', {}).then(showRun, (e: unknown) => {

@@ -15,6 +15,8 @@ export interface EmaState {
  * toward 0. Non-finite/missing values pass through and do not advance the average. Writes out[from…].
  */
 export function smoothInto(values: ArrayLike<number | null>, weight: number, out: (number | null)[], from: number, st: EmaState): void {
+  // Once w^n is below half an ulp of 1 the divisor is exactly 1 (and stays so): skip Math.pow from then on.
+  let biased = weight !== 0;
   for (let i = from; i < values.length; i++) {
     const v = values[i];
     if (v === null || !Number.isFinite(v)) {
@@ -23,7 +25,13 @@ export function smoothInto(values: ArrayLike<number | null>, weight: number, out
     }
     st.last = st.last * weight + (1 - weight) * v;
     st.count++;
-    out[i] = weight === 0 ? v : st.last / (1 - Math.pow(weight, st.count));
+    if (!biased) {
+      out[i] = weight === 0 ? v : st.last;
+      continue;
+    }
+    const d = 1 - Math.pow(weight, st.count);
+    if (d === 1) biased = false;
+    out[i] = st.last / d;
   }
 }
 
@@ -152,7 +160,8 @@ export class StatsStore {
     for (const col of this.columns.values()) {
       // Columns absent from this chunk get gaps so every array stays aligned with the rows.
       while (col.raw.length < this.rows) col.raw.push(null);
-      col.smoothed.length = this.rows;
+      // smoothInto appends after the `start` entries (growing .length first would copy the whole array per chunk).
+      if (col.smoothed.length > start) col.smoothed.length = start;
       smoothInto(col.raw, this.weight, col.smoothed, start, col.ema);
     }
     this.skipped = c.skipped;

@@ -52,6 +52,7 @@ export function metricsToSeries(lines: MetricLine[]): MetricSeriesChunk[] {
 }
 
 export interface LossUpdate {
+  /** Sent in order, then `metrics`; each chunk but the poll's last message has `more: true`. */
   stats: StatsChunk[];
   /** null when nothing changed in the metric files. */
   metrics: MetricsChunk | null;
@@ -150,6 +151,9 @@ export class LossDataSource {
       this.sourceRows += cols.sourceRows;
     }
     const metrics = await this.pollMetrics(reset);
+    // Every message of this poll but the last says so: the webview draws once, after the whole backlog.
+    const last = metrics ? stats.length : stats.length - 1;
+    for (let i = 0; i < last; i++) stats[i].more = true;
     return { stats, metrics };
   }
 

@@ -78,6 +78,8 @@ export interface StatsChunk {
   source?: number[];
   /** Decimated chunks only: bucket width in stats.jsonl lines; per bucket, each series' min and max rows were kept. */
   bucketRows?: number;
+  /** More of the same poll follows (further stats chunks, or its metrics update): the webview draws once, after the last. */
+  more?: boolean;
 }
 
 const isNumOrNullArray = (v: unknown, n: number): v is (number | null)[] =>
@@ -85,7 +87,8 @@ const isNumOrNullArray = (v: unknown, n: number): v is (number | null)[] =>
 
 /** Structural guard of a StatsChunk (array lengths agree, indices are consistent). */
 export function isStatsChunk(v: unknown): v is StatsChunk {
-  if (!isObj(v) || !onlyKeys(v, ['reset', 'start', 'timestamp', 'kimg', 'columns', 'skipped', 'sourceRows', 'source', 'bucketRows'])) return false;
+  if (!isObj(v) || !onlyKeys(v, ['reset', 'start', 'timestamp', 'kimg', 'columns', 'skipped', 'sourceRows', 'source', 'bucketRows', 'more'])) return false;
+  if (v.more !== undefined && typeof v.more !== 'boolean') return false;
   if (typeof v.reset !== 'boolean' || !Number.isSafeInteger(v.start) || (v.start as number) < 0) return false;
   if (!Array.isArray(v.timestamp) || !v.timestamp.every(isNum)) return false;
   const n = v.timestamp.length;
