@@ -58,6 +58,8 @@ export interface LossPageGlobals {
   __messages: Array<{ name?: string; t: number }>;
   /** Every render's row count (stats.jsonl lines shown) and plotted rows, with its time. */
   __rowCounts: Array<{ count: number; plotted: number; t: number }>;
+  /** performance.now() of the latest canvas stroke (0: none yet). */
+  __lastDraw: number;
   __lossPage: {
     charts(): Record<string, ChartInfo>;
     points(): number;
@@ -95,6 +97,7 @@ export interface LossPage {
    * Waits until the webview's row count (stats.jsonl lines shown) is `rows`; the render that sets it has
    * drawn every chart. Returns when that was, in ms since the page's navigation started (page clock).
    */
+  /** Page time at which every chart has been drawn with `rows` rows (the last canvas stroke after the row count showed them). */
   waitForRows(rows: number, timeoutMs?: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -124,6 +127,10 @@ const INIT_SCRIPT = `${VSCODE_WEBVIEW_SHIM}
   window.__messages = [];
   window.addEventListener('message', (e) => window.__messages.push({ name: e.data && e.data.name, t: performance.now() }), true);
   window.__rowCounts = [];
+  // Time of the latest canvas stroke: when uPlot really drew (its first draw can come after the row count changed).
+  window.__lastDraw = 0;
+  const stroke = CanvasRenderingContext2D.prototype.stroke;
+  CanvasRenderingContext2D.prototype.stroke = function (...args) { window.__lastDraw = performance.now(); return stroke.apply(this, args); };
   new MutationObserver(() => {
     const el = document.getElementById('row-count');
     if (el) window.__rowCounts.push({ count: Number(el.dataset.count), plotted: Number(el.dataset.plotted), t: performance.now() });
@@ -251,7 +258,13 @@ export async function openLossPage(o: LossPageOptions): Promise<LossPage> {
       goto: async () => { await page.goto(`${WEBVIEW_ORIGIN}/index.html`); },
       waitForRows: async (rows, timeoutMs = 60_000) => {
         const h = await page.waitForFunction((n) => (globalThis as unknown as LossPageGlobals).__rowCounts.find((r) => r.count === n)?.t, rows, { timeout: timeoutMs });
-        return (await h.jsonValue()) as number;
+        const shownAt = (await h.jsonValue()) as number;
+        // Then until the canvases have been quiet for 250 ms: the last stroke is when the charts were drawn.
+        const q = await page.waitForFunction((t0) => {
+          const g = globalThis as unknown as LossPageGlobals;
+          return performance.now() - Math.max(g.__lastDraw, t0) > 250 ? Math.max(g.__lastDraw, t0) : 0;
+        }, shownAt, { timeout: timeoutMs, polling: 50 });
+        return (await q.jsonValue()) as number;
       },
       close: async () => { await (o.browser ? page.close() : browser.close()); },
     };

@@ -246,8 +246,8 @@ function webviewSection(r: Json): string[] {
     ok.map((c) => [c.case, ms(c.redrawMedianMs.resetZoom / 1000), ms(c.redrawMedianMs.logToggle / 1000), ms(c.redrawMedianMs.resize / 1000), `${f(c.points / (c.redrawMedianMs.resetZoom / 1000) / 1e6, 1)} M`])));
   out.push('');
   out.push('Times are on the page clock from navigation start. "Host read" = `LossDataSource.poll()` of the whole file (Node); "First data" / "Last chunk" = arrival of the first / last stats chunk in the page; ' +
-    '"All charts drawn" = the render that shows every row has drawn every chart (uPlot draws in the microtask after `setData`, before the row count is observed). ' +
-    'Between chunks the panel throttles its draws (≥ 150 ms and ≥ 3× the last draw apart), which is part of the load time. ' +
+    '"All charts drawn" = the last canvas stroke after the row count shows every row (the canvases then stay quiet for 250 ms). ' +
+    'The chunks of one poll are marked as such and drawn once, after the last of them; live appends draw as they come (throttled to ≥ 150 ms and ≥ 3× the last draw apart). ' +
     '"Harness transport" = posting the same message texts through Playwright (CDP `page.evaluate` + `JSON.parse` + `postMessage`) to a blank page: that share of the load time is the harness\'s, not VS Code\'s postMessage. ' +
     `Redraws: median of ${any?.reps ?? '—'}, page clock, until the draw calls have run (the next task after uPlot's commit; Chromium's rasterisation of the canvases is not included): Reset zoom = every chart's data set again and drawn at full range; log-scale toggle = the loss-g chart rebuilt on a log (or linear) axis and every other chart's data re-set, as the panel does; ` +
     'resize = body width 800 ↔ 1100 px, every chart resized and redrawn (timed from the frame start).');
