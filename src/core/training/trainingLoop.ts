@@ -62,9 +62,12 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   let status: StatusWriter | null = null;
   let trainer: GanTrainer | null = null;
   let latestSnapshot: string | null = null;
+  // log.txt lines are appended one after another (concurrent appendFile calls can land out of order).
+  let logAppends: Promise<void> = Promise.resolve();
   const logFile = (line: string) => {
     log(line);
-    if (runDir) appendLog(runDir, line).catch(() => undefined);
+    const dir = runDir;
+    if (dir) logAppends = logAppends.then(() => appendLog(dir, line)).catch(() => undefined);
   };
   try {
     // ---- Options: fresh, or those of the run being resumed.
@@ -216,6 +219,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   } finally {
     trainer?.dispose();
     await status?.flush();
+    await logAppends;
   }
 }
 

@@ -139,6 +139,13 @@ describe('training loop and run folder', () => {
     assert.equal(full.state, 'finished', full.error);
     const files = fs.readdirSync(full.runDir!);
     for (const f of ['training_options.json', 'log.txt', 'stats.jsonl', 'status.json', 'reals.png', 'fakes_init.png']) assert.ok(files.includes(f), f);
+    // log.txt in the order the lines were logged (appends are serialised), complete when train() returns.
+    const log = fs.readFileSync(path.join(full.runDir!, 'log.txt'), 'utf8').split('\n');
+    assert.equal(log[0], `Run folder: ${full.runDir}`);
+    assert.match(log[1], /^Backend: /);
+    assert.match(log[2], /^Dataset: /);
+    assert.match(log[3], /^G: \d+ parameters/);
+    assert.equal(log[log.length - 1], '', 'ends with a newline');
     const run = await readRun(full.runDir!);
     assert.equal(run.state, 'finished');
     assert.equal(run.ggdr, true);
