@@ -232,16 +232,21 @@ class InferenceService {
 
   //#region generation
 
+  /** Renders latents `z` [N,Z] with progress events; takes ownership of `z` (disposed however it ends). */
   private async generate(G: Generator, z: tf.Tensor2D, p: GenParams, jobId: string, signal: AbortSignal, what: string): Promise<Uint8Array[]> {
-    const { images } = await renderLatents(G, z, {
-      truncationPsi: p.psi,
-      noiseMode: p.noiseMode,
-      noiseSeed: p.noiseSeed,
-      batchSize: BATCH,
-      signal,
-      onProgress: (done, total) => this.emit.progress({ jobId, done, total, message: `${what} ${done}/${total}` }),
-    });
-    return images;
+    try {
+      const { images } = await renderLatents(G, z, {
+        truncationPsi: p.psi,
+        noiseMode: p.noiseMode,
+        noiseSeed: p.noiseSeed,
+        batchSize: BATCH,
+        signal,
+        onProgress: (done, total) => this.emit.progress({ jobId, done, total, message: `${what} ${done}/${total}` }),
+      });
+      return images;
+    } finally {
+      z.dispose();
+    }
   }
 
   render(p: InferenceProcessApi['requests']['render']['params']): Promise<RenderResult> {
@@ -249,13 +254,7 @@ class InferenceService {
     return this.run(p.jobId, async (signal) => {
       const { G, loaded } = await this.generator(p.snapshot, p.which, epoch);
       const t0 = performance.now();
-      const z = latentsForSeeds(p.seeds, G.cfg.zDim);
-      let images: Uint8Array[];
-      try {
-        images = await this.generate(G, z, p, p.jobId, signal, 'rendering');
-      } finally {
-        z.dispose();
-      }
+      const images = await this.generate(G, latentsForSeeds(p.seeds, G.cfg.zDim), p, p.jobId, signal, 'rendering');
       const { resolution, channels } = G.cfg;
       const out = images.map((im, i) => ({ seed: p.seeds[i], src: pngDataUrl(im, resolution, channels) }));
       return { images: out, resolution, channels, ms: performance.now() - t0, loaded, backend: this.backendName() };
@@ -275,13 +274,7 @@ class InferenceService {
       const ts = Array.from({ length: p.steps }, (_, i) => i / (p.steps - 1));
       const data = new Float32Array(p.steps * zDim);
       ts.forEach((t, i) => data.set(interp(a, b, t, p.mode), i * zDim));
-      const z = tf.tensor2d(data, [p.steps, zDim]);
-      let images: Uint8Array[];
-      try {
-        images = await this.generate(G, z, p, p.jobId, signal, 'interpolating');
-      } finally {
-        z.dispose();
-      }
+      const images = await this.generate(G, tf.tensor2d(data, [p.steps, zDim]), p, p.jobId, signal, 'interpolating');
       const { resolution, channels } = G.cfg;
       return { frames: images.map((im, i) => ({ t: ts[i], src: pngDataUrl(im, resolution, channels) })), mode: p.mode, ms: performance.now() - t0 };
     });
@@ -292,13 +285,7 @@ class InferenceService {
     return this.run(p.jobId, async (signal) => {
       if (!path.isAbsolute(p.file)) throw new UserError(`Export path must be absolute: ${p.file}`);
       const { G } = await this.generator(p.snapshot, p.which, epoch);
-      const z = latentsForSeeds(p.seeds, G.cfg.zDim);
-      let images: Uint8Array[];
-      try {
-        images = await this.generate(G, z, p, p.jobId, signal, 'exporting');
-      } finally {
-        z.dispose();
-      }
+      const images = await this.generate(G, latentsForSeeds(p.seeds, G.cfg.zDim), p, p.jobId, signal, 'exporting');
       const { resolution, channels } = G.cfg;
       const grid = makeGrid(images, resolution, channels as 1 | 3, Math.min(p.cols, p.seeds.length));
       await writePngAtomic(p.file, grid);
