@@ -57,7 +57,8 @@ export interface TrainingOptions {
   ggdr: GgdrConfig;
   augment: AugmentConfig;
   gridSize: number;          // samples per side of the fixed-latent fakes grid
-  metrics: string[];         // metrics computed at each snapshot (e.g. 'fid2k_lenet'); [] = none
+  metrics: string[];         // metrics computed at snapshots (e.g. 'fid2k_lenet'); [] = none
+  metricsKimg: number;       // metrics cadence: at the first snapshot at/after each multiple of this many kimg, and at the final one; 0 = every snapshot
 }
 
 const BASE: Omit<ModelConfig, 'resolution' | 'channels' | 'channelBase' | 'channelMax' | 'batch' | 'kimgPerTick'> = {
@@ -76,18 +77,19 @@ const BASE: Omit<ModelConfig, 'resolution' | 'channels' | 'channelBase' | 'chann
 };
 
 /** The preset table. `tiny` is for tests; `mnist32` is the demo; `small64` is for 64-px colour images. */
-export const PRESETS: Record<PresetName, { model: ModelConfig; kimg: number; gridSize: number; ggdrRes: number }> = {
+export const PRESETS: Record<PresetName, { model: ModelConfig; kimg: number; gridSize: number; ggdrRes: number; metrics: readonly string[]; metricsKimg: number }> = {
   tiny: {
     model: { ...BASE, resolution: 16, channels: 1, zDim: 16, wDim: 16, channelBase: 128, channelMax: 16, batch: 4, kimgPerTick: 0.016 },
-    kimg: 0.048, gridSize: 4, ggdrRes: 8,
+    kimg: 0.048, gridSize: 4, ggdrRes: 8, metrics: [], metricsKimg: 0,
   },
   mnist32: {
     model: { ...BASE, resolution: 32, channels: 1, channelBase: 512, channelMax: 64, batch: 16, kimgPerTick: 0.5 },
-    kimg: 4, gridSize: 8, ggdrRes: 8,
+    // The demo records FID/KID (LeNet features) once per kimg, so its loss curves come with a quality curve.
+    kimg: 4, gridSize: 8, ggdrRes: 8, metrics: ['fid2k_lenet', 'kid2k_lenet'], metricsKimg: 1,
   },
   small64: {
     model: { ...BASE, resolution: 64, channels: 3, zDim: 128, wDim: 128, channelBase: 4096, channelMax: 128, batch: 16, kimgPerTick: 1, emaKimg: 2 },
-    kimg: 50, gridSize: 8, ggdrRes: 16,
+    kimg: 50, gridSize: 8, ggdrRes: 16, metrics: [], metricsKimg: 10,
   },
 };
 
@@ -107,6 +109,7 @@ export interface TrainingOverrides {
   augment?: Partial<AugmentConfig>;
   gridSize?: number;
   metrics?: string[];
+  metricsKimg?: number;
 }
 
 /** Channels at resolution `res` (StyleGAN2's channel_base / res capped at channel_max). */
@@ -152,7 +155,8 @@ export function resolveOptions(over: TrainingOverrides = {}): TrainingOptions {
     ggdr,
     augment: { xflip: false, translate: 0, ...(over.augment ?? {}) },
     gridSize: over.gridSize ?? p.gridSize,
-    metrics: over.metrics ?? [],
+    metrics: over.metrics ?? [...p.metrics],
+    metricsKimg: over.metricsKimg ?? p.metricsKimg,
   };
   validateOptions(opts);
   return opts;
@@ -180,7 +184,40 @@ export function validateOptions(o: TrainingOptions): void {
     if (!(o.ggdr.weight >= 0)) bad(`ggdr weight ${o.ggdr.weight}`, 'Use a non-negative number (10 in the paper).');
   }
   if (!Number.isInteger(o.augment.translate) || o.augment.translate < 0) bad(`translate ${o.augment.translate}`, 'Use a non-negative integer number of pixels.');
+  if (o.ggdr.enabled && o.augment.translate > 0) {
+    // GGDR's feature targets (at ggdr res) must move by whole pixels with the image, so shifts come in steps of resolution/ggdrRes px.
+    const unit = translateUnit(o);
+    if (o.augment.translate % unit !== 0) {
+      bad(`translate ${o.augment.translate} with GGDR at res ${o.ggdr.res}`,
+        `With GGDR on, translation moves the ${o.ggdr.res}×${o.ggdr.res} feature targets by whole pixels, so it must be 0 or a multiple of resolution/ggdrRes = ${unit} px (e.g. ${unit}); or turn GGDR off or raise ggdr res.`);
+    }
+  }
+  if (!Array.isArray(o.metrics) || o.metrics.some((x) => typeof x !== 'string')) bad('metrics', 'Give a list of metric names, e.g. ["fid2k_lenet"].');
+  if (typeof o.metricsKimg !== 'number' || !Number.isFinite(o.metricsKimg) || o.metricsKimg < 0) {
+    bad(`metricsKimg ${o.metricsKimg}`, 'Use a non-negative number of kimg between metric evaluations (0 = at every snapshot), e.g. --metrics-kimg 1.');
+  }
   if (!Number.isInteger(o.gridSize) || o.gridSize < 1 || o.gridSize > 32) bad(`gridSize ${o.gridSize}`, 'Use an integer between 1 and 32.');
+}
+
+/** Translation step in image px with GGDR on (resolution / ggdrRes; 1 without GGDR). */
+export function translateUnit(o: Pick<TrainingOptions, 'model' | 'ggdr'>): number {
+  return o.ggdr.enabled ? Math.max(1, Math.round(o.model.resolution / o.ggdr.res)) : 1;
+}
+
+/**
+ * Options stored by older versions → what they effectively trained with, so they still load and
+ * resume: no metricsKimg meant metrics at every snapshot; a GGDR translation that was not a multiple
+ * of resolution/ggdrRes was silently rounded down to one (now rejected for new runs).
+ */
+export function upgradeStoredOptions(o: TrainingOptions): TrainingOptions {
+  const out: TrainingOptions = { ...o, augment: { ...o.augment } };
+  if (out.metricsKimg === undefined) out.metricsKimg = 0;
+  if (out.metrics === undefined) out.metrics = [];
+  if (out.ggdr?.enabled && out.model && Number.isInteger(out.augment.translate) && out.augment.translate > 0) {
+    const unit = translateUnit(out);
+    out.augment.translate = Math.floor(out.augment.translate / unit) * unit;
+  }
+  return out;
 }
 
 /** Short description for the run folder name, from the choices that matter (StyleGAN2-ADA's desc). */

@@ -60,6 +60,11 @@ export class Adam {
     for (const g of Object.values(grads)) g.dispose();
   }
 
+  /** The moment variables (m then v), e.g. to back them up before an update that may be rolled back. */
+  stateVars(): tf.Variable[] {
+    return [...this.m.values(), ...this.v.values()];
+  }
+
   /** State for snapshots: moments by canonical name. */
   named(prefix: string): Array<{ name: string; tensor: tf.Tensor }> {
     const out: Array<{ name: string; tensor: tf.Tensor }> = [];

@@ -7,11 +7,12 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { resolveOptions, TrainingOptions, validateOptions } from '../config/options';
+import { resolveOptions, TrainingOptions, upgradeStoredOptions, validateOptions } from '../config/options';
 import { UserError } from '../errors';
 import { Discriminator } from '../networks/discriminator';
 import { Generator } from '../networks/generator';
 import { writeDirAtomic } from '../runs/fsAtomic';
+import type { Moments } from './stats';
 import { GanTrainer } from './trainer';
 
 export const SNAPSHOT_JSON = 'snapshot.json';
@@ -26,12 +27,55 @@ export interface SnapshotMeta {
   step: number;
   tick: number;
   options: TrainingOptions;
-  backend: { name: string; version?: string };
+  backend: { name: string; version?: string; threads?: number; notes?: string[] };
   optimizer: { G: { t: number }; D: { t: number } };
   /** tfjs weights manifest: one group, one file. */
   weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
   /** Byte length of weights.bin, to detect truncation before decoding. */
   weightsBytes: number;
+  /** Training-loop progress within the current tick (absent in snapshots of older versions). */
+  loop?: LoopState;
+}
+
+/** What --resume needs besides the networks to continue a tick exactly where it stopped. */
+export interface LoopState {
+  /** nimg at which the current tick started (= nimg at a tick boundary). */
+  tickStartNimg: number;
+  /** Seconds spent in the current tick before the snapshot (timing stats only). */
+  tickElapsedSec: number;
+  /** Seconds since training started (Timing/total_sec continues from it). */
+  totalSec: number;
+  maintenanceSec: number;
+  /** Stats reported since the last stats.jsonl line, as running moments. */
+  pendingStats: Record<string, Moments>;
+  /** nimg from which the next regular snapshot computes metrics (see metricsKimg). */
+  metricsNextNimg?: number;
+}
+
+/** saveSnapshot refused a state holding NaN/Inf: nothing was written. */
+export class NonFiniteStateError extends Error {
+  constructor(readonly names: string[], readonly total: number) {
+    super(`${names.length} of ${total} tensors hold NaN/Inf (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`);
+    this.name = 'NonFiniteStateError';
+  }
+}
+
+/** Names of the float32 tensors of an encoded weights buffer that hold a NaN/Inf value. */
+function nonFiniteEntries(data: ArrayBuffer, specs: tf.io.WeightsManifestEntry[]): string[] {
+  const bad: string[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const bytes = size * (s.dtype === 'float32' || s.dtype === 'int32' ? 4 : s.dtype === 'bool' ? 1 : 4);
+    if (s.dtype === 'float32') {
+      const v = new Float32Array(data, offset, size);
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isFinite(v[i])) { bad.push(s.name); break; }
+      }
+    }
+    offset += bytes;
+  }
+  return bad;
 }
 
 /** Everything a snapshot holds, named: G/…, G_ema/…, D/…, optG/{m,v}/…, optD/{m,v}/… */
@@ -46,14 +90,21 @@ function namedState(t: GanTrainer): Array<{ name: string; tensor: tf.Tensor }> {
   ];
 }
 
-/** Writes the trainer's full state to `<runDir>/<name>/`. */
+/**
+ * Writes the trainer's full state to `<runDir>/<name>/`. Every tensor is checked on the bytes being
+ * written: a state holding NaN/Inf throws NonFiniteStateError and writes nothing, so every snapshot
+ * on disk is a finite one.
+ */
 export async function saveSnapshot(
   runDir: string,
   name: string,
   t: GanTrainer,
-  info: { tick: number; backend: { name: string; version?: string } },
+  info: { tick: number; backend: { name: string; version?: string; threads?: number; notes?: string[] }; loop?: LoopState },
 ): Promise<string> {
-  const { data, specs } = await tf.io.encodeWeights(namedState(t));
+  const state = namedState(t);
+  const { data, specs } = await tf.io.encodeWeights(state);
+  const bad = nonFiniteEntries(data, specs);
+  if (bad.length) throw new NonFiniteStateError(bad, state.length);
   const meta: SnapshotMeta = {
     format: 'gan-inspector-snapshot',
     formatVersion: 1,
@@ -68,6 +119,7 @@ export async function saveSnapshot(
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
     weightsBytes: data.byteLength,
   };
+  if (info.loop) meta.loop = info.loop;
   const finalDir = path.join(runDir, name);
   await writeDirAtomic(finalDir, async (tmp) => {
     await fsp.writeFile(path.join(tmp, WEIGHTS_BIN), new Uint8Array(data));
@@ -96,7 +148,7 @@ export async function readSnapshot(dir: string, only?: (name: string) => boolean
   if (meta?.format !== 'gan-inspector-snapshot' || !Array.isArray(meta.weightsManifest) || !meta.options) {
     throw new UserError(`Snapshot ${dir}: ${SNAPSHOT_JSON} is not a GAN Inspector snapshot.`, 'Pick a network-snapshot-* folder written by GAN Inspector.');
   }
-  const opts = resolveOptions({ ...meta.options });
+  const opts = resolveOptions(upgradeStoredOptions(meta.options));
   validateOptions(opts);
   meta.options = opts;
   let buf: Buffer;

@@ -5,7 +5,8 @@
  */
 import type { StatsLine, StatValue } from '../../shared/runTypes';
 
-interface Moments {
+/** Running moments of one stat (Welford), as saved with a snapshot taken mid-tick. */
+export interface Moments {
   num: number;
   mean: number;
   m2: number; // sum of squared deviations from the running mean (Welford)
@@ -33,6 +34,25 @@ export class StatsCollector {
     }
     this.acc.clear();
     return out;
+  }
+
+  /** The un-drained moments (for a snapshot mid-tick); restoring them with load() continues bit-exactly. */
+  save(): Record<string, Moments> {
+    const out: Record<string, Moments> = {};
+    for (const [name, m] of this.acc) out[name] = { ...m };
+    return out;
+  }
+
+  /** Replaces the collected moments with saved ones (first-report order = key order). */
+  load(saved: Record<string, Moments>): void {
+    this.acc.clear();
+    // JSON writes NaN as null: read it back as NaN (a diverged value must still show).
+    const num = (x: unknown) => (typeof x === 'number' ? x : x === null ? NaN : undefined);
+    for (const [name, m] of Object.entries(saved ?? {})) {
+      const n = num(m?.num), mean = num(m?.mean), m2 = num(m?.m2);
+      if (n === undefined || mean === undefined || m2 === undefined || !(n > 0)) continue;
+      this.acc.set(name, { num: n, mean, m2 });
+    }
   }
 
   /** Names with at least one value since the last drain. */

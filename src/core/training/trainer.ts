@@ -3,7 +3,7 @@
  * with G_ema. Holds the networks and optimiser state; knows nothing about files or processes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TrainingOptions } from '../config/options';
+import { TrainingOptions, translateUnit } from '../config/options';
 import { Discriminator } from '../networks/discriminator';
 import { Generator } from '../networks/generator';
 import { Rng, hashSeed } from '../util/rng';
@@ -13,12 +13,82 @@ import { ggdrLoss, r1Penalty, softplusNeg, softplusPos } from './losses';
 /** Per-step values reported to the stats collector (name → per-sample values or a scalar). */
 export type StepStats = Record<string, number | Float32Array>;
 
-/** Thrown when a loss term becomes NaN/Inf; the step's update was NOT applied. */
+/** The phases of one step, in order. */
+export type TrainPhase = 'Gmain' | 'Dmain' | 'Dreg';
+
+/**
+ * Thrown when a loss, a phase's gradients (Σg² over the phase, so float32 overflow of g² counts
+ * too) or G's tracked w_avg become NaN/Inf. The whole step is rolled back before it is thrown:
+ * the trainer holds the state after step `step − 1`, with `step` and `nimg` unchanged.
+ */
 export class NonFiniteLossError extends Error {
-  constructor(readonly term: string, readonly step: number, readonly value: number) {
-    super(`${term} became ${value} at step ${step}; the update was not applied`);
+  constructor(
+    /** 'Loss/G/loss', 'Loss/D/loss', 'Loss/D/ggdr', 'Loss/r1_penalty', 'Gmain gradient', …, or 'G/mapping/w_avg'. */
+    readonly term: string,
+    readonly step: number,
+    readonly value: number,
+    readonly phase: TrainPhase,
+    readonly kind: 'loss' | 'gradient' | 'state',
+  ) {
+    super(`${term} became ${value} at step ${step}; the step was rolled back`);
     this.name = 'NonFiniteLossError';
   }
+}
+
+/**
+ * Copies of variables taken just before an update, so a step that fails in a later phase can be
+ * undone (Gmain's update is applied before Dmain runs, Dmain's before Dreg).
+ */
+class StepUndo {
+  private readonly saved: Array<{ v: tf.Variable; copy: tf.Tensor }> = [];
+  private readonly counters: Array<{ opt: Adam; t: number }> = [];
+
+  capture(vars: Iterable<tf.Variable>, opt: Adam): void {
+    for (const v of vars) this.saved.push({ v, copy: tf.clone(v) });
+    for (const v of opt.stateVars()) this.saved.push({ v, copy: tf.clone(v) });
+    this.counters.push({ opt, t: opt.t });
+  }
+
+  /** Puts every captured variable and optimiser counter back. */
+  restore(): void {
+    for (const { v, copy } of this.saved) v.assign(copy);
+    for (const { opt, t } of this.counters) opt.t = t;
+  }
+
+  dispose(): void {
+    for (const { copy } of this.saved) copy.dispose();
+    this.saved.length = 0;
+    this.counters.length = 0;
+  }
+}
+
+/** Σ g² over a phase's gradients as a [1] tensor (NaN/Inf when any g is, or when g² overflows float32). */
+function gradSumSq(grads: tf.NamedTensorMap): tf.Tensor1D {
+  return tf.tidy(() => {
+    const gs = Object.values(grads);
+    if (!gs.length) return tf.zeros([1]) as tf.Tensor1D;
+    // One flat vector and 3 kernels instead of 2 per gradient: per-kernel dispatch dominates on wasm.
+    const flat = tf.concat(gs.map((g) => tf.reshape(g, [-1])));
+    return tf.reshape(tf.sum(tf.square(flat)), [1]) as tf.Tensor1D;
+  });
+}
+
+/** Reads several tensors back in one transfer: the flattened values in order, split again. */
+async function readPacked(parts: tf.Tensor[]): Promise<Float32Array[]> {
+  const packed = tf.tidy(() => tf.concat(parts.map((p) => tf.reshape(tf.cast(p, 'float32'), [-1]))));
+  let all: Float32Array;
+  try {
+    all = (await packed.data()) as Float32Array;
+  } finally {
+    packed.dispose();
+  }
+  const out: Float32Array[] = [];
+  let o = 0;
+  for (const p of parts) {
+    out.push(all.subarray(o, o + p.size));
+    o += p.size;
+  }
+  return out;
 }
 
 export class GanTrainer {
@@ -47,113 +117,159 @@ export class GanTrainer {
     return tf.tensor2d(Rng.for(this.opts.seed, 'z', purpose, step).normalArray(n * this.opts.model.zDim), [n, this.opts.model.zDim]);
   }
 
+  /** Whether step `step` runs the lazy R1 phase. */
+  private isRegStep(step: number): boolean {
+    const m = this.opts.model;
+    return m.r1Gamma > 0 && m.r1Interval > 0 && step % m.r1Interval === 0;
+  }
+
   /**
-   * One training step on a batch of reals [N,R,R,C] in [-1,1]. Values are read back with
-   * `await data()` (WebGPU in Node has no synchronous read-back). Returns stats; throws
-   * NonFiniteLossError (before applying that phase's update) when a loss is not finite.
+   * One training step on a batch of reals [N,R,R,C] in [-1,1]. Each phase reads its losses and
+   * Σg² of its gradients back in one `await data()` (WebGPU in Node has no synchronous read-back)
+   * and applies its update only when all are finite. Throws NonFiniteLossError otherwise, after
+   * rolling the whole step back (earlier phases' updates included).
    */
   async trainStep(reals: tf.Tensor4D): Promise<StepStats> {
+    const undo = new StepUndo();
+    try {
+      const stats = await this.phases(reals, undo);
+      this.step++;
+      this.nimg += reals.shape[0];
+      this.updateEma(reals.shape[0]);
+      return stats;
+    } catch (e) {
+      undo.restore();
+      throw e;
+    } finally {
+      undo.dispose();
+    }
+  }
+
+  private async phases(reals: tf.Tensor4D, undo: StepUndo): Promise<StepStats> {
     const o = this.opts, m = o.model;
     const n = reals.shape[0];
     const step = this.step;
     const stats: StepStats = {};
     const ggdrOn = o.ggdr.enabled;
+    const regStep = this.isRegStep(step);
 
     // ---- Gmain: non-saturating loss through D on fresh fakes.
     {
       const z = this.latents('G', step, n);
-      const noiseSeed = hashSeed(o.seed, 'noiseG', step);
-      const aug = this.augmentPlan(n, step, 'G');
       const kept: Record<string, tf.Tensor> = {};
-      const { value: _v, grads } = tf.variableGrads(() => {
-        const w = this.G.mapping(z);
-        const out = this.G.synthesis(w, { noiseSeed, keepFeatures: [] });
-        const img = applyAugment(out.image, aug);
-        const { logits } = this.D.apply(img);
-        const perSample = softplusNeg(logits);
-        kept.loss = tf.keep(perSample);
-        kept.scores = tf.keep(tf.reshape(logits, [-1]));
-        return tf.mean(perSample) as tf.Scalar;
-      }, this.G.params.trainable());
-      _v.dispose();
-      const loss = (await kept.loss.data()) as Float32Array;
-      stats['Loss/scores/fake'] = (await kept.scores.data()) as Float32Array;
-      stats['Loss/G/loss'] = loss;
-      tf.dispose(Object.values(kept));
-      this.checkFinite('Loss/G/loss', loss, grads);
-      this.optG.apply(grads);
-      tf.tidy(() => this.G.updateWAvg(this.G.mapping(z)));
-      z.dispose();
+      let grads: tf.NamedTensorMap = {};
+      try {
+        const noiseSeed = hashSeed(o.seed, 'noiseG', step);
+        const aug = this.augmentPlan(n, step, 'G');
+        const res = tf.variableGrads(() => {
+          const w = this.G.mapping(z);
+          const out = this.G.synthesis(w, { noiseSeed, keepFeatures: [] });
+          const img = applyAugment(out.image, aug);
+          const { logits } = this.D.apply(img);
+          const perSample = softplusNeg(logits);
+          kept.loss = tf.keep(perSample);
+          kept.scores = tf.keep(tf.reshape(logits, [-1]));
+          return tf.mean(perSample) as tf.Scalar;
+        }, this.G.params.trainable());
+        res.value.dispose();
+        grads = res.grads;
+        kept.gsq = gradSumSq(grads);
+        const [loss, scores, gsq] = await readPacked([kept.loss, kept.scores, kept.gsq]);
+        stats['Loss/scores/fake'] = scores.slice();
+        stats['Loss/G/loss'] = loss.slice();
+        this.ensureFinite('Gmain', 'loss', 'Loss/G/loss', loss);
+        this.ensureFinite('Gmain', 'gradient', 'Gmain gradient', gsq);
+        undo.capture([...this.G.params.trainable(), this.G.params.get('mapping/w_avg')], this.optG); // w_avg too: it moves below
+        this.optG.apply(grads);
+        tf.tidy(() => this.G.updateWAvg(this.G.mapping(z)));
+      } finally {
+        tf.dispose([z, ...Object.values(kept), ...Object.values(grads)]);
+      }
     }
 
     // ---- Dmain: logistic loss on fakes and reals, plus GGDR on the fakes.
     {
       const z = this.latents('D', step, n);
-      const noiseSeed = hashSeed(o.seed, 'noiseD', step);
-      // Fakes and the generator's features are fixed targets: computed outside the gradient tape.
-      const [genImage, genFeat] = tf.tidy(() => {
-        const out = this.G.synthesis(this.G.mapping(z), { noiseSeed, keepFeatures: ggdrOn ? [o.ggdr.res] : [] });
-        return ggdrOn ? [out.image, out.features.get(o.ggdr.res)!] : [out.image];
-      }) as [tf.Tensor4D, tf.Tensor4D?];
-      const gen = { image: genImage, feat: genFeat ?? null };
-      const augF = this.augmentPlan(n, step, 'Dfake');
-      const augR = this.augmentPlan(n, step, 'Dreal');
-      const fake = applyAugment(gen.image, augF);
-      const feat = gen.feat ? applyAugment(gen.feat, augF) : null;
-      const realAug = applyAugment(reals, augR);
       const kept: Record<string, tf.Tensor> = {};
-      const vars = ggdrOn ? this.D.params.trainable() : this.D.encoderVars();
-      const { value: _v, grads } = tf.variableGrads(() => {
-        const f = this.D.apply(fake, ggdrOn);
-        const r = this.D.apply(realAug);
-        const lossFake = softplusPos(f.logits);
-        const lossReal = softplusNeg(r.logits);
-        kept.scoresFake = tf.keep(tf.reshape(f.logits, [-1]));
-        kept.scoresReal = tf.keep(tf.reshape(r.logits, [-1]));
-        kept.dloss = tf.keep(tf.add(lossFake, lossReal));
-        let total = tf.add(tf.mean(lossFake), tf.mean(lossReal)) as tf.Scalar;
-        if (ggdrOn) {
-          const g = ggdrLoss(f.decoded!, feat!, o.ggdr.weight);
-          kept.ggdr = tf.keep(g);
-          total = tf.add(total, g) as tf.Scalar;
-        }
-        return total;
-      }, vars);
-      _v.dispose();
-      const dloss = (await kept.dloss.data()) as Float32Array;
-      stats['Loss/D/loss'] = dloss;
-      stats['Loss/scores/real'] = (await kept.scoresReal.data()) as Float32Array;
-      if (kept.ggdr) stats['Loss/D/ggdr'] = (await kept.ggdr.data())[0];
-      tf.dispose(Object.values(kept));
-      for (const t of new Set([gen.image, gen.feat, fake, feat, realAug])) if (t && t !== reals) t.dispose();
-      this.checkFinite('Loss/D/loss', dloss, grads);
-      if (typeof stats['Loss/D/ggdr'] === 'number') this.checkFinite('Loss/D/ggdr', [stats['Loss/D/ggdr'] as number], grads);
-      this.optD.apply(grads);
-      z.dispose();
+      const temps: tf.Tensor[] = [z];
+      let grads: tf.NamedTensorMap = {};
+      try {
+        const noiseSeed = hashSeed(o.seed, 'noiseD', step);
+        // Fakes and the generator's features are fixed targets: computed outside the gradient tape.
+        const [genImage, genFeat] = tf.tidy(() => {
+          const out = this.G.synthesis(this.G.mapping(z), { noiseSeed, keepFeatures: ggdrOn ? [o.ggdr.res] : [] });
+          return ggdrOn ? [out.image, out.features.get(o.ggdr.res)!] : [out.image];
+        }) as [tf.Tensor4D, tf.Tensor4D?];
+        temps.push(genImage, ...(genFeat ? [genFeat] : []));
+        const augF = this.augmentPlan(n, step, 'Dfake');
+        const augR = this.augmentPlan(n, step, 'Dreal');
+        const fake = applyAugment(genImage, augF);
+        const feat = genFeat ? applyAugment(genFeat, augF) : null;
+        const realAug = applyAugment(reals, augR);
+        temps.push(fake, ...(feat ? [feat] : []));
+        if (realAug !== reals) temps.push(realAug);
+        const vars = ggdrOn ? this.D.params.trainable() : this.D.encoderVars();
+        const res = tf.variableGrads(() => {
+          const f = this.D.apply(fake, ggdrOn);
+          const r = this.D.apply(realAug);
+          const lossFake = softplusPos(f.logits);
+          const lossReal = softplusNeg(r.logits);
+          kept.scoresReal = tf.keep(tf.reshape(r.logits, [-1]));
+          kept.dloss = tf.keep(tf.add(lossFake, lossReal));
+          let total = tf.add(tf.mean(lossFake), tf.mean(lossReal)) as tf.Scalar;
+          if (ggdrOn) {
+            const g = ggdrLoss(f.decoded!, feat!, o.ggdr.weight);
+            kept.ggdr = tf.keep(g);
+            total = tf.add(total, g) as tf.Scalar;
+          }
+          return total;
+        }, vars);
+        res.value.dispose();
+        grads = res.grads;
+        kept.gsq = gradSumSq(grads);
+        // w_avg was moved by Gmain's new mapping; it is no loss input, so check it here.
+        kept.wavg = tf.tidy(() => tf.sum(tf.square(this.G.params.get('mapping/w_avg'))));
+        const parts = [kept.dloss, kept.scoresReal, kept.gsq, kept.wavg, ...(kept.ggdr ? [kept.ggdr] : [])];
+        const [dloss, scoresReal, gsq, wavg, ggdr] = await readPacked(parts);
+        stats['Loss/D/loss'] = dloss.slice();
+        stats['Loss/scores/real'] = scoresReal.slice();
+        if (ggdr) stats['Loss/D/ggdr'] = ggdr[0];
+        this.ensureFinite('Dmain', 'loss', 'Loss/D/loss', dloss);
+        if (ggdr) this.ensureFinite('Dmain', 'loss', 'Loss/D/ggdr', ggdr);
+        this.ensureFinite('Dmain', 'gradient', 'Dmain gradient', gsq);
+        this.ensureFinite('Gmain', 'state', 'G/mapping/w_avg', wavg);
+        if (regStep) undo.capture(this.D.params.trainable(), this.optD); // Dreg may still fail after this update
+        this.optD.apply(grads);
+      } finally {
+        tf.dispose([...temps, ...Object.values(kept), ...Object.values(grads)]);
+      }
     }
 
     // ---- Dreg: lazy R1 on reals every r1Interval steps, scaled by the interval.
-    if (m.r1Gamma > 0 && m.r1Interval > 0 && step % m.r1Interval === 0) {
+    if (regStep) {
       const realAug = applyAugment(reals, this.augmentPlan(n, step, 'Dreg'));
       const kept: Record<string, tf.Tensor> = {};
-      const { value: _v, grads } = tf.variableGrads(() => {
-        const pen = r1Penalty((x) => this.D.apply(x).logits, realAug);
-        kept.pen = tf.keep(pen);
-        return tf.mul(tf.mean(pen), (m.r1Gamma / 2) * m.r1Interval) as tf.Scalar;
-      }, this.D.encoderVars());
-      _v.dispose();
-      const pen = (await kept.pen.data()) as Float32Array;
-      stats['Loss/r1_penalty'] = pen;
-      stats['Loss/D/reg'] = Float32Array.from(pen, (v) => v * (m.r1Gamma / 2));
-      tf.dispose(Object.values(kept));
-      if (realAug !== reals) realAug.dispose();
-      this.checkFinite('Loss/r1_penalty', pen, grads);
-      this.optD.apply(grads);
+      let grads: tf.NamedTensorMap = {};
+      try {
+        const res = tf.variableGrads(() => {
+          const pen = r1Penalty((x) => this.D.apply(x).logits, realAug);
+          kept.pen = tf.keep(pen);
+          return tf.mul(tf.mean(pen), (m.r1Gamma / 2) * m.r1Interval) as tf.Scalar;
+        }, this.D.encoderVars());
+        res.value.dispose();
+        grads = res.grads;
+        kept.gsq = gradSumSq(grads);
+        const [pen, gsq] = await readPacked([kept.pen, kept.gsq]);
+        stats['Loss/r1_penalty'] = pen.slice();
+        stats['Loss/D/reg'] = Float32Array.from(pen, (v) => v * (m.r1Gamma / 2));
+        this.ensureFinite('Dreg', 'loss', 'Loss/r1_penalty', pen);
+        this.ensureFinite('Dreg', 'gradient', 'Dreg gradient', gsq);
+        this.optD.apply(grads);
+      } finally {
+        tf.dispose([...Object.values(kept), ...Object.values(grads)]);
+        if (realAug !== reals) realAug.dispose();
+      }
     }
-
-    this.step++;
-    this.nimg += n;
-    this.updateEma(n);
     return stats;
   }
 
@@ -171,12 +287,9 @@ export class GanTrainer {
     });
   }
 
-  private checkFinite(term: string, values: ArrayLike<number>, grads: tf.NamedTensorMap): void {
+  private ensureFinite(phase: TrainPhase, kind: 'loss' | 'gradient' | 'state', term: string, values: ArrayLike<number>): void {
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) {
-        tf.dispose(Object.values(grads));
-        throw new NonFiniteLossError(term, this.step, values[i]);
-      }
+      if (!Number.isFinite(values[i])) throw new NonFiniteLossError(term, this.step, values[i], phase, kind);
     }
   }
 
@@ -187,7 +300,7 @@ export class GanTrainer {
     const rng = Rng.for(this.opts.seed, 'augment', phase, step);
     const R = this.opts.model.resolution;
     // With GGDR, shifts are whole multiples of (R / ggdr_res) px so the feature targets move by whole pixels too.
-    const unit = this.opts.ggdr.enabled ? R / this.opts.ggdr.res : 1;
+    const unit = translateUnit(this.opts); // validateOptions makes translate a multiple of it
     const maxK = Math.floor(a.translate / unit);
     const plan: AugmentPlan = { resolution: R, flip: [], dx: [], dy: [] };
     for (let i = 0; i < n; i++) {
@@ -221,7 +334,8 @@ export function applyAugment(x: tf.Tensor4D, plan: AugmentPlan | null): tf.Tenso
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
     let y: tf.Tensor4D = x;
-    if (plan.flip.some(Boolean)) y = tf.where(tf.tensor1d(plan.flip, 'bool'), tf.reverse(y, 2), y) as tf.Tensor4D;
+    // Per-sample choice: the [N] mask must be [N,1,1,1] to broadcast over H, W, C (a rank-1 mask broadcasts against C).
+    if (plan.flip.some(Boolean)) y = tf.where(tf.tensor4d(plan.flip, [n, 1, 1, 1], 'bool'), tf.reverse(y, 2), y) as tf.Tensor4D;
     if (plan.dx.some((d) => d !== 0) || plan.dy.some((d) => d !== 0)) {
       const scale = h / plan.resolution;
       const parts: tf.Tensor4D[] = [];

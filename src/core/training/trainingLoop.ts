@@ -4,26 +4,29 @@
  * whether it runs in a terminal, a test or the extension's child process.
  *
  * Per tick: one stats.jsonl line, status.json; every `snapshotTicks` ticks (and at the end):
- * fakes<kimg>.png from the fixed seeds and a network snapshot. A stop request saves a snapshot;
- * a NaN/Inf loss saves the last good state and ends the run as failed with the term and step.
+ * fakes<kimg>.png from the fixed seeds and a network snapshot (+ metrics at the `metricsKimg`
+ * cadence). A stop request saves a snapshot holding the partial tick, so --resume continues it
+ * exactly. A NaN/Inf loss or gradient rolls the step back, saves that state if every tensor of it
+ * is finite, and ends the run as failed naming the term, the step and the last good snapshot.
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeOptions, TrainingOptions } from '../config/options';
+import { describeOptions, TrainingOptions, upgradeStoredOptions, validateOptions } from '../config/options';
 import { isUserError, UserError } from '../errors';
 import { initBackend, BackendInfo } from '../backend/backend';
 import { Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
 import { makeGrid, writePngAtomic } from '../image/grid';
 import { renderSeeds } from '../analysis/samples';
 import { computeMetricLines, parseMetricName } from '../metrics/metrics';
+import type { FeatureExtractor } from '../metrics/extractor';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { writeFileAtomic } from '../runs/fsAtomic';
 import { readRun, readRunOptions } from '../runs/readers';
 import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
-import { loadTrainerState, saveSnapshot } from './snapshot';
+import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';
 
@@ -38,6 +41,8 @@ export interface TrainHooks {
   progressIntervalMs?: number;
   /** Where metric feature extractors (the MNIST LeNet) are cached; default ~/.cache/gan-inspector. */
   cacheDir?: string;
+  /** Feature extractors to use by name instead of loading them (e.g. one LeNet shared by several runs). */
+  extractors?: FeatureExtractor[];
 }
 
 export interface TrainResult {
@@ -55,6 +60,24 @@ export function gridSeeds(opts: TrainingOptions): number[] {
   return Array.from({ length: opts.gridSize * opts.gridSize }, (_, i) => i);
 }
 
+/**
+ * Whether a regular (tick) snapshot at `nimg` computes metrics, and from which nimg the next one
+ * is due: at the first snapshot at/after each multiple of `metricsKimg` (counted in whole images)
+ * and always at the final one; `metricsKimg` 0 means every snapshot.
+ */
+export function metricsDue(nimg: number, final: boolean, metricsKimg: number, nextNimg: number): { due: boolean; next: number } {
+  const every = Math.round(metricsKimg * 1000);
+  if (every <= 0) return { due: true, next: nextNimg };
+  if (nimg >= nextNimg) return { due: true, next: (Math.floor(nimg / every) + 1) * every };
+  return { due: final, next: nextNimg };
+}
+
+/** First nimg at which metrics are due after `nimg` (for a start, or a resume from an older snapshot). */
+function firstMetricsNimg(nimg: number, metricsKimg: number): number {
+  const every = Math.round(metricsKimg * 1000);
+  return every <= 0 ? 0 : (Math.floor(nimg / every) + 1) * every;
+}
+
 /** Trains a new run (or resumes `resumeDir`) until done, stopped, or failed. Never throws for run errors after the folder exists. */
 export async function train(options: TrainingOptions | null, hooks: TrainHooks = {}, resumeDir?: string): Promise<TrainResult> {
   const log = (line: string) => hooks.onLog?.(line);
@@ -62,6 +85,10 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   let status: StatusWriter | null = null;
   let trainer: GanTrainer | null = null;
   let latestSnapshot: string | null = null;
+  let backend: BackendInfo | null = null;
+  let tick = 0;
+  /** Loop state for a snapshot taken now (set once the loop runs). */
+  let loopState: (() => LoopState) | null = null;
   // log.txt lines are appended one after another (concurrent appendFile calls can land out of order).
   let logAppends: Promise<void> = Promise.resolve();
   const logFile = (line: string) => {
@@ -83,139 +110,149 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       opts = options;
     }
 
-    for (const name of opts.metrics) parseMetricName(name); // bad metric names fail before a run folder exists
-    const backend = await initBackend(opts.backend);
-    const backendLine = `Backend: ${backend.name} ${backend.version} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})${backend.notes.length ? ' — ' + backend.notes.join('; ') : ''}`;
+    // ---- Everything that can reject the inputs runs before a run folder exists: a bad metric
+    // name, backend or --data leaves nothing behind.
+    for (const name of opts.metrics) parseMetricName(name);
+    const be = backend = await initBackend(opts.backend);
+    const backendLine = `Backend: ${be.name} ${be.version} (${be.threads} thread${be.threads === 1 ? '' : 's'})${be.notes.length ? ' — ' + be.notes.join('; ') : ''}`;
+    const m = opts.model;
+    const t0 = Date.now();
+    const ds = await loadDataset(opts.data, { resolution: m.resolution, channels: m.channels as 1 | 3, maxImages: opts.maxImages, xflip: opts.datasetXflip });
+    const dataLines = [
+      `Dataset: ${ds.name} (${ds.source}), ${ds.count} images at ${m.resolution}×${m.resolution}×${m.channels}, loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      ...ds.warnings.map((w) => `Warning: ${w}`),
+    ];
 
     // ---- Run folder: training_options.json first (the contract every viewer reads).
     if (!runDir) {
       const created = await createRunDir(opts.outdir, describeOptions(opts));
       runDir = created.dir;
-      await writeTrainingOptions(runDir, opts, { name: backend.name, version: backend.version, threads: backend.threads, notes: backend.notes });
+      await writeTrainingOptions(runDir, opts, { name: be.name, version: be.version, threads: be.threads, notes: be.notes });
     }
     const totalKimg = opts.kimg;
     status = new StatusWriter(runDir, { totalKimg, state: 'running' });
     await status.update({ state: 'running', lastError: null, pid: process.pid });
-    hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend, totalKimg });
+    hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend: be, totalKimg });
     logFile(resumeFrom ? `Resuming ${runDir} from ${path.basename(resumeFrom)}` : `Run folder: ${runDir}`);
     logFile(backendLine);
-
-    // ---- Data.
-    const m = opts.model;
-    const t0 = Date.now();
-    const ds = await loadDataset(opts.data, { resolution: m.resolution, channels: m.channels as 1 | 3, maxImages: opts.maxImages, xflip: opts.datasetXflip });
-    logFile(`Dataset: ${ds.name} (${ds.source}), ${ds.count} images at ${m.resolution}×${m.resolution}×${m.channels}, loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    for (const w of ds.warnings) logFile(`Warning: ${w}`);
+    for (const l of dataLines) logFile(l);
 
     // ---- Networks.
     trainer = new GanTrainer(opts);
-    logFile(`G: ${trainer.G.params.numParams()} parameters, D: ${trainer.D.params.numParams()} parameters (GGDR ${opts.ggdr.enabled ? `on: weight ${opts.ggdr.weight}, res ${opts.ggdr.res}` : 'off'})`);
-    let tick = 0;
+    const tr = trainer;
+    logFile(`G: ${tr.G.params.numParams()} parameters, D: ${tr.D.params.numParams()} parameters (GGDR ${opts.ggdr.enabled ? `on: weight ${opts.ggdr.weight}, res ${opts.ggdr.res}` : 'off'})`);
+    const collector = new StatsCollector();
+    let resumedLoop: LoopState | undefined;
     if (resumeFrom) {
-      const meta = await loadTrainerState(trainer, resumeFrom);
+      const meta = await loadTrainerState(tr, resumeFrom);
       tick = meta.tick;
+      resumedLoop = meta.loop;
       latestSnapshot = path.basename(resumeFrom);
       await truncateStatsAfter(runDir, meta.nimg / 1000);
     } else {
       await writeGrid(path.join(runDir, RUN_FILES.reals), realsGrid(ds, opts), opts);
-      await writeFakes(trainer, opts, path.join(runDir, RUN_FILES.fakesInit));
-      latestSnapshot = snapshotName(0);
-      await saveSnapshot(runDir, latestSnapshot, trainer, { tick: 0, backend });
+      await writeFakes(tr, opts, path.join(runDir, RUN_FILES.fakesInit));
+      const name = snapshotName(0);
+      await saveSnapshot(runDir, name, tr, { tick: 0, backend: be, loop: { tickStartNimg: 0, tickElapsedSec: 0, totalSec: 0, maintenanceSec: 0, pendingStats: {}, metricsNextNimg: firstMetricsNimg(0, opts.metricsKimg) } });
+      latestSnapshot = name;
       // StyleGAN2-ADA writes fakes000000.png at the start too; viewers pair it with snapshot 000000.
-      await writeFakes(trainer, opts, path.join(runDir, fakesName(0)));
+      await writeFakes(tr, opts, path.join(runDir, fakesName(0)));
     }
-    await status.update({ latestSnapshot, curKimg: trainer.nimg / 1000, tick });
+    await status.update({ latestSnapshot, curKimg: tr.nimg / 1000, tick });
 
-    // ---- Loop.
-    const collector = new StatsCollector();
-    const batch = m.batch;
+    // ---- Loop state: fresh, or where the resumed snapshot left the tick (older snapshots: a new tick).
     const totalNimg = Math.round(totalKimg * 1000);
-    let tickStartNimg = trainer.nimg;
-    let tickStartTime = Date.now();
-    const startTime = Date.now();
-    let maintenanceSec = 0;
+    const now0 = Date.now();
+    let tickStartNimg = resumedLoop?.tickStartNimg ?? tr.nimg;
+    let tickStartTime = now0 - (resumedLoop?.tickElapsedSec ?? 0) * 1000;
+    const startTime = now0 - (resumedLoop?.totalSec ?? 0) * 1000;
+    let maintenanceSec = resumedLoop?.maintenanceSec ?? 0;
+    let metricsNext = resumedLoop?.metricsNextNimg ?? firstMetricsNimg(tr.nimg, opts.metricsKimg);
+    if (resumedLoop) collector.load(resumedLoop.pendingStats);
+    loopState = () => ({
+      tickStartNimg, tickElapsedSec: (Date.now() - tickStartTime) / 1000, totalSec: (Date.now() - startTime) / 1000,
+      maintenanceSec, pendingStats: collector.save(), metricsNextNimg: metricsNext,
+    });
     let lastProgress = 0;
     let lastLosses: Record<string, number> = {};
     let secPerKimg = 0;
     const progressEvery = hooks.progressIntervalMs ?? 2000;
     let stopped = false;
 
-    while (trainer.nimg < totalNimg) {
+    while (tr.nimg < totalNimg) {
       if (hooks.signal?.aborted) { stopped = true; break; }
-      const reals = realsBatch(ds, opts, trainer.step);
+      const reals = realsBatch(ds, opts, tr.step);
       let stats;
       try {
-        stats = await trainer.trainStep(reals);
+        stats = await tr.trainStep(reals);
       } finally {
         reals.dispose();
       }
       for (const [k, v] of Object.entries(stats)) collector.report(k, v);
       lastLosses = summarize(stats);
-      const done = trainer.nimg >= totalNimg;
+      const done = tr.nimg >= totalNimg;
       const now = Date.now();
-      if (done || trainer.nimg >= tickStartNimg + m.kimgPerTick * 1000) {
+      if (done || tr.nimg >= tickStartNimg + m.kimgPerTick * 1000) {
         // ---- Tick maintenance.
         tick++;
         const tickSec = (now - tickStartTime) / 1000;
-        secPerKimg = tickSec / Math.max((trainer.nimg - tickStartNimg) / 1000, 1e-9);
+        secPerKimg = tickSec / Math.max((tr.nimg - tickStartNimg) / 1000, 1e-9);
         const mt0 = Date.now();
         const snap = done || tick % m.snapshotTicks === 0;
         if (snap) {
-          await writeFakes(trainer, opts, path.join(runDir, fakesName(trainer.nimg / 1000)));
-          latestSnapshot = snapshotName(trainer.nimg / 1000);
-          await saveSnapshot(runDir, latestSnapshot, trainer, { tick, backend });
-          if (opts.metrics.length) await evaluateMetrics(trainer, ds, opts, runDir, latestSnapshot, hooks, logFile);
+          await writeFakes(tr, opts, path.join(runDir, fakesName(tr.nimg / 1000)));
+          const name = snapshotName(tr.nimg / 1000);
+          const metrics = opts.metrics.length ? metricsDue(tr.nimg, done, opts.metricsKimg, metricsNext) : { due: false, next: metricsNext };
+          metricsNext = metrics.next;
+          // The tick's stats line follows this snapshot, so a resume from it starts a fresh tick.
+          await saveSnapshot(runDir, name, tr, {
+            tick, backend: be,
+            loop: { tickStartNimg: tr.nimg, tickElapsedSec: 0, totalSec: (now - startTime) / 1000, maintenanceSec, pendingStats: {}, metricsNextNimg: metricsNext },
+          });
+          latestSnapshot = name;
+          if (metrics.due) await evaluateMetrics(tr, ds, opts, runDir, name, hooks, logFile);
         }
-        const line = tickStats(collector, { tick, kimg: trainer.nimg / 1000, totalSec: (now - startTime) / 1000, tickSec, secPerKimg, maintenanceSec });
+        const line = tickStats(collector, { tick, kimg: tr.nimg / 1000, totalSec: (now - startTime) / 1000, tickSec, secPerKimg, maintenanceSec });
         await appendStatsLine(runDir, line);
         maintenanceSec = (Date.now() - mt0) / 1000;
-        await status.update({ curKimg: trainer.nimg / 1000, tick, latestSnapshot, secPerKimg });
-        logFile(`tick ${tick}  kimg ${(trainer.nimg / 1000).toFixed(3)}  sec/kimg ${secPerKimg.toFixed(1)}  ` +
+        await status.update({ curKimg: tr.nimg / 1000, tick, latestSnapshot, secPerKimg });
+        logFile(`tick ${tick}  kimg ${(tr.nimg / 1000).toFixed(3)}  sec/kimg ${secPerKimg.toFixed(1)}  ` +
           Object.entries(lastLosses).map(([k, v]) => `${k.replace('Loss/', '')} ${v.toFixed(3)}`).join('  '));
-        tickStartNimg = trainer.nimg;
+        tickStartNimg = tr.nimg;
         tickStartTime = Date.now();
         lastProgress = 0;
       }
       if (Date.now() - lastProgress >= progressEvery) {
         lastProgress = Date.now();
-        const left = (totalNimg - trainer.nimg) / 1000;
-        hooks.onProgress?.({ runDir, curKimg: trainer.nimg / 1000, totalKimg, tick, secPerKimg, etaSec: secPerKimg > 0 ? left * secPerKimg : -1, losses: lastLosses });
+        const left = (totalNimg - tr.nimg) / 1000;
+        hooks.onProgress?.({ runDir, curKimg: tr.nimg / 1000, totalKimg, tick, secPerKimg, etaSec: secPerKimg > 0 ? left * secPerKimg : -1, losses: lastLosses });
       }
       await new Promise((r) => setImmediate(r)); // let IPC messages and signals in between steps
     }
 
     if (stopped) {
-      // Keep the work since the last snapshot: save one more unless we are exactly at it.
-      const name = snapshotName(trainer.nimg / 1000);
+      // Keep the work since the last snapshot, with the partial tick's stats: save one more unless we are exactly at it.
+      const name = snapshotName(tr.nimg / 1000);
       if (name !== latestSnapshot) {
-        await saveSnapshot(runDir, name, trainer, { tick, backend });
+        await saveSnapshot(runDir, name, tr, { tick, backend: be, loop: loopState() });
         latestSnapshot = name;
       }
-      await status.update({ state: 'stopped', curKimg: trainer.nimg / 1000, latestSnapshot });
-      logFile(`Stopped at kimg ${(trainer.nimg / 1000).toFixed(3)}; latest snapshot ${latestSnapshot}`);
-      return { runDir, state: 'stopped', latestSnapshot, curKimg: trainer.nimg / 1000 };
+      await status.update({ state: 'stopped', curKimg: tr.nimg / 1000, latestSnapshot });
+      logFile(`Stopped at kimg ${(tr.nimg / 1000).toFixed(3)}; latest snapshot ${latestSnapshot}`);
+      return { runDir, state: 'stopped', latestSnapshot, curKimg: tr.nimg / 1000 };
     }
-    await status.update({ state: 'finished', curKimg: trainer.nimg / 1000, latestSnapshot });
-    logFile(`Finished: ${(trainer.nimg / 1000).toFixed(3)} kimg. Latest snapshot ${latestSnapshot}.`);
-    return { runDir, state: 'finished', latestSnapshot, curKimg: trainer.nimg / 1000 };
+    await status.update({ state: 'finished', curKimg: tr.nimg / 1000, latestSnapshot });
+    logFile(`Finished: ${(tr.nimg / 1000).toFixed(3)} kimg. Latest snapshot ${latestSnapshot}.`);
+    return { runDir, state: 'finished', latestSnapshot, curKimg: tr.nimg / 1000 };
   } catch (e) {
     let message = isUserError(e) ? e.message : (e as Error)?.stack ?? String(e);
-    if (e instanceof NonFiniteLossError && runDir && trainer) {
-      // The failing update was not applied: the current state is the last good one.
-      try {
-        const name = snapshotName(trainer.nimg / 1000);
-        if (name !== latestSnapshot) {
-          await saveSnapshot(runDir, name, trainer, { tick: 0, backend: { name: tf.getBackend() } });
-          latestSnapshot = name;
-        }
-      } catch (saveErr) {
-        message += ` (saving the last good state failed: ${(saveErr as Error).message})`;
-      }
-      message = `Training diverged: ${e.term} became ${e.value} at step ${e.step}. The last good state is saved as ${latestSnapshot}. Try a lower learning rate or a larger R1 gamma.`;
+    const diverged = e instanceof NonFiniteLossError || e instanceof NonFiniteStateError;
+    if (diverged && runDir && trainer) {
+      message = await divergenceMessage(e, runDir, trainer, { tick, backend: backend ?? { name: tf.getBackend() }, loop: loopState?.() }, latestSnapshot, (n) => { latestSnapshot = n; });
     }
     logFile(`Error: ${message}`);
     if (status) await status.update({ state: 'failed', lastError: message, latestSnapshot }).catch(() => undefined);
-    return { runDir, state: 'failed', error: message, userError: isUserError(e) || e instanceof NonFiniteLossError, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined };
+    return { runDir, state: 'failed', error: message, userError: isUserError(e) || diverged, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined };
   } finally {
     trainer?.dispose();
     await status?.flush();
@@ -223,9 +260,47 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   }
 }
 
+/**
+ * The failure message of a diverged run, after saving the in-memory state when it is a good one:
+ * a NonFiniteLossError rolled the failing step back, so the trainer holds the state after the step
+ * before; it is written only if every tensor of it is finite (saveSnapshot checks), else the last
+ * snapshot on disk is named.
+ */
+async function divergenceMessage(
+  e: NonFiniteLossError | NonFiniteStateError, runDir: string, t: GanTrainer,
+  info: { tick: number; backend: { name: string; version?: string; threads?: number; notes?: string[] }; loop?: LoopState },
+  latest: string | null, setLatest: (name: string) => void,
+): Promise<string> {
+  const kimg = (t.nimg / 1000).toFixed(3);
+  const onDisk = latest ? `the last good snapshot is ${latest}` : 'no snapshot was saved';
+  const hint = 'Try lower learning rates (--glr/--dlr) or a larger R1 gamma (--gamma).';
+  if (e instanceof NonFiniteStateError) {
+    return `Training diverged by step ${t.step} (kimg ${kimg}): the state to snapshot is not finite: ${e.message}. It was not saved; ${onDisk}. ${hint}`;
+  }
+  const what = e.kind === 'gradient'
+    ? `the ${e.phase} gradient became ${e.value} (Σg² over the phase's gradients; g² overflowing float32 counts)`
+    : e.kind === 'state' ? `${e.term} became ${e.value} after ${e.phase}'s update` : `${e.term} became ${e.value}`;
+  let where: string;
+  try {
+    const name = snapshotName(t.nimg / 1000);
+    if (name === latest) {
+      where = `The step was rolled back; the last good state is ${name} (already on disk).`;
+    } else {
+      await saveSnapshot(runDir, name, t, info);
+      setLatest(name);
+      where = `The step was rolled back and the last good state (after step ${t.step - 1}, every tensor checked finite) is saved as ${name}.`;
+    }
+  } catch (saveErr) {
+    where = saveErr instanceof NonFiniteStateError
+      ? `The state before it is not finite either (${saveErr.message}), so it was not saved; ${onDisk}.`
+      : `Saving the state before it failed (${(saveErr as Error).message}); ${onDisk}.`;
+  }
+  return `Training diverged at step ${e.step} (kimg ${kimg}): ${what}. ${where} ${hint}`;
+}
+
 /** Appends metric-<name>.jsonl lines for the snapshot just written (G_ema, as StyleGAN2-ADA evaluates). */
 async function evaluateMetrics(t: GanTrainer, ds: Dataset, opts: TrainingOptions, runDir: string, snapshot: string, hooks: TrainHooks, logFile: (l: string) => void): Promise<void> {
-  const lines = await computeMetricLines(t.G_ema, ds, opts.metrics, snapshot, { cacheDir: hooks.cacheDir, onLog: logFile, signal: hooks.signal });
+  const lines = await computeMetricLines(t.G_ema, ds, opts.metrics, snapshot, { cacheDir: hooks.cacheDir, extractors: hooks.extractors, onLog: logFile, signal: hooks.signal });
   for (const line of lines) {
     await appendMetricLine(runDir, line);
     logFile(`metric ${line.metric} at ${snapshot}: ${Object.entries(line.results).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${line.total_time_str})`);
@@ -246,7 +321,9 @@ async function prepareResume(dir: string): Promise<{ options: TrainingOptions; s
   if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
   const opts = await readRunOptions(dir);
   if (opts.kind !== 'gan-inspector') throw new UserError(`${run.name}: training_options.json cannot be read (${'error' in opts ? opts.error : opts.kind}).`);
-  return { options: opts.file.options, snapshotDir: snap.path };
+  const options = upgradeStoredOptions(opts.file.options); // older runs: the effective values of new fields
+  validateOptions(options);
+  return { options, snapshotDir: snap.path };
 }
 
 /** Drops stats lines past `kimg` (work after the snapshot we resume from, which will be redone). */

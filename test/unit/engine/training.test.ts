@@ -9,7 +9,13 @@ import { r1Penalty } from '../../../src/core/training/losses';
 import { GanTrainer } from '../../../src/core/training/trainer';
 import { loadTrainerState, readSnapshot, saveSnapshot } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
+import { loadOrTrainLenet } from '../../../src/core/metrics/lenet';
 import { readRun, readStats } from '../../../src/core/runs/readers';
+import type { StatsLine, StatValue } from '../../../src/shared/runTypes';
+
+/** Progress/kimg of each stats line. */
+const kimgs = (lines: StatsLine[]) => lines.map((l) => (l['Progress/kimg'] as StatValue).mean);
+import { strToU8, zipSync } from 'fflate';
 import { useTestBackend } from './testBackend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-train-'));
@@ -133,8 +139,9 @@ describe('training step', () => {
 });
 
 describe('training loop and run folder', () => {
-  it('writes the run folder contract and resume reproduces the uninterrupted stats', async () => {
-    const o = small();
+  it('writes the run folder contract and resume reproduces the uninterrupted stats (stopped mid-tick or at a tick)', async () => {
+    // Ticks of 0.016 kimg (4 steps of 4), 0.048 kimg in all.
+    const o = small({ model: { channelMax: 8, batch: 4, kimgPerTick: 0.016, r1Interval: 2 }, kimg: 0.048 });
     const full = await train(o);
     assert.equal(full.state, 'finished', full.error);
     const files = fs.readdirSync(full.runDir!);
@@ -151,42 +158,56 @@ describe('training loop and run folder', () => {
     assert.equal(run.ggdr, true);
     assert.ok(run.snapshots.filter((s) => s.loadable).length >= 3, JSON.stringify(run.snapshots.map((s) => s.name)));
     const stats = (await readStats(path.join(full.runDir!, 'stats.jsonl'))).lines;
-    assert.equal(stats.length, 3);
+    assert.deepEqual(kimgs(stats), [0.016, 0.032, 0.048]);
     assert.ok('Loss/D/ggdr' in stats[0] && 'Loss/G/loss' in stats[0] && 'Loss/r1_penalty' in stats[0]);
+    const compared = (l: (typeof stats)[number]) => Object.keys(l).filter((k) => k.startsWith('Loss/') || k.startsWith('Progress/')).sort();
 
-    // Interrupted run: stop after the first tick, then resume.
-    const ac = new AbortController();
-    const part = await train(o, { signal: ac.signal, onProgress: (p) => { if (p.tick >= 1) ac.abort(); }, progressIntervalMs: 0 });
-    assert.equal(part.state, 'stopped');
-    assert.equal((await readRun(part.runDir!)).state, 'stopped');
-    const resumed = await train(null, {}, part.runDir!);
-    assert.equal(resumed.state, 'finished', resumed.error);
-    const stats2 = (await readStats(path.join(part.runDir!, 'stats.jsonl'))).lines;
-    assert.equal(stats2.length, stats.length);
-    for (let i = 0; i < stats.length; i++) {
-      for (const key of ['Loss/G/loss', 'Loss/D/loss', 'Loss/D/ggdr', 'Progress/kimg']) {
-        assert.deepEqual(stats2[i][key], stats[i][key], `line ${i} ${key}`);
+    // Interrupted runs: stop mid-tick (0.024, half of tick 2) or at a tick boundary (0.016), then resume.
+    for (const stopAt of [0.024, 0.016]) {
+      const ac = new AbortController();
+      const part = await train(o, { signal: ac.signal, onProgress: (p) => { if (p.curKimg >= stopAt - 1e-9) ac.abort(); }, progressIntervalMs: 0 });
+      assert.equal(part.state, 'stopped');
+      assert.equal(part.curKimg, stopAt);
+      assert.equal((await readRun(part.runDir!)).state, 'stopped');
+      const resumed = await train(null, {}, part.runDir!);
+      assert.equal(resumed.state, 'finished', resumed.error);
+      const stats2 = (await readStats(path.join(part.runDir!, 'stats.jsonl'))).lines;
+      assert.deepEqual(kimgs(stats2), [0.016, 0.032, 0.048], `stop at ${stopAt}`);
+      for (let i = 0; i < stats.length; i++) {
+        assert.deepEqual(compared(stats2[i]), compared(stats[i]), `stop at ${stopAt}, line ${i} keys`);
+        for (const key of compared(stats[i])) assert.deepEqual(stats2[i][key], stats[i][key], `stop at ${stopAt}, line ${i} ${key}`);
       }
     }
   });
 
-  it('NaN in a loss stops the run with the term and step named, after saving the last good state', async () => {
-    const o = small({ model: { glr: 1e30, dlr: 1e30, channelMax: 8, batch: 4, kimgPerTick: 0.008, r1Interval: 2 } });
-    const r = await train(o);
-    assert.equal(r.state, 'failed');
-    assert.match(r.error!, /Loss\/[A-Za-z/_0-9]+ became (NaN|Infinity|-Infinity) at step \d+/);
-    const run = await readRun(r.runDir!);
-    assert.equal(run.state, 'failed');
-    assert.ok(run.snapshots.some((s) => s.loadable));
+  it('resumes snapshots of older versions (no loop state in snapshot.json): a fresh tick from the snapshot', async () => {
+    const o = small({ model: { channelMax: 8, batch: 4, kimgPerTick: 0.016, r1Interval: 2 }, kimg: 0.032 });
+    const ac = new AbortController();
+    const part = await train(o, { signal: ac.signal, onProgress: (p) => { if (p.curKimg >= 0.024 - 1e-9) ac.abort(); }, progressIntervalMs: 0 });
+    assert.equal(part.state, 'stopped');
+    const metaFile = path.join(part.runDir!, part.latestSnapshot!, 'snapshot.json');
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+    assert.equal(meta.loop.tickStartNimg, 16);
+    assert.equal(meta.loop.pendingStats['Loss/G/loss'].num, 8, 'the partial tick (2 steps × 4) is saved');
+    delete meta.loop;
+    delete meta.options.metricsKimg;
+    fs.writeFileSync(metaFile, JSON.stringify(meta));
+    const resumed = await train(null, {}, part.runDir!);
+    assert.equal(resumed.state, 'finished', resumed.error);
+    assert.deepEqual(kimgs((await readStats(path.join(part.runDir!, 'stats.jsonl'))).lines), [0.016, 0.032]);
   });
 
-  it('computes metrics at each snapshot into metric-<name>.jsonl (StyleGAN2-ADA line format)', async () => {
-    const o = small({ metrics: ['fid200_lenet', 'kid200_lenet'], kimg: 0.016 });
-    const r = await train(o, { cacheDir: path.join(tmp, 'lenet-cache') });
+  it('computes metrics at the metricsKimg cadence into metric-<name>.jsonl (StyleGAN2-ADA line format)', async () => {
+    // Snapshots at 8, 16, 24, 32, 40 images; metrics every 12 images: at 16, 24 and the final 40.
+    const o = small({ metrics: ['fid200_lenet', 'kid200_lenet'], metricsKimg: 0.012, kimg: 0.040 });
+    // A LeNet trained briefly (as the metrics tests do): the real extractor, without a full training per test run.
+    const lenet = await loadOrTrainLenet({ cacheDir: path.join(tmp, 'lenet-cache'), config: { trainCount: 1000, epochs: 1 } });
+    const r = await train(o, { extractors: [lenet] });
+    lenet.dispose();
     assert.equal(r.state, 'finished', r.error);
     for (const name of ['fid200_lenet', 'kid200_lenet']) {
       const lines = fs.readFileSync(path.join(r.runDir!, `metric-${name}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      assert.equal(lines.length, 2, name); // the two snapshots after kimg 0 (ticks of 0.008)
+      assert.deepEqual(lines.map((l) => l.snapshot_pkl), ['network-snapshot-000000.016', 'network-snapshot-000000.024', 'network-snapshot-000000.040'], name);
       for (const l of lines) {
         assert.deepEqual(Object.keys(l).sort(), ['metric', 'num_gpus', 'results', 'snapshot_pkl', 'timestamp', 'total_time', 'total_time_str']);
         assert.equal(l.metric, name);
@@ -200,12 +221,23 @@ describe('training loop and run folder', () => {
     assert.match(bad.error!, /metric/i);
   });
 
-  it('a bad dataset fails clearly and the run folder says so', async () => {
-    const r = await train(small({ data: path.join(tmp, 'no-such-folder') }));
-    assert.equal(r.state, 'failed');
-    assert.equal(r.userError, true);
-    assert.match(r.error!, /no-such-folder/);
-    const run = await readRun(r.runDir!);
-    assert.equal(run.state, 'failed');
+  it('a bad dataset fails clearly and leaves no run folder behind', async () => {
+    const out = path.join(tmp, 'bad-data-runs');
+    const empty = path.join(tmp, 'empty-folder');
+    fs.mkdirSync(empty);
+    const notDataset = path.join(tmp, 'not-a-dataset.zip');
+    fs.writeFileSync(notDataset, zipSync({ 'readme.txt': strToU8('no images here') }));
+    for (const [data, re] of [
+      [path.join(tmp, 'no-such-folder'), /no-such-folder/],
+      [empty, /empty-folder/],
+      [notDataset, /not a dataset zip/],
+    ] as const) {
+      const r = await train(small({ data, outdir: out }));
+      assert.equal(r.state, 'failed', data);
+      assert.equal(r.userError, true, data);
+      assert.match(r.error!, re);
+      assert.equal(r.runDir, null, `${data}: no run folder`);
+      assert.deepEqual(fs.existsSync(out) ? fs.readdirSync(out).filter((n) => !n.startsWith('.')) : [], [], `${data}: nothing left in outdir`);
+    }
   });
 });
