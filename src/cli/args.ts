@@ -2,7 +2,7 @@
  * Command-line flags → TrainingOverrides. Kept apart from main.ts so the extension can show the
  * equivalent command line of a run and tests can check the mapping.
  */
-import { BackendName, PresetName, TrainingOverrides } from '../core/config/options';
+import { BackendName, ModelConfig, PresetName, TrainingOverrides } from '../core/config/options';
 import { UserError } from '../core/errors';
 
 export interface ParsedArgs {
@@ -72,6 +72,28 @@ export class FlagReader {
   }
 }
 
+/** How each model field is set from the command line; every field of ModelConfig has one (tested). */
+export const MODEL_FLAGS: Record<keyof ModelConfig, { flag: string; int?: boolean; min?: number; help: string }> = {
+  resolution: { flag: 'resolution', int: true, help: 'image size in px (power of two, 8–1024)' },
+  channels: { flag: 'channels', int: true, help: '1 (grayscale) or 3 (RGB)' },
+  zDim: { flag: 'z-dim', int: true, min: 1, help: 'latent z size' },
+  wDim: { flag: 'w-dim', int: true, min: 1, help: 'intermediate latent w size' },
+  mappingLayers: { flag: 'map', int: true, min: 1, help: 'depth of the mapping MLP' },
+  mappingLrMul: { flag: 'mapping-lr-mul', min: 0, help: 'learning-rate multiplier of the mapping MLP (0.01)' },
+  channelBase: { flag: 'channel-base', int: true, min: 1, help: 'channels at resolution r = min(base / r, max)' },
+  channelMax: { flag: 'channel-max', int: true, min: 1, help: 'cap on channels per layer' },
+  mbstdGroup: { flag: 'mbstd-group', int: true, min: 1, help: 'minibatch-stddev group size (clamped to the batch)' },
+  batch: { flag: 'batch', int: true, min: 1, help: 'images per step' },
+  glr: { flag: 'glr', min: 0, help: 'generator learning rate' },
+  dlr: { flag: 'dlr', min: 0, help: 'discriminator learning rate' },
+  r1Gamma: { flag: 'gamma', min: 0, help: 'R1 weight γ (0 disables R1)' },
+  r1Interval: { flag: 'r1-interval', int: true, min: 0, help: 'lazy R1 interval in D steps (16; 0 disables R1)' },
+  emaKimg: { flag: 'ema-kimg', min: 0, help: 'half-life of G_ema in kimg' },
+  emaRampup: { flag: 'ema-rampup', min: 0, help: 'G_ema half-life ramp-up as a fraction of progress (0 = none)' },
+  kimgPerTick: { flag: 'kimg-per-tick', min: 0, help: 'kimg between ticks (stats line, status)' },
+  snapshotTicks: { flag: 'snapshot-ticks', int: true, min: 1, help: 'ticks between snapshots and sample grids' },
+};
+
 /** Reads the train flags into overrides (unset flags stay undefined so presets apply). */
 export function trainOverridesFromFlags(f: FlagReader): TrainingOverrides {
   const o: TrainingOverrides = { model: {}, ggdr: {}, augment: {} };
@@ -87,27 +109,16 @@ export function trainOverridesFromFlags(f: FlagReader): TrainingOverrides {
   o.gridSize = f.num('grid', { int: true, min: 1 });
   const metrics = f.str('metrics');
   if (metrics !== undefined) o.metrics = metrics === 'none' ? [] : metrics.split(',').map((s) => s.trim()).filter(Boolean);
+  o.metricsKimg = f.num('metrics-kimg', { min: 0 });
   o.ggdr!.enabled = f.bool('ggdr');
   o.ggdr!.weight = f.num('ggdr-weight', { min: 0 });
   o.ggdr!.res = f.num('ggdr-res', { int: true, min: 4 });
   o.augment!.xflip = f.bool('aug-xflip');
   o.augment!.translate = f.num('aug-translate', { int: true, min: 0 });
-  const m = o.model!;
-  m.resolution = f.num('resolution', { int: true });
-  m.channels = f.num('channels', { int: true });
-  m.batch = f.num('batch', { int: true, min: 1 });
-  m.channelBase = f.num('channel-base', { int: true, min: 1 });
-  m.channelMax = f.num('channel-max', { int: true, min: 1 });
-  m.zDim = f.num('z-dim', { int: true, min: 1 });
-  m.wDim = f.num('w-dim', { int: true, min: 1 });
-  m.mappingLayers = f.num('map', { int: true, min: 1 });
-  m.glr = f.num('glr', { min: 0 });
-  m.dlr = f.num('dlr', { min: 0 });
-  m.r1Gamma = f.num('gamma', { min: 0 });
-  m.r1Interval = f.num('r1-interval', { int: true, min: 0 });
-  m.emaKimg = f.num('ema-kimg', { min: 0 });
-  m.kimgPerTick = f.num('kimg-per-tick', { min: 0 });
-  m.snapshotTicks = f.num('snapshot-ticks', { int: true, min: 1 });
+  const m = o.model as Record<keyof ModelConfig, number | undefined>;
+  for (const [field, spec] of Object.entries(MODEL_FLAGS) as Array<[keyof ModelConfig, (typeof MODEL_FLAGS)[keyof ModelConfig]]>) {
+    m[field] = f.num(spec.flag, { int: spec.int, min: spec.min });
+  }
   return prune(o);
 }
 
@@ -120,6 +131,10 @@ export function prune<T extends object>(o: T): T {
   return o;
 }
 
+const modelHelp = (Object.values(MODEL_FLAGS))
+  .map((spec) => `  ${`--${spec.flag} ${spec.int ? 'N' : 'X'}`.padEnd(24)}${spec.help}`)
+  .join('\n');
+
 export const TRAIN_HELP = `Usage: gan-inspector train [options]
 
 Trains a StyleGAN2-style GAN (GGDR on by default) and writes a run folder <outdir>/<id>-<desc>/.
@@ -131,9 +146,12 @@ General
   --outdir DIR            parent folder of runs (default: runs)
   --seed N                global seed (default 0)
   --backend NAME          auto | tensorflow | webgpu | wasm | cpu (default auto)
-  --resume RUN_DIR        continue a stopped/failed run from its latest good snapshot
-  --dry-run               print the resolved options and exit
+  --resume RUN_DIR        continue a stopped/failed run from its latest good snapshot (with its own options)
+  --dry-run               print the resolved options (with --resume: the run's) and exit
   --desc TEXT             extra text for the run folder name
+  --grid N                samples per side of the fakes grid (preset default)
+  --metrics LIST          metrics at snapshots, e.g. fid2k_lenet,kid2k_lenet, or none (preset default)
+  --metrics-kimg N        compute metrics every N kimg (and at the end); 0 = at every snapshot
 GGDR
   --ggdr / --no-ggdr      enable (default) or disable the GGDR decoder loss
   --ggdr-weight X         λ (default 10)
@@ -142,9 +160,7 @@ Dataset and augmentation
   --max-images N          use at most N images
   --mirror                dataset x-flip doubling
   --aug-xflip             random x-flip of D inputs (and GGDR targets)
-  --aug-translate PX      random integer translation of D inputs
+  --aug-translate PX      random integer translation of D inputs (with GGDR: a multiple of resolution/ggdr-res)
 Model (override any preset field)
-  --resolution --channels --batch --channel-base --channel-max --z-dim --w-dim --map
-  --glr --dlr --gamma --r1-interval --ema-kimg --kimg-per-tick --snapshot-ticks --grid
-  --metrics LIST          metrics per snapshot, e.g. fid2k_lenet (default none)
+${modelHelp}
 `;

@@ -1,12 +1,12 @@
 /**
- * `gan-inspector train|generate|cluster …` — the terminal front end of the engine. The extension
+ * `gan-inspector train|generate|cluster|metrics …` — the terminal front end of the engine. The extension
  * calls the same core functions (training through src/worker/trainingProcess.ts).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { resolveOptions } from '../core/config/options';
+import { resolveOptions, TrainingOptions, upgradeStoredOptions } from '../core/config/options';
 import { isUserError, UserError } from '../core/errors';
 import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
+import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
 
 const HELP = `GAN Inspector — train GANs with GGDR and inspect them.
 
@@ -16,6 +16,7 @@ Commands
   train      train a GAN (GGDR on by default) into a new run folder
   generate   write a PNG grid of samples from a snapshot for given seeds and ψ
   cluster    write the K-means segmentation grid of generator feature maps of a snapshot
+  metrics    compute FID/KID of a snapshot and append them to its run's metric-*.jsonl
 `;
 
 const GENERATE_HELP = `Usage: gan-inspector generate --snapshot PATH [options]
@@ -44,91 +45,171 @@ const CLUSTER_HELP = `Usage: gan-inspector cluster --snapshot PATH [options]
   --backend NAME      auto | tensorflow | webgpu | wasm | cpu
 `;
 
-export async function main(argv: string[]): Promise<number> {
+/** Where the CLI writes: the process's streams, or a test's buffers. */
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Whether stderr is a terminal (progress lines are rewritten in place). */
+  tty: boolean;
+}
+
+const processIo = (): CliIo => ({
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+  tty: !!process.stderr.isTTY,
+});
+
+/** Runs one command; resolves with its exit code and throws UserError for bad input (see runCli). */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const args = parseArgv(argv);
+  // `metrics` parses its own flags (and maps its own errors to exit codes).
+  if (args.command === 'metrics') return runMetricsCommand(argv.slice(1), { out: io.out, err: io.err, tty: io.tty });
   const f = new FlagReader(args.flags);
-  const help = f.has('help') || f.has('h');
+  const help = f.has('help') || f.has('h') || args.positional.includes('-h');
+  const print = (s: string) => { io.out(s); return 0; };
   switch (args.command) {
     case 'train':
       if (help) return print(TRAIN_HELP);
-      return cmdTrain(f);
+      rejectPositional('train', args.positional);
+      return cmdTrain(f, args.flags, io);
     case 'generate':
       if (help) return print(GENERATE_HELP);
-      return cmdGenerate(f);
+      rejectPositional('generate', args.positional);
+      return cmdGenerate(f, io);
     case 'cluster':
       if (help) return print(CLUSTER_HELP);
-      return cmdCluster(f);
+      rejectPositional('cluster', args.positional);
+      return cmdCluster(f, io);
     case 'help':
     case '--help':
-    case '-h':
-      return print(HELP);
+    case '-h': {
+      // `gan-inspector help train` = `gan-inspector train --help`.
+      const topic = args.positional[0];
+      const pages: Record<string, string> = { train: TRAIN_HELP, generate: GENERATE_HELP, cluster: CLUSTER_HELP, metrics: METRICS_HELP };
+      if (topic !== undefined && !(topic in pages)) throw new UserError(`No help for '${topic}'.`, `Use one of: ${Object.keys(pages).join(', ')}.`);
+      return print(topic !== undefined ? pages[topic] : HELP);
+    }
     default:
-      throw new UserError(`Unknown command '${args.command}'.`, 'Use train, generate or cluster (gan-inspector --help).');
+      throw new UserError(`Unknown command '${args.command}'.`, 'Use train, generate, cluster or metrics (gan-inspector --help).');
   }
 }
 
-function print(s: string): number {
-  process.stdout.write(s);
-  return 0;
+/** main() with the terminal's error handling: UserError → "Error: …" on stderr and 2; anything else → stack and 1. */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (e) {
+    if (isUserError(e)) {
+      io.err(`Error: ${e.message}\n`);
+      return 2;
+    }
+    io.err(`Internal error: ${(e as Error)?.stack ?? e}\n`);
+    return 1;
+  }
 }
 
-async function cmdTrain(f: FlagReader): Promise<number> {
+/** Stray words are almost always a forgotten `--flag` name; refuse them rather than ignore them. */
+function rejectPositional(command: string, positional: string[]): void {
+  if (positional.length) {
+    throw new UserError(`Unexpected argument${positional.length > 1 ? 's' : ''} for '${command}': ${positional.map((p) => `'${p}'`).join(', ')}.`,
+      `Options are written --name VALUE; see 'gan-inspector ${command} --help'.`);
+  }
+}
+
+/**
+ * The options a `--resume` of `dir` would train with, after the same checks the training loop
+ * makes (a GAN Inspector run, not running, with a loadable snapshot). Throws UserError otherwise.
+ */
+export async function resumeOptions(dir: string): Promise<{ options: TrainingOptions; snapshot: string; runDir: string }> {
+  const { readRun, readRunOptions } = await import('../core/runs/readers');
+  const abs = path.resolve(dir);
+  const run = await readRun(abs); // UserError when missing or not a folder
+  const read = await readRunOptions(abs);
+  if (read.kind === 'missing') {
+    throw new UserError(`${abs} is not a run folder: it has no training_options.json.`, 'Pass a run folder such as runs/00000-mnist-mnist32-ggdr-…');
+  }
+  if (read.kind === 'corrupt') throw new UserError(`${run.name}: ${read.error}.`, 'This run cannot be resumed; start a new one.');
+  if (read.kind !== 'gan-inspector' || run.origin !== 'gan-inspector') {
+    throw new UserError(`${abs} was not written by GAN Inspector and cannot be resumed here.`, 'Resume runs created by GAN Inspector; official runs need the official code.');
+  }
+  if (run.state === 'running') throw new UserError(`${run.name} is still running.`, 'Stop it first, or wait for it to finish.');
+  const snap = [...run.snapshots].reverse().find((s) => s.loadable);
+  if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
+  return { options: upgradeStoredOptions(read.file.options), snapshot: snap.path, runDir: abs };
+}
+
+async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: CliIo): Promise<number> {
   const resume = f.str('resume');
   const dry = f.has('dry-run');
   const over = trainOverridesFromFlags(f);
   f.rejectUnknown('train');
-  const { train } = await import('../core/training/trainingLoop');
-  if (resume) {
-    if (Object.keys(over).some((k) => !['model', 'ggdr', 'augment'].includes(k)) || Object.keys(over.model ?? {}).length) {
-      throw new UserError('--resume continues a run with its own options; other options are not allowed with it.');
+  let opts: TrainingOptions | null = null; // null: train() reads the resumed run's own options
+  if (resume !== undefined) {
+    // A resumed run keeps its own options (that is what makes it equal an uninterrupted run).
+    const others = [...flags.keys()].filter((k) => k !== 'resume' && k !== 'dry-run');
+    if (others.length) {
+      throw new UserError(`--resume continues a run with its own options; ${others.map((k) => '--' + k).join(', ')} cannot be combined with it.`,
+        'Drop those options, or start a new run with them.');
     }
-    if (!fs.existsSync(resume)) throw new UserError(`Run folder to resume not found: ${path.resolve(resume)}`);
+    const r = await resumeOptions(resume);
+    if (dry) {
+      io.err(`Would resume ${r.runDir} from ${path.basename(r.snapshot)} with its stored options:\n`);
+      io.out(JSON.stringify(r.options, null, 2) + '\n');
+      return 0;
+    }
+  } else {
+    opts = resolveOptions(over);
+    if (dry) {
+      io.out(JSON.stringify(opts, null, 2) + '\n');
+      return 0;
+    }
   }
-  const opts = resume ? null : resolveOptions(over);
-  if (dry) {
-    process.stdout.write(JSON.stringify(opts, null, 2) + '\n');
-    return 0;
-  }
+  const { train } = await import('../core/training/trainingLoop');
   const ac = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\nStopping after this step (a snapshot will be saved); press Ctrl+C again to abort at once.\n');
+      io.err('\nStopping after this step (a snapshot will be saved); press Ctrl+C again to abort at once.\n');
       ac.abort();
     } else process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const r = await train(opts, {
-    signal: ac.signal,
-    onLog: (line) => process.stdout.write(line + '\n'),
-    onProgress: (p) => {
-      if (process.stderr.isTTY) {
-        const eta = p.etaSec >= 0 ? ` ETA ${formatSec(p.etaSec)}` : '';
-        process.stderr.write(`\r  kimg ${p.curKimg.toFixed(3)}/${p.totalKimg}${p.secPerKimg ? ` · ${p.secPerKimg.toFixed(1)} s/kimg` : ''}${eta}   `);
-      }
-    },
-  }, resume ? resume : undefined);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  if (process.stderr.isTTY) process.stderr.write('\n');
+  let r: Awaited<ReturnType<typeof train>>;
+  try {
+    r = await train(opts, {
+      signal: ac.signal,
+      onLog: (line) => io.out(line + '\n'),
+      onProgress: (p) => {
+        if (io.tty) {
+          const eta = p.etaSec >= 0 ? ` ETA ${formatSec(p.etaSec)}` : '';
+          io.err(`\r  kimg ${p.curKimg.toFixed(3)}/${p.totalKimg}${p.secPerKimg ? ` · ${p.secPerKimg.toFixed(1)} s/kimg` : ''}${eta}   `);
+        }
+      },
+    }, resume);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (io.tty) io.err('\n');
   if (r.state === 'failed') {
     // The error itself was already printed through onLog.
-    process.stderr.write(r.runDir ? `Training failed. Run folder: ${r.runDir} (see log.txt, status.json)\n` : 'Training failed.\n');
+    io.err(r.runDir ? `Training failed. Run folder: ${r.runDir} (see log.txt, status.json)\n` : 'Training failed.\n');
     return r.userError ? 2 : 1;
   }
   // Say how to call us the way we were called (an installed `gan-inspector` or `node bin/gan-inspector.js`).
   const self = process.argv[1] && !/gan-inspector$/.test(process.argv[1]) ? `node ${path.relative(process.cwd(), process.argv[1]) || process.argv[1]}` : 'gan-inspector';
-  process.stdout.write(`\nRun folder: ${r.runDir}\n` +
+  io.out(`\nRun folder: ${r.runDir}\n` +
     `Look at it: open the folder in VS Code with GAN Inspector (Runs view → loss curves, checkpoint viewer, segmentation),\n` +
     `or from the terminal:\n` +
     `  ${self} generate --snapshot ${r.runDir} --seeds 0-15\n` +
-    `  ${self} cluster  --snapshot ${r.runDir} --seeds 0-7\n`);
+    `  ${self} cluster  --snapshot ${r.runDir} --seeds 0-7\n` +
+    `  ${self} metrics  --snapshot ${r.runDir} --metrics fid2k_lenet,kid2k_lenet\n`);
   return r.state === 'stopped' ? 130 : 0;
 }
 
-async function cmdGenerate(f: FlagReader): Promise<number> {
+async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   const snapshot = f.str('snapshot');
   const seedsSpec = f.str('seeds') ?? '0-15';
   const psi = f.num('psi') ?? 1;
@@ -144,11 +225,11 @@ async function cmdGenerate(f: FlagReader): Promise<number> {
   const { generateGrid } = await import('../core/analysis/generate');
   const { parseSeeds } = await import('../core/analysis/samples');
   const file = await generateGrid({ snapshot, seeds: parseSeeds(seedsSpec), psi, noiseMode: noise, which, cols, out, backend: resolveOptions({ backend: backend as never }).backend });
-  process.stdout.write(`Wrote ${file}\n`);
+  io.out(`Wrote ${file}\n`);
   return 0;
 }
 
-async function cmdCluster(f: FlagReader): Promise<number> {
+async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const snapshot = f.str('snapshot');
   const seedsSpec = f.str('seeds') ?? '0-7';
   const resSpec = f.str('res');
@@ -167,9 +248,9 @@ async function cmdCluster(f: FlagReader): Promise<number> {
   const { clusterSnapshotToPng } = await import('../core/analysis/segmentSnapshot');
   const { parseSeeds } = await import('../core/analysis/samples');
   const r = await clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, backend: resolveOptions({ backend: backend as never }).backend });
-  process.stdout.write(`Wrote ${r.file}\n`);
+  io.out(`Wrote ${r.file}\n`);
   for (const res of r.result.resolutions) {
-    process.stdout.write(`  ${res.res}×${res.res}: ` + res.shares.map((s, i) => `c${i} ${(s * 100).toFixed(1)}%`).join('  ') + (res.sampled ? `  (fit on ${res.fitPixels} sampled pixels)` : '') + '\n');
+    io.out(`  ${res.res}×${res.res}: ` + res.shares.map((s, i) => `c${i} ${(s * 100).toFixed(1)}%`).join('  ') + (res.sampled ? `  (fit on ${res.fitPixels} sampled pixels)` : '') + '\n');
   }
   return 0;
 }
@@ -181,15 +262,5 @@ export function formatSec(s: number): string {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      if (isUserError(e)) {
-        process.stderr.write(`Error: ${e.message}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`Internal error: ${(e as Error)?.stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -108,6 +108,54 @@ test('replacement kernels match the built-in cpu kernels on cpu and wasm, with n
   }
 });
 
+test('seeded random shapes: replacement gradients equal the built-in cpu kernels on cpu and wasm', async () => {
+  // 12 draws: batch 1–4, H/W 3–12, Cin/Cout 1–8, 1×1 or 3×3, stride 1 or 2, 'same' or 'valid'.
+  const r = rng(20240611);
+  const int = (lo: number, hi: number) => lo + Math.min(hi - lo, Math.floor(((r() + 1) / 2) * (hi - lo + 1)));
+  const draws: Case[] = Array.from({ length: 12 }, () => ({
+    n: int(1, 4), h: int(3, 12), w: int(3, 12), ci: int(1, 8), co: int(1, 8),
+    f: int(0, 1) ? 3 : 1, s: int(0, 1) ? 2 : 1, pad: int(0, 1) ? 'same' : 'valid',
+  }));
+  // The seed must cover every option at least once (else pick another seed).
+  for (const [key, values] of [['f', [1, 3]], ['s', [1, 2]], ['pad', ['same', 'valid']]] as const) {
+    for (const v of values) assert.ok(draws.some((d) => d[key] === v), `draws lack ${key}=${v}`);
+  }
+  await tf.setBackend('cpu');
+  const refs = draws.map((c, i) => {
+    const rr = rng(5000 + i);
+    const xShape: Shape4 = [c.n, c.h, c.w, c.ci], wShape: Shape4 = [c.f, c.f, c.ci, c.co];
+    const info = tf.backend_util.computeConv2DInfo(xShape, wShape, c.s, 1, c.pad);
+    const dyShape: Shape4 = [c.n, info.outHeight, info.outWidth, c.co];
+    const x = randArray(size(xShape), rr), w = randArray(size(wShape), rr), dy = randArray(size(dyShape), rr);
+    const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    // The built-in kernels, called directly: the references whatever is registered now.
+    const dW = callKernel(CPU_FILTER_GRAD, { x: xt, dy: dyt }, { ...attrs, filterShape: wShape });
+    const dX = callKernel(CPU_INPUT_GRAD, { dy: dyt, filter: wt }, { ...attrs, inputShape: xShape });
+    tf.dispose([xt, wt, dyt]);
+    return { c, xShape, wShape, dyShape, x, w, dy, dW, dX };
+  });
+  registerFastKernels('cpu');
+  registerFastKernels('wasm');
+  for (const be of ['cpu', 'wasm']) {
+    assert.ok(await tf.setBackend(be));
+    const before = tf.memory().numTensors;
+    for (const { c, xShape, wShape, dyShape, x, w, dy, dW, dX } of refs) {
+      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' as const, dimRoundingMode: undefined };
+      const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
+      const gW = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, A({ ...attrs, filterShape: wShape })) as tf.Tensor;
+      assert.deepEqual(gW.shape, wShape, `${be} ${label(c)}`);
+      const eW = relErr(gW.dataSync(), dW);
+      assert.ok(eW < 1e-4, `${be} filter grad ${label(c)}: rel err ${eW}`);
+      const gX = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, A({ ...attrs, inputShape: xShape })) as tf.Tensor;
+      const eX = relErr(gX.dataSync(), dX);
+      assert.ok(eX < 1e-4, `${be} input grad ${label(c)}: rel err ${eX}`);
+      tf.dispose([xt, wt, dyt, gW, gX]);
+    }
+    assert.equal(tf.memory().numTensors, before, `${be}: leaked tensors`);
+  }
+});
+
 test('NCHW attrs are honoured (transposed through NHWC) on cpu and wasm', async () => {
   const [{ c, xShape, wShape, dyShape, x, w, dy, dW, dX }] = (await references()).filter((d) => d.c.s === 2 && d.c.pad === 'same');
   registerFastKernels('cpu');

@@ -52,6 +52,52 @@ describe('discriminator + GGDR decoder', () => {
     });
   }
 
+  it('every encoder block maps [N,r,r,C_r] to [N,r/2,r/2,C_r/2]; every decoder step has the U-Net input and G\'s width', async () => {
+    // channelBase 192 / channelMax 48 at 32 px gives distinct widths per resolution (6, 12, 24, 48), so each
+    // conv is identified by its weight's shape (none equals the [1,1,L,2L] filters of the 2× upsampling).
+    const o = resolveOptions({ preset: 'tiny', model: { resolution: 32, channelBase: 192, channelMax: 48 }, ggdr: { res: 16 } });
+    const G = new Generator(o.model, 0);
+    const D = new Discriminator(o.model, 0, { res: 16, genChannels: (r) => G.channelsAt(r) });
+    const n = 3;
+    const c = (r: number) => channelsAt(o.model, r);
+    const x = tf.randomNormal([n, 32, 32, 1]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    // Every conv the forward pass runs, with its input/filter/output shapes, as tfjs's profiler records them.
+    const prof = await tf.profile(() => {
+      const out = D.apply(x, true);
+      tf.dispose([out.logits, out.decoded!]);
+      return [];
+    });
+    assert.equal(tf.memory().numTensors, before);
+    const convs = prof.kernels.filter((k) => k.name === 'Conv2D').map((k) => ({ x: k.inputShapes[0], w: k.inputShapes[1], y: k.outputShapes[0] }));
+    const byWeight = (name: string) => {
+      const ws = D.params.get(name).shape;
+      const found = convs.filter((k) => JSON.stringify(k.w) === JSON.stringify(ws));
+      assert.equal(found.length, 1, `${name} ${JSON.stringify(ws)}: ${found.length} convs`);
+      return found[0];
+    };
+    assert.deepEqual(D.blockRes, [32, 16, 8]);
+    assert.deepEqual(byWeight('fromrgb/weight').y, [n, 32, 32, c(32)]);
+    for (const r of D.blockRes) {
+      const h = r / 2;
+      // The block's input is the previous block's (or fromRGB's) output.
+      assert.deepEqual(byWeight(`b${r}/conv0/weight`).x, [n, r, r, c(r)], `block ${r} input`);
+      assert.deepEqual(byWeight(`b${r}/conv0/weight`).y, [n, r, r, c(r)], `block ${r} conv0`);
+      assert.deepEqual(byWeight(`b${r}/conv1/weight`).y, [n, h, h, c(h)], `block ${r} conv1 (after 2× down)`);
+      assert.deepEqual(byWeight(`b${r}/skip/weight`).y, [n, h, h, c(h)], `block ${r} skip`);
+    }
+    // The last block's output [N,4,4,C4] plus the minibatch-stddev channel enters the epilogue conv.
+    assert.deepEqual(byWeight('b4/conv/weight').x, [n, 4, 4, c(4) + 1]);
+    assert.deepEqual(byWeight('b4/conv/weight').y, [n, 4, 4, c(4)]);
+    // Decoder: 4→8 from the encoder output alone; 8→16 from [y ⊕ encoder feature at 8], both 2× upsampled.
+    assert.deepEqual(byWeight('decoder/8/weight').x, [n, 8, 8, c(4)]);
+    assert.deepEqual(byWeight('decoder/8/weight').y, [n, 8, 8, G.channelsAt(8)]);
+    assert.deepEqual(byWeight('decoder/16/weight').x, [n, 16, 16, G.channelsAt(8) + c(8)]);
+    assert.deepEqual(byWeight('decoder/16/weight').y, [n, 16, 16, G.channelsAt(16)]);
+    x.dispose();
+    G.dispose(); D.dispose();
+  });
+
   it('decoder steps: no concatenation at the first step, one 2× step per octave', () => {
     assert.deepEqual(decoderSteps(16), [{ from: 4, to: 8, first: true }, { from: 8, to: 16, first: false }]);
     assert.deepEqual(decoderSteps(4), [{ from: 4, to: 4, first: true }]);
@@ -84,13 +130,14 @@ describe('GGDR loss', () => {
     tf.dispose([a, b]);
   });
 
-  it('gradient reaches the decoder and the encoder of D, and never G', () => {
+  it('gradient reaches the decoder and the encoder of D, not the logit head; with G inside the tape it would reach G', () => {
     const o = resolveOptions({ preset: 'tiny' });
     const t = new GanTrainer(o);
     const z = t.latents('test', 0, 4);
-    const out = t.G.generate(z, 1, { keepFeatures: [o.ggdr.res] });
     const allVars = [...t.D.params.trainable(), ...t.G.params.trainable()];
+    // G's forward runs inside the gradient computation here: nothing detaches the targets.
     const { value, grads } = tf.variableGrads(() => {
+      const out = t.G.generate(z, 1, { keepFeatures: [o.ggdr.res] });
       const d = t.D.apply(out.image, true);
       return ggdrLoss(d.decoded!, out.features.get(o.ggdr.res)!, 10);
     }, allVars);
@@ -101,9 +148,53 @@ describe('GGDR loss', () => {
     assert.ok(dec.every((v) => norm(v) > 0), 'decoder gets gradient');
     assert.ok(enc.every((v) => norm(v) > 0), 'encoder gets gradient');
     assert.ok(epilogue.every((v) => norm(v) === 0), 'the logit head is not on the GGDR path');
-    // G is not on the path at all: the generated image and features are constants here.
-    assert.ok(t.G.params.trainable().every((v) => norm(v) === 0), 'no gradient into G');
-    tf.dispose([value, z, out.image, ...out.features.values(), ...Object.values(grads)]);
+    // So the GGDR term has a path into G (targets and D's input both come from G): only detaching
+    // them, as the trainer must, keeps it out. The next two tests check that the trainer does.
+    const synth = t.G.params.trainable().filter((v) => t.G.params.canonicalOf(v).startsWith('synthesis/b8/'));
+    assert.ok(synth.length > 0 && synth.some((v) => norm(v) > 0), 'undetached, the GGDR term reaches G');
+    tf.dispose([value, z, ...Object.values(grads)]);
     t.dispose();
+  });
+
+  it('the trainer computes the GGDR targets (and D\'s fakes) outside any gradient tape', async () => {
+    const o = resolveOptions({ preset: 'tiny' });
+    const t = new GanTrainer(o);
+    // Observe (not replace) G's forward: record whether a tape is recording when features for GGDR are produced.
+    const calls: Array<{ keep: number[] | undefined; tape: boolean }> = [];
+    const synthesis = t.G.synthesis.bind(t.G);
+    t.G.synthesis = (w, opts) => {
+      calls.push({ keep: opts?.keepFeatures, tape: tf.engine().isTapeOn() });
+      return synthesis(w, opts);
+    };
+    const reals = tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 5) as tf.Tensor4D;
+    await t.trainStep(reals);
+    const ggdrCalls = calls.filter((c) => c.keep?.includes(o.ggdr.res));
+    assert.equal(ggdrCalls.length, 1, `G forwards producing GGDR targets in one step: ${JSON.stringify(calls)}`);
+    assert.equal(ggdrCalls[0].tape, false, 'the D step must produce the GGDR targets outside the gradient tape (detached)');
+    assert.ok(calls.some((c) => c.tape), 'the G step does run G inside a tape (the probe sees tapes)');
+    reals.dispose();
+    t.dispose();
+  });
+
+  it('a training step moves G identically whatever the GGDR weight (no GGDR gradient into G), and D differently', async () => {
+    const reals = tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 6) as tf.Tensor4D;
+    const after = async (weight: number) => {
+      const t = new GanTrainer(resolveOptions({ preset: 'tiny', ggdr: { weight } }));
+      const stats = await t.trainStep(reals);
+      const read = (p: { vars: Map<string, tf.Variable> }) => new Map([...p.vars].map(([k, v]) => [k, Array.from(v.dataSync())]));
+      const out = { G: read(t.G.params), G_ema: read(t.G_ema.params), D: read(t.D.params), ggdr: stats['Loss/D/ggdr'] as number };
+      t.dispose();
+      return out;
+    };
+    const off = await after(0);
+    const heavy = await after(1000);
+    assert.ok(heavy.ggdr > 100, `GGDR term active (λ=1000 · mean(1−cos)): ${heavy.ggdr}`);
+    assert.equal(off.ggdr, 0);
+    for (const net of ['G', 'G_ema'] as const) {
+      for (const [k, v] of off[net]) assert.deepEqual(heavy[net].get(k), v, `${net}/${k} depends on the GGDR weight`);
+    }
+    const changed = [...off.D].filter(([k, v]) => JSON.stringify(heavy.D.get(k)) !== JSON.stringify(v)).map(([k]) => k);
+    assert.ok(changed.some((k) => k.startsWith('decoder/')) && changed.some((k) => k.startsWith('b16/')), `D params changed by the GGDR weight: ${changed}`);
+    reals.dispose();
   });
 });
