@@ -20,6 +20,7 @@ import { snapshotFromArg } from './inference/snapshotArgs';
 import { CheckpointViewerProvider } from './panels/checkpointViewerPanel';
 import { CompareRunsPanels } from './panels/compareRunsPanel';
 import { LossCurvesPanels } from './panels/lossCurvesPanel';
+import { ComputeMetricsCommand } from './metrics/computeMetricsCommand';
 import { SegmentationPanels } from './panels/segmentationPanel';
 import { lossRunInfo, describeRun, runDescription, stateLabel, type RunView } from './runs/runView';
 import { RUNS_VIEW_ID, RunsTreeProvider, type RunsNode } from './runs/runsTree';
@@ -207,6 +208,12 @@ export class Controller implements vscode.Disposable {
     reg('ganInspector.runGgdrExperiment', () => this.runGgdrExperiment());
     reg('ganInspector.openCheckpointViewer', (a) => this.openCheckpointViewer(a));
     reg('ganInspector.clusterFeatureMaps', (a) => this.clusterFeatureMaps(a));
+    const metrics = new ComputeMetricsCommand({
+      workerPath: this.ctx.asAbsolutePath(path.join('dist', 'inference.js')), output: this.output, modelCacheDir: this.ctx.globalStorageUri.fsPath,
+      state: this.ctx.globalState, pickSnapshot: (a, t) => this.pickSnapshot(a, t), onAppended: (d) => this.runChanged.add(d), openLossCurves: (d) => this.panels.show(d),
+    });
+    this.disposables.push(metrics);
+    reg('ganInspector.computeMetrics', (a, b) => metrics.run(a, b));
     reg('ganInspector.showEngineStatus', () => showEngineStatus({
       client: this.inference, activeJobs: () => this.manager.active(), output: this.output,
       showMessage: (m, ...a) => vscode.window.showInformationMessage(m, ...a),
@@ -440,7 +447,7 @@ export class Controller implements vscode.Disposable {
     const baseDir = this.baseDir();
     if (!baseDir && !path.isAbsolute(settings.outdir)) throw new UserError('Open a folder first: the experiment writes its runs into the workspace.', 'Or set ganInspector.outdir to an absolute path.');
     const outdir = path.resolve(baseDir ?? '', settings.outdir);
-    await runGgdrExperiment({ manager: this.manager, settings, baseDir, outdir, output: this.output, openCompare: (d) => this.compare.show(d) });
+    await runGgdrExperiment({ manager: this.manager, settings, baseDir, outdir, output: this.output, openCompare: (d) => this.compare.show(d), openSegmentation: (s) => this.segmentation.show(s) });
   }
 
   /** Quick pick over the listed runs that pass `filter`. */

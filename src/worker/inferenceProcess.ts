@@ -2,7 +2,8 @@
  * Inference child process: `child_process.fork(dist/inference.js)`. Holds a cache of loaded networks
  * keyed by snapshot folder and answers the requests of src/shared/protocol/inference.ts (sample grids,
  * interpolation strips, PNG export, K-means segmentation of G's features and D's GGDR decoder output,
- * the across-snapshots strip) on the best available backend, off the extension-host thread.
+ * the across-snapshots strip, FID/KID metrics of a snapshot) on the best available backend, off the
+ * extension-host thread.
  *
  * Jobs run one at a time (tfjs is single-threaded here anyway) in arrival order; `cancel {jobId}`
  * rejects a queued job at once and stops a running one at its next batch/stage boundary. Changing ψ
@@ -24,11 +25,13 @@ import { segmentNetworks, type ResolutionSegmentation } from '../core/analysis/s
 import { Discriminator } from '../core/networks/discriminator';
 import type { Generator } from '../core/networks/generator';
 import { loadNetworks, readSnapshot, type LoadedNetworks, type SnapshotMeta } from '../core/training/snapshot';
+import { computeSnapshotMetrics, metricLinesFraction, parseMetricName } from '../core/metrics/metrics';
+import { metricFileName } from '../core/runs/runDir';
 import { MessageHandler } from '../shared/protocol/rpc';
 import {
   CANCELLED_MESSAGE, encodeLabels, inferenceProcessValidators,
   type AcrossItem, type ClusterMap, type GenParams, type InferenceHostApi, type InferenceProcessApi, type InferenceStats,
-  type InterpMode, type NetworkName, type ProgressInfo, type RenderResult, type SegmentParams, type SegmentPayload,
+  type InterpMode, type MetricsJobResult, type MetricsParams, type NetworkName, type ProgressInfo, type RenderResult, type SegmentParams, type SegmentPayload,
 } from '../shared/protocol/inference';
 
 /** Samples per forward pass: per-pass overhead dominates small models, yet progress and cancellation still come every batch. */
@@ -52,6 +55,7 @@ interface Job {
 interface Emitter {
   progress(p: ProgressInfo): void;
   acrossItem(item: AcrossItem & { jobId: string }): void;
+  log(l: { jobId: string; line: string }): void;
 }
 
 const isCancel = (e: unknown) => e instanceof Error && e.message === CANCELLED_MESSAGE;
@@ -431,6 +435,56 @@ class InferenceService {
   }
 
   //#endregion
+
+  //#region metrics
+
+  /**
+   * FID/KID of a snapshot's G_ema (computeSnapshotMetrics): progress as one overall fraction with a
+   * message per phase, LeNet training and model downloads included; cancellable at every batch.
+   */
+  computeMetrics(p: MetricsParams): Promise<MetricsJobResult> {
+    return this.run(p.jobId, async (signal) => {
+      const t0 = performance.now();
+      const dir = await resolveSnapshotPath(p.snapshot);
+      const runDir = path.dirname(dir);
+      const log = (line: string) => this.emit.log({ jobId: p.jobId, line: line.slice(0, 10_000) });
+      let fraction = 0;
+      let lastEmit = 0;
+      // Throttled: a LeNet epoch or a download reports far more often than anyone can read.
+      const progress = (message: string, force = false) => {
+        const now = performance.now();
+        if (!force && now - lastEmit < 100) return;
+        lastEmit = now;
+        this.emit.progress({ jobId: p.jobId, done: fraction, total: 1, message: message.slice(0, 1000) });
+      };
+      progress(`loading ${path.basename(dir)}`, true);
+      const extractors: string[] = [];
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      const lines = await computeSnapshotMetrics(dir, p.metrics, {
+        append: p.append,
+        modelCacheDir: p.modelCacheDir,
+        featureModel: p.featureModel,
+        signal,
+        onLog: log,
+        onExtractor: (_ex, d) => extractors.push(d),
+        onLenetProgress: (lp) => progress(lp.phase === 'train'
+          ? `training the LeNet extractor (once): epoch ${lp.epoch}/${lp.epochs}, step ${lp.step}/${lp.steps}`
+          : lp.phase === 'evaluate' ? 'testing the LeNet extractor on held-out digits' : 'loading MNIST for the LeNet extractor'),
+        onDownloadProgress: (d) => progress(`downloading the feature model (once): ${d.file} (${d.fileIndex + 1}/${d.files}) ${mib(d.bytes)}${d.totalBytes ? ` of ${mib(d.totalBytes)}` : ''}`),
+        onProgress: (mp) => {
+          fraction = metricLinesFraction(mp);
+          const what = mp.phase === 'real' ? 'real images' : mp.phase === 'generated' ? 'generated images' : 'KID subsets';
+          progress(`${mp.metrics.join(', ')}: ${what} ${mp.done}/${mp.total}`, mp.done === mp.total);
+        },
+      });
+      fraction = 1;
+      progress('done', true);
+      const appended = p.append ? [...new Set(p.metrics.map((m) => path.join(runDir, metricFileName(parseMetricName(m).name))))] : [];
+      return { snapshot: dir, runDir, lines, extractors, appended, ms: performance.now() - t0, backend: this.backendName() };
+    });
+  }
+
+  //#endregion
 }
 
 function interp(a: Float32Array, b: Float32Array, t: number, mode: InterpMode): Float32Array {
@@ -468,6 +522,7 @@ function main(): void {
   const service = new InferenceService({
     progress: (p) => void channel.emit('progress', p),
     acrossItem: (i) => void channel.emit('acrossItem', i),
+    log: (l) => void channel.emit('log', l),
   });
   // Replies carry the message; unexpected errors also go to stderr with their stack (the host logs it).
   const wrap = <P, R>(fn: (p: P) => Promise<R> | R) => async (p: P): Promise<R> => {
@@ -488,6 +543,7 @@ function main(): void {
   channel.onRequest('exportGrid', wrap((p) => service.exportGrid(p)));
   channel.onRequest('segment', wrap((p) => service.segment(p)));
   channel.onRequest('segmentAcross', wrap((p) => service.segmentAcross(p)));
+  channel.onRequest('computeMetrics', wrap((p) => service.computeMetrics(p)));
   channel.onRequest('release', wrap((p) => service.release(p.snapshot)));
   channel.onRequest('stats', wrap(() => service.stats()));
   process.on('message', (m: unknown) => channel.handle(m));

@@ -18,7 +18,9 @@
  * - Compare Runs (two runs selected in the Runs view) opens the panel with both; Run GGDR Experiment
  *   (MNIST, tiny, 0.016 kimg, seed 0, wasm, one after another) trains both arms under its progress
  *   notification, writes its record and opens their comparison with the metric columns (the server's
- *   LeNet cache is seeded from this machine's ~/.cache/gan-inspector when it has one: no 30 s retraining);
+ *   LeNet cache is seeded from this machine's ~/.cache/gan-inspector when it has one: no 30 s retraining),
+ *   with the segmentation view of the GGDR and the baseline generator beside it; Compute Metrics… (a run's
+ *   snapshot, the preselected fid2k_lenet/kid2k_lenet) appends a metric line and reports it with LeNet's accuracy;
  * - the Get Started walkthrough lists its five steps. No CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
@@ -158,6 +160,35 @@ function copyLenetEntries(from: string, to: string): string[] {
   return copied;
 }
 
+interface SegView {
+  title: string;
+  meta: string;
+  runs: number;
+  shares: number;
+  decoderMaps: number;
+  error: string;
+}
+
+/** The segmentation webviews visible side by side (any editor group), with what each shows. */
+async function visibleSegmentations(wb: Workbench): Promise<SegView[]> {
+  const out: SegView[] = [];
+  for (let i = 0; i < 4; i++) {
+    const f = await wb.webviewFrame(i, { timeoutMs: 1000 }).catch(() => null);
+    if (!f) break;
+    const v = await f.locator('body').evaluate((b) => ({
+      panel: b.getAttribute('data-panel'),
+      title: b.querySelector('#snapshot-title')?.textContent ?? '',
+      meta: b.querySelector('#snapshot-meta')?.textContent ?? '',
+      runs: Number(b.querySelector('#results')?.getAttribute('data-run-count') ?? '0'),
+      shares: b.querySelectorAll('#shares td.share[data-value]').length,
+      decoderMaps: b.querySelectorAll('#decoder-shares tr[data-source]').length,
+      error: b.querySelector('#error:not([hidden])')?.textContent ?? '',
+    }), undefined, { timeout: 2000 }).catch(() => null);
+    if (v?.panel === 'segmentation') out.push({ title: v.title, meta: v.meta, runs: v.runs, shares: v.shares, decoderMaps: v.decoderMaps, error: v.error });
+  }
+  return out;
+}
+
 /** Waits until `probe` returns the same value for `quietMs` in a row (e.g. a tree row no file event changes any more). */
 async function waitForStable(what: string, probe: () => Promise<string>, quietMs: number, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -214,7 +245,7 @@ e2eSuite('vsix', {
     // The installed manifest contributes exactly the commands this spec drives.
     const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as { contributes: { commands: Array<{ command: string }> } };
     assert.deepEqual(pkg.contributes.commands.map((c) => c.command).sort(), [
-      'ganInspector.clusterFeatureMaps', 'ganInspector.compareRuns', 'ganInspector.openCheckpointViewer', 'ganInspector.openLog',
+      'ganInspector.clusterFeatureMaps', 'ganInspector.compareRuns', 'ganInspector.computeMetrics', 'ganInspector.openCheckpointViewer', 'ganInspector.openLog',
       'ganInspector.openLossCurves', 'ganInspector.refreshRuns', 'ganInspector.resumeTraining', 'ganInspector.revealRunFolder',
       'ganInspector.runGgdrExperiment', 'ganInspector.showEngineStatus', 'ganInspector.showResolvedConfig', 'ganInspector.stopTraining',
       'ganInspector.train', 'ganInspector.trainCurrent',
@@ -525,9 +556,51 @@ e2eSuite('vsix', {
       assert.ok(fid && Number.isFinite(Number(fid)), `${n}: fid2k_lenet ${fid}`);
     }
     await wb.screenshot('vsix-8-experiment-compare');
+    // Beside it: the segmentation view of the GGDR and the baseline generator (same seed, newest snapshots).
+    const segs = await waitFor('both segmentation panels, segmented', () => visibleSegmentations(wb),
+      (v) => v.length === 2 && v.every((x) => x.runs >= 1 || x.error !== ''), 90_000);
+    const byRun = (r: { runName: string; runDir: string }) => segs.find((x) => x.meta.includes(r.runName));
+    for (const r of rec.runs) {
+      const seg = byRun(r);
+      assert.ok(seg, `a segmentation panel of ${r.runName}: ${JSON.stringify(segs)}`);
+      assert.equal(seg.error, '');
+      assert.equal(seg.title, `Segmentation · ${readStatus(r.runDir).latestSnapshot}`);
+      assert.ok(seg.shares > 0, `${r.runName}: cluster shares`);
+    }
+    assert.ok(byRun(rec.runs.find((r) => r.arm === 'ggdr')!)!.decoderMaps > 0, 'the GGDR generator also shows what its D decoder predicts');
+    assert.equal(byRun(rec.runs.find((r) => r.arm === 'baseline')!)!.decoderMaps, 0, 'the baseline has no decoder');
+    assert.equal(await frame.locator('#runs-table').isVisible(), true, 'the comparison is still shown next to them');
+    await wb.screenshot('vsix-8b-experiment-segmentation');
     const learned = copyLenetEntries(serverCache, userCache);
     if (learned.length) console.log(`[e2e] LeNet cache: kept ${learned.join(', ')} in ${userCache}`);
     await wb.runCommand('View: Close All Editors');
+  });
+
+  test('Compute Metrics… appends fid2k_lenet/kid2k_lenet lines for a chosen snapshot, computed in the inference process', async ({ wb, workspace, timings }) => {
+    const runDir = path.join(workspace, 'runs', runName);
+    const lines = (m: string) => (fs.existsSync(path.join(runDir, `metric-${m}.jsonl`)) ? fs.readFileSync(path.join(runDir, `metric-${m}.jsonl`), 'utf8').trim().split('\n').filter(Boolean) : []);
+    const before = lines('fid2k_lenet').length;
+    await wb.runCommand('Notifications: Clear All Notifications');
+    const t0 = Date.now();
+    await wb.runCommand('GAN Inspector: Compute Metrics…');
+    await wb.pickQuickItem(runName);
+    await wb.pickQuickItem(snapName);
+    await wb.waitForQuickInput('GAN Inspector: Compute Metrics');
+    // The first time, the training default is preselected: fid2k_lenet and kid2k_lenet.
+    const rows = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    for (const m of ['fid2k_lenet', 'kid2k_lenet']) assert.equal(await rows.filter({ hasText: m }).first().getAttribute('aria-checked'), 'true', `${m} preselected`);
+    assert.equal(await rows.filter({ hasText: 'fid5k_lenet' }).first().getAttribute('aria-checked'), 'false');
+    await wb.page.keyboard.press('Enter');
+    const done = await wb.waitForNotification(/^Metrics .*fid2k_lenet/, { timeoutMs: 120_000 });
+    timings.computeMetricsMs = Date.now() - t0;
+    assert.match(done.message, new RegExp(`^Metrics ${escapeRe(runName)}/${escapeRe(snapName)}: fid2k_lenet \\d+\\.\\d{4} · kid2k_lenet -?[\\d.e-]+ · extractor lenet \\(\\d+\\.\\d% on 1,000 held-out digits\\)`));
+    const fid = lines('fid2k_lenet');
+    assert.equal(fid.length, before + 1, 'one line appended');
+    const line = JSON.parse(fid[fid.length - 1]) as { metric: string; snapshot_pkl: string; results: Record<string, number>; num_gpus: number };
+    assert.deepEqual([line.metric, line.snapshot_pkl, line.num_gpus], ['fid2k_lenet', snapName, 1]);
+    assert.ok(done.message.includes(`fid2k_lenet ${line.results.fid2k_lenet.toFixed(4)}`), 'the notification shows the appended value');
+    assert.ok(lines('kid2k_lenet').length >= 1);
+    await wb.screenshot('vsix-9-compute-metrics');
   });
 
   test('the Get Started walkthrough lists its five steps', async ({ wb }) => {
@@ -537,7 +610,7 @@ e2eSuite('vsix', {
     await waitFor('five walkthrough steps', () => steps.allTextContents(), (t) => t.filter((s) => s.trim()).length === 5, 30_000);
     assert.deepEqual((await steps.allTextContents()).map((s) => s.trim()),
       ['Train the MNIST demo', 'Open its loss curves', 'Open the checkpoint viewer', 'Cluster feature maps', 'Compare runs']);
-    await wb.screenshot('vsix-9-walkthrough');
+    await wb.screenshot('vsix-10-walkthrough');
   });
 
   test('no CSP violations or console errors', async ({ wb }) => {

@@ -18,11 +18,15 @@ import { loadNetworks } from '../training/snapshot';
 import { appendMetricLine } from '../runs/runDir';
 import type { TrainingOptions } from '../config/options';
 import type { MetricLine } from '../../shared/runTypes';
-import type { FeatureExtractor } from './extractor';
+import { describeExtractor, type FeatureExtractor } from './extractor';
 import { FeatureStats } from './featureStats';
 import { fidFromStats } from './fid';
 import { kernelInceptionDistance, KidOptions } from './kid';
 import { loadOrTrainLenet, LenetExtractor, LenetProgress } from './lenet';
+import { loadModelExtractor, type DownloadProgress } from './tfjsModel';
+import { validateFeatureModel, type FeatureModelSpec } from './featureModelSpec';
+
+export { validateFeatureModel, type FeatureModelSpec };
 
 export type MetricKind = 'fid' | 'kid';
 export const METRIC_KINDS: readonly MetricKind[] = ['fid', 'kid'];
@@ -285,19 +289,34 @@ export function metricLines(r: MetricsResult, snapshotPkl: string, timestamp = D
 export interface ExtractorOptions {
   /** Cache folder for the LeNet weights (and downloaded models); default ~/.cache/gan-inspector. */
   cacheDir?: string;
+  /** Cache folder for downloaded feature models only (default: cacheDir); the extension passes its global storage. */
+  modelCacheDir?: string;
   /** Extractors other than the built-in 'lenet', matched by name. */
   extractors?: FeatureExtractor[];
+  /** A TF.js model to load for metric names whose extractor is `featureModel.name`. */
+  featureModel?: FeatureModelSpec;
   onLog?: (line: string) => void;
   onLenetProgress?: (p: LenetProgress) => void;
+  onDownloadProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
 }
 
 const lenets = new Map<string, Promise<LenetExtractor>>();
 
-/** The extractor called `name`: a given one, or the built-in LeNet (trained once per cache folder, then reused). */
-export async function resolveExtractor(name: string, opts: ExtractorOptions = {}): Promise<FeatureExtractor> {
+/** An extractor and how to let go of it (LeNet and given extractors are shared; a loaded feature model is disposed). */
+export interface AcquiredExtractor {
+  extractor: FeatureExtractor;
+  release(): void;
+}
+
+/**
+ * The extractor called `name`: a given one, the configured feature model (loaded now, from its
+ * cached download when there is one), or the built-in LeNet (trained once per cache folder, then reused).
+ */
+export async function acquireExtractor(name: string, opts: ExtractorOptions = {}): Promise<AcquiredExtractor> {
+  const shared = (extractor: FeatureExtractor): AcquiredExtractor => ({ extractor, release: () => undefined });
   const given = opts.extractors?.find((e) => e.name === name);
-  if (given) return given;
+  if (given) return shared(given);
   if (name === 'lenet') {
     const key = opts.cacheDir ? path.resolve(opts.cacheDir) : '<default cache>';
     let p = lenets.get(key);
@@ -306,10 +325,38 @@ export async function resolveExtractor(name: string, opts: ExtractorOptions = {}
       lenets.set(key, p);
       p.catch(() => lenets.delete(key)); // a failed or cancelled training is retried next time
     }
-    return p;
+    return shared(await p);
   }
-  throw new UserError(`No feature extractor called '${name}'.`,
-    "Use 'lenet' (built in), or load a TF.js image model (model.json path or URL) under that name.");
+  if (opts.featureModel && opts.featureModel.name === name) {
+    const fm = validateFeatureModel(opts.featureModel);
+    const ex = await loadModelExtractor(fm.source, {
+      name: fm.name, cacheDir: opts.modelCacheDir ?? opts.cacheDir, signal: opts.signal, onLog: opts.onLog, onDownloadProgress: opts.onDownloadProgress,
+    });
+    let released = false;
+    return { extractor: ex, release: () => { if (!released) { released = true; ex.dispose(); } } };
+  }
+  throw unknownExtractor(name, opts);
+}
+
+/** Throws the UserError of an unknown extractor name before anything is loaded, unless every name can be resolved. */
+export function checkExtractorNames(metricNames: string[], opts: ExtractorOptions = {}): void {
+  for (const n of metricNames) {
+    const ex = parseMetricName(n).extractor;
+    if (ex !== 'lenet' && !opts.extractors?.some((e) => e.name === ex) && opts.featureModel?.name !== ex) throw unknownExtractor(ex, opts);
+  }
+  if (opts.featureModel && metricNames.some((n) => parseMetricName(n).extractor === opts.featureModel!.name)) validateFeatureModel(opts.featureModel);
+}
+
+function unknownExtractor(name: string, opts: ExtractorOptions): UserError {
+  const configured = opts.featureModel ? ` (the configured feature model is called '${opts.featureModel.name}')` : '';
+  return new UserError(`No feature extractor called '${name}'${configured}.`,
+    `Use 'lenet' (built in), or give a TF.js image model (model.json path or URL) under the name '${name}': ` +
+    `the ganInspector.metrics.featureModel setting {"source": …, "name": "${name}"}, or --feature-model PATH|URL --feature-model-name ${name}.`);
+}
+
+/** Like acquireExtractor, without the release: a feature model it loads must be disposed by the caller. */
+export async function resolveExtractor(name: string, opts: ExtractorOptions = {}): Promise<FeatureExtractor> {
+  return (await acquireExtractor(name, opts)).extractor;
 }
 
 /** Finds the folder a run was started from (relative dataset paths are relative to it). */
@@ -342,16 +389,38 @@ export async function loadRunDataset(options: TrainingOptions, runDir: string): 
   });
 }
 
+/** Progress of computeMetricLines: one feature pass per (extractor, sample count) group of metrics. */
+export interface MetricLinesProgress {
+  phase: 'real' | 'generated' | 'kid';
+  done: number;
+  total: number;
+  /** Index of this pass and how many there are. */
+  group: number;
+  groups: number;
+  /** Metric names this pass computes. */
+  metrics: string[];
+}
+
 export interface MetricLinesOptions extends ExtractorOptions {
   kid?: KidOptions;
   batchSize?: number;
-  onProgress?: ComputeMetricsOptions['onProgress'];
+  onProgress?: (p: MetricLinesProgress) => void;
+  /** Each extractor once it is ready, with its description (also logged through onLog). */
+  onExtractor?: (extractor: FeatureExtractor, description: string) => void;
+}
+
+/** Overall fraction 0…1 of a computeMetricLines progress event (real ≈ 45%, generated ≈ 50%, KID 5% of a pass). */
+export function metricLinesFraction(p: Pick<MetricLinesProgress, 'phase' | 'done' | 'total' | 'group' | 'groups'>): number {
+  const f = p.total > 0 ? Math.min(1, Math.max(0, p.done / p.total)) : 1;
+  const within = p.phase === 'real' ? 0.45 * f : p.phase === 'generated' ? 0.45 + 0.5 * f : 0.95 + 0.05 * f;
+  return Math.min(1, (p.group + within) / Math.max(1, p.groups));
 }
 
 /**
  * Evaluates `metricNames` (e.g. ['fid2k_lenet', 'kid2k_lenet']) for generator `G` against `dataset`
  * and returns one StyleGAN2-ADA MetricLine per name, in order. Metrics that share extractor and
- * sample counts share one feature pass. (The training loop calls this with G_ema in memory.)
+ * sample counts share one feature pass. Each extractor is logged with its description (LeNet: its
+ * held-out accuracy, cached or not). (The training loop calls this with G_ema in memory.)
  */
 export async function computeMetricLines(
   G: Generator, dataset: Dataset, metricNames: string[], snapshotPkl: string, opts: MetricLinesOptions = {},
@@ -363,14 +432,29 @@ export async function computeMetricLines(
     groups.set(k, [...(groups.get(k) ?? []), s]);
   }
   const byName = new Map<string, MetricLine>();
-  for (const group of groups.values()) {
+  const described = new Set<string>();
+  const all = [...groups.values()];
+  for (const [gi, group] of all.entries()) {
     const { extractor: exName, numGen, full } = group[0];
-    const extractor = await resolveExtractor(exName, opts);
-    const r = await computeMetrics({
-      G, dataset, extractor, numGen, numReal: full ? 'full' : undefined,
-      metrics: group.map((s) => s.kind), kid: opts.kid, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
-    });
-    for (const line of metricLines(r, snapshotPkl)) byName.set(line.metric, line);
+    const acquired = await acquireExtractor(exName, opts);
+    try {
+      const extractor = acquired.extractor;
+      if (!described.has(extractor.id)) {
+        described.add(extractor.id);
+        const d = describeExtractor(extractor);
+        opts.onLog?.(`Feature extractor ${d}`);
+        opts.onExtractor?.(extractor, d);
+      }
+      const names = group.map((s) => s.name);
+      const r = await computeMetrics({
+        G, dataset, extractor, numGen, numReal: full ? 'full' : undefined,
+        metrics: group.map((s) => s.kind), kid: opts.kid, batchSize: opts.batchSize, signal: opts.signal,
+        onProgress: (p) => opts.onProgress?.({ phase: p.phase, done: p.done, total: p.total, group: gi, groups: all.length, metrics: names }),
+      });
+      for (const line of metricLines(r, snapshotPkl)) byName.set(line.metric, line);
+    } finally {
+      acquired.release();
+    }
   }
   return specs.map((s) => byName.get(s.name)!);
 }
@@ -387,7 +471,7 @@ export interface SnapshotMetricsOptions extends MetricLinesOptions {
  * snapshot's options); returns one MetricLine per name (snapshot_pkl = the folder name).
  */
 export async function computeSnapshotMetrics(snapshotDir: string, metricNames: string[], opts: SnapshotMetricsOptions = {}): Promise<MetricLine[]> {
-  metricNames.forEach(parseMetricName); // bad names fail before anything is loaded
+  checkExtractorNames(metricNames, opts); // bad names fail before anything is loaded
   if (metricNames.length === 0) return [];
   const dir = path.resolve(snapshotDir);
   const nets = await loadNetworks(dir, { which: 'G_ema' });

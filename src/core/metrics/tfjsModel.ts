@@ -347,6 +347,7 @@ class TfjsModelExtractor implements FeatureExtractor {
     private readonly run: (x: tf.Tensor4D) => Promise<tf.Tensor>,
     private readonly adapt: { size: [number, number]; channels: number; range: [number, number] },
     private readonly disposeFn: () => void,
+    readonly description: string,
   ) {}
 
   async features(images: tf.Tensor4D): Promise<tf.Tensor2D> {
@@ -443,5 +444,7 @@ export async function loadModelExtractor(source: string, opts: ModelExtractorOpt
   } finally {
     probe.dispose();
   }
-  return new TfjsModelExtractor(name, `${name}-${loaded.sha256.slice(0, 16)}`, dim, run, adapt, disposeFn);
+  const where = isUrl(source) ? `${loaded.downloaded ? 'downloaded now from' : 'cached download of'} ${source.trim()}` : `from ${loaded.modelJsonPath}`;
+  const description = `${name} (TF.js ${loaded.kind} model, ${dim}-d features at ${size[0]}×${size[1]}×${channels}, ${where})`;
+  return new TfjsModelExtractor(name, `${name}-${loaded.sha256.slice(0, 16)}`, dim, run, adapt, disposeFn, description);
 }

@@ -1,7 +1,8 @@
 /**
  * GAN Inspector: Run GGDR Experiment — quick picks (dataset, preset, kimg, seeds, backend, how many
  * at a time), then the A/B runs through the TrainingManager under one cancellable progress
- * notification, and the comparison of all arms when they end.
+ * notification, and the comparison of all arms when they end, with the segmentation view of one GGDR
+ * and one baseline generator (same seed) beside it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import { validateNumber, type GanInspectorSettings } from '../config/settings';
 import type { TrainingManager } from '../training/trainingManager';
 import { DEFAULT_AB_METRICS, parseAbSeeds, planGgdrAb, validateAbSeeds, type AbChoices, type AbExperimentRecord } from './abPlan';
 import { AbRunner } from './abRunner';
+import { chooseSegmentationPair, type SegmentationSide } from './abSegmentation';
 
 const STEPS = 6;
 const title = (step: number, what: string) => `GAN Inspector: GGDR Experiment (${step}/${STEPS}) — ${what}`;
@@ -103,6 +105,59 @@ export interface AbCommandDeps {
   output: vscode.OutputChannel;
   /** Opens the comparison of these run folders. */
   openCompare: (dirs: string[]) => void;
+  /** Opens the segmentation panel of a snapshot folder (in the active editor group). */
+  openSegmentation?: (snapshot: string) => void;
+}
+
+/**
+ * Beside the comparison: the segmentation of the GGDR generator (right, top) and of the baseline
+ * with the same seed (right, bottom); then the comparison gets the focus back.
+ */
+async function openSegmentationBeside(record: AbExperimentRecord, deps: AbCommandDeps, dirs: string[], id: string): Promise<void> {
+  const open = deps.openSegmentation;
+  if (!open) return;
+  const pair = await chooseSegmentationPair(record);
+  if ('reason' in pair) {
+    deps.output.appendLine(`[${id}] segmentation view not opened: ${pair.reason}`);
+    return;
+  }
+  const label = (s: SegmentationSide) => `${s.runName}/${path.basename(s.snapshot)}`;
+  deps.output.appendLine(`[${id}] segmentation of seed ${pair.seed}: GGDR ${label(pair.ggdr)}, baseline ${label(pair.baseline)}`);
+  // Layout commands are a nicety: when one is unavailable the panels open as tabs instead.
+  const layout = (cmd: string) => Promise.resolve(vscode.commands.executeCommand(cmd)).catch(() => undefined);
+  await layout('workbench.action.newGroupRight');
+  await openAndWait(() => open(pair.ggdr.snapshot), SEGMENTATION_TAB);
+  // Only once that panel is in its group: a new group made before would not be the one it opens in.
+  await layout('workbench.action.newGroupBelow');
+  await openAndWait(() => open(pair.baseline.snapshot), SEGMENTATION_TAB);
+  if (dirs.length) deps.openCompare(dirs); // reveals (focuses) the comparison again
+}
+
+const SEGMENTATION_TAB = 'Segmentation · ';
+const COMPARE_TAB = 'Compare · ';
+
+/** Tabs whose label starts with `prefix`, across all editor groups. */
+function tabsLabelled(prefix: string): number {
+  return vscode.window.tabGroups.all.reduce((n, g) => n + g.tabs.filter((t) => t.label.startsWith(prefix)).length, 0);
+}
+
+/** Runs `open` and waits (at most 5 s) until one more tab labelled `prefix…` exists. */
+async function openAndWait(open: () => void, prefix: string): Promise<void> {
+  const before = tabsLabelled(prefix);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve();
+    };
+    const sub = vscode.window.tabGroups.onDidChangeTabs(() => {
+      if (tabsLabelled(prefix) > before) done();
+    });
+    const timer = setTimeout(done, 5000);
+    open();
+    if (tabsLabelled(prefix) > before) done();
+  });
+  await new Promise((r) => setTimeout(r, 50)); // let the workbench finish activating that group
 }
 
 /** The whole command: ask, plan, run under a cancellable progress notification, then compare. */
@@ -150,7 +205,15 @@ export async function runGgdrExperiment(deps: AbCommandDeps): Promise<AbExperime
   const counts = record.runs.reduce<Record<string, number>>((a, r) => ((a[r.state] = (a[r.state] ?? 0) + 1), a), {});
   const summary = Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ');
   out.appendLine(`[${plan.id}] ${record.state} in ${(record.wallSec ?? 0).toFixed(0)} s: ${summary}`);
-  if (dirs.length) deps.openCompare(dirs);
+  // Waits for the comparison's tab: the segmentation groups are laid out relative to its group.
+  if (dirs.length) await openAndWait(() => deps.openCompare(dirs), COMPARE_TAB);
+  if (record.state !== 'cancelled') {
+    try {
+      await openSegmentationBeside(record, deps, dirs, plan.id);
+    } catch (e) {
+      out.appendLine(`[${plan.id}] could not open the segmentation view: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const msg = `GGDR experiment ${record.state}: ${summary}.`;
   const open = 'Open Record';
   const firstError = record.runs.find((r) => r.error)?.error?.split('\n')[0];

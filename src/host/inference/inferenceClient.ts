@@ -18,7 +18,7 @@ import {
 
 type Requests = InferenceProcessApi['requests'];
 /** Requests that run as jobs (they carry a jobId the client fills in). */
-export type JobName = 'render' | 'interpolate' | 'exportGrid' | 'segment' | 'segmentAcross';
+export type JobName = 'render' | 'interpolate' | 'exportGrid' | 'segment' | 'segmentAcross' | 'computeMetrics';
 export type JobParams<K extends JobName> = Omit<Requests[K]['params'], 'jobId'>;
 export type JobResult<K extends JobName> = Requests[K]['result'];
 
@@ -52,6 +52,10 @@ export interface CallOptions {
   lane?: string;
   onProgress?: (p: ProgressInfo) => void;
   onAcrossItem?: (item: AcrossItem) => void;
+  /** Log lines the job sends (LeNet training, model downloads). */
+  onLog?: (line: string) => void;
+  /** Aborting it cancels the call (it rejects with CancelledError; the process stops at its next batch). */
+  signal?: AbortSignal;
 }
 
 interface Running {
@@ -76,6 +80,7 @@ export class InferenceClient {
   private readonly lanes = new Map<string, string>();
   private readonly progressFns = new Map<string, (p: ProgressInfo) => void>();
   private readonly acrossFns = new Map<string, (i: AcrossItem) => void>();
+  private readonly logFns = new Map<string, (line: string) => void>();
   private readonly owners = new Map<string, Set<string>>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
@@ -95,8 +100,12 @@ export class InferenceClient {
     }
     if (o.onProgress) this.progressFns.set(jobId, o.onProgress);
     if (o.onAcrossItem) this.acrossFns.set(jobId, o.onAcrossItem);
+    if (o.onLog) this.logFns.set(jobId, o.onLog);
     this.clearIdle();
+    const onAbort = () => this.cancelJob(jobId);
     try {
+      if (o.signal?.aborted) throw new CancelledError(name);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       return await new Promise<JobResult<K>>((resolve, reject) => {
         this.running.set(jobId, { jobId, name, reject, lane: o.lane });
         this.ensure()
@@ -108,9 +117,11 @@ export class InferenceClient {
           .catch((e: unknown) => reject(this.translate(e, name)));
       });
     } finally {
+      o.signal?.removeEventListener('abort', onAbort);
       this.running.delete(jobId);
       this.progressFns.delete(jobId);
       this.acrossFns.delete(jobId);
+      this.logFns.delete(jobId);
       if (o.lane && this.lanes.get(o.lane) === jobId) this.lanes.delete(o.lane);
       this.scheduleIdle();
     }
@@ -220,6 +231,7 @@ export class InferenceClient {
     });
     channel.on('progress', (p) => this.progressFns.get(p.jobId)?.(p));
     channel.on('acrossItem', ({ jobId, ...item }) => this.acrossFns.get(jobId)?.(item));
+    channel.on('log', ({ jobId, line }) => this.logFns.get(jobId)?.(line));
     const lines = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
       let rest = '';
       stream?.setEncoding('utf8');

@@ -7,6 +7,8 @@
  * Every heavy request carries a `jobId` chosen by the host; `cancel {jobId}` aborts it (queued or
  * running, at the next batch boundary) and its reply is an error whose text is CANCELLED_MESSAGE.
  */
+import type { MetricLine } from '../runTypes';
+import { asMetricLine } from '../jsonl';
 import type { RpcApi, RpcValidators } from './rpc';
 
 /** Reply text of a cancelled job (hosts map it to a cancellation, not an error). */
@@ -19,6 +21,10 @@ export const MAX_INTERP_STEPS = 32;
 /** Truncation ψ range offered (ψ > 1 extrapolates away from w_avg). */
 export const PSI_MIN = -1;
 export const PSI_MAX = 2;
+/** Most metric names one computeMetrics job may ask for. */
+export const MAX_METRICS = 24;
+/** Syntax of a metric name (fid2k_lenet, kid5k_full_inception_v3); the process parses it fully. */
+export const METRIC_NAME_RE = /^(fid|kid)\d+k?(_full)?_[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export type NetworkName = 'G' | 'G_ema';
 export type NoiseModeName = 'const' | 'random';
@@ -142,6 +148,40 @@ export interface ProgressInfo {
   message: string;
 }
 
+/** A TF.js image model used as feature extractor under `name` (metric names …_<name>). */
+export interface FeatureModelParam {
+  /** model.json path, its folder, or http(s) URL. */
+  source: string;
+  name: string;
+}
+
+export interface MetricsParams {
+  jobId: string;
+  /** A network-snapshot-* folder, or a run folder (its newest loadable snapshot). */
+  snapshot: string;
+  /** Metric names, e.g. ['fid2k_lenet', 'kid2k_lenet']. */
+  metrics: string[];
+  /** Append each line to <run>/metric-<name>.jsonl. */
+  append: boolean;
+  /** Download cache of feature models (the extension's global storage); LeNet stays in the shared default cache. */
+  modelCacheDir?: string;
+  featureModel?: FeatureModelParam;
+}
+
+export interface MetricsJobResult {
+  /** The snapshot folder evaluated and its run folder. */
+  snapshot: string;
+  runDir: string;
+  /** One StyleGAN2-ADA line per requested metric, in request order. */
+  lines: MetricLine[];
+  /** Description of each extractor used, e.g. 'lenet (98.0% on 1,000 held-out digits)'. */
+  extractors: string[];
+  /** metric-*.jsonl files the lines were appended to (empty with append false). */
+  appended: string[];
+  ms: number;
+  backend: string;
+}
+
 export interface InferenceStats {
   backend: string;
   numTensors: number;
@@ -176,6 +216,8 @@ export interface InferenceProcessApi extends RpcApi {
       params: Omit<SegmentParams, 'snapshot' | 'resolutions' | 'withDecoder' | 'reals'> & { snapshots: string[]; res: number };
       result: { done: number; failed: number };
     };
+    /** FID/KID of a snapshot's G_ema against its run's dataset (progress and log lines stream as events). */
+    computeMetrics: { params: MetricsParams; result: MetricsJobResult };
     /** Frees the cached networks of a checkpoint. */
     release: { params: { snapshot: string }; result: { released: boolean; numTensors: number } };
     stats: { params: Record<string, never>; result: InferenceStats };
@@ -187,6 +229,8 @@ export interface InferenceHostApi extends RpcApi {
   events: {
     progress: ProgressInfo;
     acrossItem: AcrossItem & { jobId: string };
+    /** A line for the Output channel from a job (LeNet training, model download, extractor). */
+    log: { jobId: string; line: string };
   };
   requests: Record<string, never>;
 }
@@ -238,6 +282,12 @@ export const inferenceProcessValidators: RpcValidators<InferenceProcessApi, Infe
     segmentAcross: (p): p is InferenceProcessApi['requests']['segmentAcross']['params'] =>
       isObj(p) && onlyKeys(p, ['jobId', 'snapshots', 'res', 'seeds', 'k', 'metric', 'psi', 'kmeansSeed', 'maxPixels']) &&
       isSegCommon(p) && Array.isArray(p.snapshots) && p.snapshots.length > 0 && p.snapshots.length <= 1000 && p.snapshots.every(isPath) && isRes(p.res),
+    computeMetrics: (p): p is MetricsParams =>
+      isObj(p) && onlyKeys(p, ['jobId', 'snapshot', 'metrics', 'append', 'modelCacheDir', 'featureModel']) && isJobId(p.jobId) && isPath(p.snapshot) &&
+      Array.isArray(p.metrics) && p.metrics.length > 0 && p.metrics.length <= MAX_METRICS && p.metrics.every((m) => isStr(m, 100) && METRIC_NAME_RE.test(m)) &&
+      typeof p.append === 'boolean' && (p.modelCacheDir === undefined || isPath(p.modelCacheDir)) &&
+      (p.featureModel === undefined || (isObj(p.featureModel) && onlyKeys(p.featureModel, ['source', 'name']) && isPath(p.featureModel.source) &&
+        isStr(p.featureModel.name, 100) && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(p.featureModel.name))),
     release: (p): p is { snapshot: string } => isObj(p) && onlyKeys(p, ['snapshot']) && isPath(p.snapshot),
     stats: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
   },
@@ -256,6 +306,7 @@ export const inferenceHostValidators: RpcValidators<InferenceHostApi, InferenceP
       isObj(p) && isJobId(p.jobId) && isInt(p.index, 0, 1e6) && isInt(p.total, 1, 1e6) && isPath(p.snapshot) && isStr(p.name) && isNum(p.kimg) &&
       (p.error === undefined || isStr(p.error, 10_000)) && (p.map === undefined || isClusterMap(p.map)) &&
       (p.images === undefined || (Array.isArray(p.images) && p.images.every(isDataUrl))),
+    log: (p): p is { jobId: string; line: string } => isObj(p) && onlyKeys(p, ['jobId', 'line']) && isJobId(p.jobId) && isStr(p.line, 10_000),
   },
   requests: {},
   results: {
@@ -266,6 +317,9 @@ export const inferenceHostValidators: RpcValidators<InferenceHostApi, InferenceP
       isObj(r) && Array.isArray(r.images) && r.images.every(isDataUrl) && Array.isArray(r.maps) && r.maps.every(isClusterMap) &&
       (r.decoder === null || (isObj(r.decoder) && isClusterMap(r.decoder.fakesWithG) && isClusterMap(r.decoder.fakesOwn) && isNum(r.decoder.meanCosine))),
     stats: (r): r is InferenceStats => isObj(r) && isNum(r.numTensors) && Array.isArray(r.models),
+    computeMetrics: (r): r is MetricsJobResult =>
+      isObj(r) && isPath(r.snapshot) && isPath(r.runDir) && Array.isArray(r.lines) && r.lines.every((l) => asMetricLine(l) !== undefined) &&
+      Array.isArray(r.extractors) && r.extractors.every((e) => isStr(e, 2000)) && Array.isArray(r.appended) && r.appended.every(isPath) && isNum(r.ms),
   },
 };
 

@@ -205,3 +205,22 @@ test('label maps: palette colours, highlighting, and the cluster under the point
   assert.equal(labelAt(labels, 1, 2, 10, 40, 64), 2);
   assert.equal(labelAt(labels, 1, 2, 999, 999, 64), 1, 'clamped to the map');
 });
+
+test('computeMetrics guards: metric names, feature model and cache folder from the host; results and log lines from the process', () => {
+  const ok = inferenceProcessValidators.requests.computeMetrics;
+  const base = { jobId: 'j1', snapshot: '/runs/r/network-snapshot-000004', metrics: ['fid2k_lenet', 'kid5k_full_inception_v3'], append: true };
+  assert.ok(ok(base));
+  assert.ok(ok({ ...base, modelCacheDir: '/gs', featureModel: { source: 'https://x/inception_v3/model.json', name: 'inception_v3' } }));
+  for (const bad of [
+    { ...base, metrics: [] }, { ...base, metrics: ['ppl2k_lenet'] }, { ...base, metrics: ['fid2k_'] }, { ...base, metrics: Array(25).fill('fid2k_lenet') },
+    { ...base, append: 'yes' }, { ...base, snapshot: '' }, { ...base, modelCacheDir: 3 }, { ...base, extra: 1 },
+    { ...base, featureModel: { source: 'x' } }, { ...base, featureModel: { source: 'x', name: 'bad name' } }, { ...base, featureModel: { source: 'x', name: 'n', layer: 'y' } },
+  ]) assert.equal(ok(bad), false, JSON.stringify(bad));
+  const line = { results: { fid2k_lenet: 1.5 }, metric: 'fid2k_lenet', total_time: 3, total_time_str: '3s', num_gpus: 1, snapshot_pkl: 'network-snapshot-000004', timestamp: 1 };
+  const res = { snapshot: '/r/s', runDir: '/r', lines: [line], extractors: ['lenet (98.0% on 1,000 held-out digits)'], appended: ['/r/metric-fid2k_lenet.jsonl'], ms: 5, backend: 'wasm' };
+  assert.ok(inferenceHostValidators.results!.computeMetrics!(res));
+  assert.equal(inferenceHostValidators.results!.computeMetrics!({ ...res, lines: [{ ...line, results: { fid2k_lenet: 'x' } }] }), false);
+  assert.equal(inferenceHostValidators.results!.computeMetrics!({ ...res, appended: [''] }), false);
+  assert.ok(inferenceHostValidators.events.log({ jobId: 'j1', line: 'Training the LeNet…' }));
+  assert.equal(inferenceHostValidators.events.log({ jobId: 'j1', line: 5 }), false);
+});
