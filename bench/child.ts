@@ -2,7 +2,7 @@
  * Child-process side of `npm run bench`: each measurement runs in a fresh Node process so backends,
  * heaps and peak RSS do not leak between measurements.
  *   node --import tsx bench/child.ts <mode> '<json args>' <result.json>
- * Modes: train, kernels, matmul, samples, stats, webview, fid, baseline. The result (plus maxRssMB) is written to <result.json>.
+ * Modes: train, kernels, matmul, samples, viewer, stats, webview, fid, baseline. The result (plus maxRssMB) is written to <result.json>.
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -328,6 +328,138 @@ async function samples(a: { backend: BackendName; counts: number[]; reps: number
 }
 
 // ------------------------------------------------------------------------------------------------
+// viewer: the checkpoint viewer's and segmentation panel's requests through the real inference process
+
+/** Architecture fields of mnist32 a cached snapshot must have (anything else: retrain). */
+const VIEWER_MODEL_KEYS = ['resolution', 'channels', 'zDim', 'wDim', 'mappingLayers', 'channelBase', 'channelMax'] as const;
+
+/**
+ * The latest snapshot of a short mnist32 run under `cacheDir`/runs (trained here on wasm when there is
+ * none, or the one there is not a loadable mnist32 snapshot of this code's networks).
+ */
+async function viewerSnapshot(cacheDir: string, kimg: number): Promise<{ snapshot: string; trainedNow: boolean; trainSec?: number }> {
+  const { checkSnapshotFolder } = await import('../src/core/runs/readers');
+  const { snapshotCompatProblem } = await import('../src/core/runs/snapshotCompat');
+  const runs = `${cacheDir}/runs`;
+  const want = resolveOptions({ preset: 'mnist32' });
+  const cached = (): string | null => {
+    if (!fs.existsSync(runs)) return null;
+    for (const run of fs.readdirSync(runs).sort().reverse()) {
+      const snaps = fs.readdirSync(`${runs}/${run}`).filter((n) => /^network-snapshot-\d/.test(n)).sort();
+      if (snaps.length) return `${runs}/${run}/${snaps[snaps.length - 1]}`;
+    }
+    return null;
+  };
+  const usable = async (snap: string): Promise<boolean> => {
+    try {
+      const meta = JSON.parse(fs.readFileSync(`${snap}/snapshot.json`, 'utf8')) as { options: Json & { preset?: string; model: Json }; kimg: number };
+      return meta.options.preset === 'mnist32' && meta.kimg > 0 && VIEWER_MODEL_KEYS.every((k) => meta.options.model[k] === want.model[k]) &&
+        (await checkSnapshotFolder(snap)).loadable && snapshotCompatProblem(meta.options, (meta as Json).weightsManifest) === null;
+    } catch {
+      return false;
+    }
+  };
+  const have = cached();
+  if (have && await usable(have)) return { snapshot: have, trainedNow: false };
+  fs.rmSync(runs, { recursive: true, force: true });
+  const { train: trainRun } = await import('../src/core/training/trainingLoop');
+  progress({ phase: 'training a short mnist32 run', kimg });
+  const t0 = performance.now();
+  // No metrics (the preset records FID/KID): only the snapshot matters here.
+  const r = await trainRun(resolveOptions({ preset: 'mnist32', kimg, outdir: runs, backend: 'wasm', metrics: [], model: { kimgPerTick: kimg } }));
+  if (r.state !== 'finished' || !r.runDir || !r.latestSnapshot) throw new Error(`viewer bench: training the mnist32 snapshot failed: ${r.error ?? r.state}`);
+  return { snapshot: `${r.runDir}/${r.latestSnapshot}`, trainedNow: true, trainSec: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * What the checkpoint viewer and segmentation panel ask the inference process (src/worker/inferenceProcess.ts,
+ * bundled as esbuild.mjs does), forced onto the wasm backend, on a short mnist32 snapshot: the 16-sample
+ * grid (first render incl. checkpoint load, then re-renders after ψ changes), segmentation of 16 samples
+ * at every block resolution, and the panel's default request. Wall times are round trips from this process
+ * (what a panel waits for); `ms` is the process's own time for the job.
+ */
+async function viewerBench(a: { cacheDir: string; kimg: number; psiReps: number; segReps: number; seeds: number; fitPixels: number }): Promise<Json> {
+  fs.mkdirSync(a.cacheDir, { recursive: true });
+  const snap = await viewerSnapshot(a.cacheDir, a.kimg);
+  const esbuild = await import('esbuild');
+  const workerPath = `${a.cacheDir}/inference.js`;
+  const tb = performance.now();
+  await esbuild.build({
+    entryPoints: [`${__dirname}/../src/worker/inferenceProcess.ts`], outfile: workerPath, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+    external: ['@tensorflow/*', 'webgpu', 'mnist'], logLevel: 'error',
+  });
+  const bundleSec = (performance.now() - tb) / 1000;
+  const { InferenceClient } = await import('../src/host/inference/inferenceClient');
+  const log: string[] = [];
+  const c = new InferenceClient({ workerPath, backend: 'wasm', log: (l) => log.push(l) });
+  const seeds = Array.from({ length: a.seeds }, (_, i) => i);
+  const rt = async <T>(f: () => Promise<T>) => { const t0 = performance.now(); const value = await f(); return { value, ms: performance.now() - t0 }; };
+  try {
+    progress({ phase: 'inference process start' });
+    const start = await rt(() => c.stats());
+    if (!/^wasm\b/.test(start.value.backend)) throw new Error(`the inference process runs on '${start.value.backend}', not wasm`);
+    const gen = { snapshot: snap.snapshot, which: 'G_ema' as const, noiseMode: 'const' as const, noiseSeed: 0 };
+    progress({ phase: 'first render' });
+    const first = await rt(() => c.call('render', { ...gen, psi: 1, seeds }));
+    if (!first.value.loaded || first.value.images.length !== a.seeds) throw new Error(`first render: loaded ${first.value.loaded}, ${first.value.images.length} images`);
+    const psi: Array<{ psi: number; ms: number; processMs: number }> = [];
+    for (let i = 0; i < a.psiReps; i++) {
+      const v = Math.round((0.95 - 0.05 * i) * 100) / 100;
+      progress({ phase: 'render after a ψ change', psi: v });
+      const r = await rt(() => c.call('render', { ...gen, psi: v, seeds }));
+      if (r.value.loaded) throw new Error('a ψ change reloaded the checkpoint');
+      psi.push({ psi: v, ms: r.ms, processMs: r.value.ms });
+    }
+    const seg = { snapshot: snap.snapshot, seeds, k: 6, metric: 'cosine' as const, psi: 1, kmeansSeed: 0, maxPixels: a.fitPixels };
+    const perRes: Json[] = [];
+    for (const res of [4, 8, 16, 32]) {
+      const runs: Array<{ ms: number; processMs: number }> = [];
+      let sampled = false, fitPixels = 0, totalPixels = 0;
+      for (let i = 0; i < a.segReps; i++) {
+        progress({ phase: 'segment', res, rep: i });
+        const r = await rt(() => c.call('segment', { ...seg, resolutions: [res], withDecoder: false, reals: 0 }));
+        const m = r.value.maps[0];
+        if (m.res !== res) throw new Error(`segment at ${res}: got a map at ${m.res}`);
+        ({ sampled, fitPixels, totalPixels } = m);
+        runs.push({ ms: r.ms, processMs: r.value.ms });
+      }
+      perRes.push({ res, runs, medianMs: median(runs.map((x) => x.ms)), medianProcessMs: median(runs.map((x) => x.processMs)), sampled, fitPixels, totalPixels });
+    }
+    // The panel's default: every block above 4×4, D's GGDR decoder on the fakes and on as many reals.
+    const panelRuns: Array<{ ms: number; processMs: number }> = [];
+    let realsNote: string | undefined, meanCosine = NaN, decoderRes = 0, realsCount = 0;
+    for (let i = 0; i < a.segReps + 1; i++) {
+      progress({ phase: 'panel default segmentation', rep: i });
+      const r = await rt(() => c.call('segment', { ...seg, resolutions: [8, 16, 32], withDecoder: true, reals: a.seeds }));
+      if (!r.value.decoder) throw new Error(`panel default: no decoder result (${r.value.decoderNote})`);
+      realsNote = r.value.decoder.realsNote;
+      realsCount = r.value.decoder.reals?.images.length ?? 0;
+      meanCosine = r.value.decoder.meanCosine;
+      decoderRes = r.value.decoder.res;
+      panelRuns.push({ ms: r.ms, processMs: r.value.ms });
+    }
+    const end = await c.stats();
+    const meta = JSON.parse(fs.readFileSync(`${snap.snapshot}/snapshot.json`, 'utf8')) as { kimg: number; options: { model: Json; ggdr: Json } };
+    return {
+      backend: end.backend, seeds: a.seeds, fitPixels: a.fitPixels, bundleSec,
+      snapshot: { path: snap.snapshot, kimg: meta.kimg, resolution: meta.options.model.resolution, ggdrRes: meta.options.ggdr.res, trainedNow: snap.trainedNow, trainSec: snap.trainSec },
+      processStartMs: start.ms,
+      firstRender: { ms: first.ms, processMs: first.value.ms },
+      psiRender: { runs: psi, medianMs: median(psi.map((x) => x.ms)), medianProcessMs: median(psi.map((x) => x.processMs)) },
+      segment: perRes,
+      panelDefault: {
+        resolutions: [8, 16, 32], decoderRes, reals: realsCount, realsNote, meanCosine,
+        firstMs: panelRuns[0].ms, firstProcessMs: panelRuns[0].processMs,
+        warm: panelRuns.slice(1), medianMs: median(panelRuns.slice(1).map((x) => x.ms)), medianProcessMs: median(panelRuns.slice(1).map((x) => x.processMs)),
+      },
+      processTensorMB: end.numBytes / 2 ** 20, checkpointLoads: end.totalLoads, processLog: log.slice(-5),
+    };
+  } finally {
+    c.dispose();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // stats: loss-panel data path
 
 async function stats(a: { file: string; how: 'readStats' | 'readStatsKeep' | 'streamColumns' | 'lossDataSource' | 'tailer' }): Promise<Json> {
@@ -526,6 +658,7 @@ async function main() {
     case 'stats': result = await stats(args); break;
     case 'webview': result = await webviewBench(args); break;
     case 'fid': result = await fidBench(args); break;
+    case 'viewer': result = await viewerBench(args); break;
     case 'baseline': result = {}; break; // RSS of a child with the same imports and nothing else
     default: throw new Error(`unknown bench child mode '${mode}'`);
   }

@@ -4,8 +4,9 @@
  *
  * Options: --quick (few steps, small files; for checking the bench itself), --stats-mb N (size of the
  * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output),
- * --only stats|webview (just the loss-panel stats.jsonl section, or just the loss webview in headless Chromium;
- * writes to bench-output/<section>-only unless --out is given).
+ * --only stats|webview|viewer (just the loss-panel stats.jsonl section, just the loss webview in headless Chromium, or
+ * just the checkpoint viewer / segmentation requests through the inference process on wasm; writes to
+ * bench-output/<section>-only unless --out is given).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,10 +25,10 @@ const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(n);
 const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
 const QUICK = flag('--quick');
-const ONLY_SECTIONS = ['stats', 'webview'] as const;
+const ONLY_SECTIONS = ['stats', 'webview', 'viewer'] as const;
 type OnlySection = (typeof ONLY_SECTIONS)[number];
 const ONLY = opt('--only') as OnlySection | undefined;
-if (ONLY !== undefined && !ONLY_SECTIONS.includes(ONLY)) throw new Error(`--only takes ${ONLY_SECTIONS.map((x) => `'${x}'`).join(' or ')} (got '${ONLY}')`);
+if (ONLY !== undefined && !ONLY_SECTIONS.includes(ONLY)) throw new Error(`--only takes ${ONLY_SECTIONS.map((x) => `'${x}'`).join(', ')} (got '${ONLY}')`);
 // A partial run must not overwrite the full bench's output.
 const OUT_DIR = path.resolve(REPO, opt('--out') ?? (ONLY ? `bench-output/${ONLY}-only` : 'bench-output'));
 const BIG_STATS_MB = Number(opt('--stats-mb') ?? (QUICK ? 32 : 1024));
@@ -68,7 +69,7 @@ function outcome<T>(o: ChildOutcome<T>): T | { error: string } {
   return o.ok ? o.value : { error: o.error };
 }
 
-/** `--only stats|webview`: one loss-panel section alone (with the whole budget). */
+/** `--only stats|webview|viewer`: one section alone (with the whole budget). */
 async function sectionOnly(section: OnlySection) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
@@ -77,6 +78,8 @@ async function sectionOnly(section: OnlySection) {
   try {
     if (section === 'stats') {
       result.stats = await statsSection(tmp, problems, 0);
+    } else if (section === 'viewer') {
+      result.viewer = await viewerSection(tmp, problems);
     } else {
       result.webview = await webviewSection(tmp, problems);
       // The decimated big-file case on a file of its own (in the full bench it reuses the stats section's).
@@ -256,6 +259,9 @@ async function main() {
       if (!o.ok) problems.push(`samples: ${o.error}`);
     }
 
+    // ---- The checkpoint viewer and segmentation panel through the real inference process, on wasm.
+    result.viewer = await viewerSection(tmp, problems);
+
     // ---- Loss-panel data path, then FID; both shrink (and extrapolate) to stay within the budget.
     const perSample = (result.samples?.grid?.find((g: Json) => g.samples === 64)?.renderSeedsSec ?? 1) / 64;
     const fidEstimate = (n: number) => 15 + n * perSample * 1.5; // generate + LeNet features of n fakes and n reals (measured ≈1.2×)
@@ -364,6 +370,23 @@ async function webviewBigCase(tmp: string, problems: string[], out: Json, dir: s
   const o = await runChild<Json>('webview', { dir, lines: stage.lines, reps: WEBVIEW_REPS }, { timeoutSec: 300, tmpDir: tmp });
   out.cases.push({ case: `${mb} MB (${stage.lines} lines), as shipped`, ...outcome(o) });
   if (!o.ok) problems.push(`webview ${mb} MB: ${o.error}`);
+}
+
+/** Where the viewer section keeps its short mnist32 run (reused by later benches) and the inference bundle. */
+const VIEWER_CACHE = path.join(REPO, 'bench-output', 'viewer-cache');
+
+/**
+ * The checkpoint viewer's and segmentation panel's requests through the real inference process, forced onto
+ * the fallback backend (wasm), on a short mnist32 snapshot (trained into VIEWER_CACHE once, then reused):
+ * 16-sample grid (first render with checkpoint load, re-renders after ψ changes), segmentation of 16 samples
+ * at 4/8/16/32, and the panel's default request (8/16/32 + D's decoder on fakes and 16 reals).
+ */
+async function viewerSection(tmp: string, problems: string[]): Promise<Json> {
+  log('viewer: grid renders and segmentation through the inference process (wasm)');
+  const args = { cacheDir: VIEWER_CACHE, kimg: 0.032, psiReps: QUICK ? 3 : 7, segReps: QUICK ? 1 : 3, seeds: 16, fitPixels: 20000 /* the panel's FIT_PIXELS */ };
+  const o = await runChild<Json>('viewer', args, { timeoutSec: 240, tmpDir: tmp });
+  if (!o.ok) problems.push(`viewer: ${o.error}${o.progress ? ` (last progress: ${JSON.stringify(o.progress)})` : ''}`);
+  return { ...outcome(o), childWallSec: o.wallSec };
 }
 
 async function fidSection(tmp: string, problems: string[], perSample: number, estimate: (n: number) => number): Promise<Json> {

@@ -4,13 +4,15 @@
  * run → snapshot picker renders the 16-sample grid, re-renders when ψ changes by keyboard, enlarges
  * a sample and exports the grid PNG into the run folder; opening a snapshot.json opens the same
  * custom editor (File: Open File…); the segmentation panel (from the viewer's button) shows per-cluster shares, D's
- * decoder cosine, highlighting, overlay and the across-snapshots strip; a baseline run says it has no
- * decoder; a truncated snapshot shows a clear message. No CSP violations or console errors.
+ * decoder cosine, highlighting (read back from every map's canvas pixels), overlay with its opacity slider and the
+ * across-snapshots strip; a (32-px) baseline run says it has no decoder, and past the 20 000-pixel fit cap says the
+ * fit was on a sample; a truncated snapshot shows a clear message. No CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
+import { paletteColor } from '../../src/shared/palette';
 import { activeWebview, sleep, trainWithCli, waitFor } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
@@ -59,6 +61,33 @@ async function readSeg(frame: FrameLocator): Promise<SegRead> {
   });
 }
 
+/** RGBA pixels of every label-map canvas in rows matching `rowSel` (e.g. `.map-row[data-res="8"]`), in page order. */
+async function readCanvases(frame: FrameLocator, rowSel: string): Promise<Array<{ source: string; rgba: number[] }>> {
+  return frame.locator('body').evaluate((body, sel) => [...body.querySelectorAll(`${sel} canvas`)].map((c) => {
+    const canvas = c as HTMLCanvasElement;
+    return {
+      source: canvas.closest('.map-row')?.getAttribute('data-source') ?? '',
+      rgba: Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data),
+    };
+  }), rowSel);
+}
+
+/** The pixels of a canvas readout as [r,g,b,a] quadruples. */
+function pixels(rgba: number[]): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < rgba.length; i += 4) out.push(rgba.slice(i, i + 4));
+  return out;
+}
+
+interface FitNote { sampled: string; text: string; rows: string[] }
+async function readFitNote(frame: FrameLocator): Promise<FitNote> {
+  return frame.locator('body').evaluate((body) => ({
+    sampled: body.querySelector('#fit-note')?.getAttribute('data-sampled') ?? '',
+    text: body.querySelector('#fit-note')?.textContent ?? '',
+    rows: [...body.querySelectorAll('.map-row[data-source="G"] .row-head')].map((h) => h.textContent ?? ''),
+  }));
+}
+
 async function openViewerFromPalette(wb: Workbench, run: string, snap: string): Promise<void> {
   await wb.runCommand('GAN Inspector: Open Checkpoint Viewer');
   await wb.pickQuickItem(run);
@@ -74,7 +103,8 @@ e2eSuite('viewer', {
   testTimeoutMs: 120_000,
   workspace: (dir) => {
     ggdrRun = trainWithCli(dir, ['--kimg', '0.016']);
-    baselineRun = trainWithCli(dir, ['--kimg', '0.008', '--no-ggdr']);
+    // 32 px, so that 24 seeds make 24 576 pixels at 32×32: more than the panel's 20 000-pixel fit cap.
+    baselineRun = trainWithCli(dir, ['--kimg', '0.008', '--no-ggdr', '--resolution', '32']);
     // A snapshot whose weights were cut short (e.g. a copy interrupted half-way).
     const bad = path.join(dir, 'runs', ggdrRun, 'network-snapshot-000000.024');
     fs.cpSync(path.join(dir, 'runs', ggdrRun, SNAP), bad, { recursive: true });
@@ -141,7 +171,7 @@ e2eSuite('viewer', {
     await wb.screenshot('viewer-4-interp-export');
   });
 
-  test('the segmentation panel from the viewer: cluster shares, decoder cosine, highlight, overlay', async ({ wb, timings }) => {
+  test('the segmentation panel from the viewer: cluster shares, decoder cosine, highlight in every image, overlay and opacity', async ({ wb, timings }) => {
     const t0 = Date.now();
     await viewer.locator('#open-segmentation').click();
     const seg = await activeWebview(wb, 'segmentation', SNAP);
@@ -160,11 +190,44 @@ e2eSuite('viewer', {
     assert.equal(await seg.locator('.map-row[data-source="reals"] img').count(), 16, 'real images from the dataset');
     await wb.screenshot('viewer-5-segmentation');
     // Highlight cluster 1 at 8×8 from the shares table; the button says so.
+    const at8 = '.map-row[data-res="8"]', at16 = '.map-row[data-res="16"]';
+    const before8 = await readCanvases(seg, at8), before16 = await readCanvases(seg, at16);
+    // G's 8×8 maps, D's decoder maps on the fakes and on the reals (labelled with G's 8×8 centroids) and D's own clusters.
+    assert.deepEqual(before8.map((m) => m.source), [...Array(16).fill('G'), ...Array(16).fill('D-fakes'), ...Array(16).fill('D-own'), ...Array(16).fill('D-reals')]);
     const pick = seg.locator('#shares tr[data-res="8"][data-cluster="1"] button.pick');
     await pick.click();
     assert.equal(await pick.getAttribute('aria-pressed'), 'true');
+    const c1 = [...paletteColor(1), 255];
+    const after8 = await readCanvases(seg, at8);
+    // Every image labelled with G's 8×8 clusters is redrawn: cluster 1 keeps its colour, every other pixel fades
+    // (an image holding no other cluster has nothing to fade). D's own clustering and the 16×16 row are untouched.
+    for (const [i, m] of after8.entries()) {
+      const was = pixels(before8[i].rgba), now = pixels(m.rgba);
+      if (m.source === 'D-own') { assert.deepEqual(m.rgba, before8[i].rgba, `D's own map ${i} unchanged`); continue; }
+      const kept = now.filter((px, j) => px.every((v, k) => v === was[j][k]));
+      kept.forEach((px) => assert.deepEqual(px, c1, `${m.source} map ${i % 16}: an unchanged pixel is cluster 1`));
+      const onlyCluster1 = was.every((px) => px.every((v, k) => v === c1[k]));
+      assert.ok(onlyCluster1 || kept.length < now.length, `${m.source} map of image ${i % 16} changed`);
+    }
+    assert.ok(after8.filter((m) => m.source === 'G').some((m, i) => m.rgba.join() !== before8[i].rgba.join()), 'G maps changed');
+    assert.deepEqual((await readCanvases(seg, at16)).map((m) => m.rgba), before16.map((m) => m.rgba), 'the 16×16 maps are another selection space');
+
     await seg.locator('#view-mode-overlay').click();
     await waitFor('overlay mode', () => seg.locator('#results').getAttribute('class'), (c) => /mode-overlay/.test(c ?? ''));
+    // Overlay: cluster 1 opaque in its colour, the other clusters transparent (the sample shows through).
+    const overlay = (await readCanvases(seg, `${at8}[data-source="G"]`)).flatMap((m) => pixels(m.rgba));
+    assert.ok(overlay.every((px) => px[3] === 0 || px.every((v, k) => v === c1[k])), 'overlay pixels: transparent or cluster 1');
+    assert.ok(overlay.some((px) => px[3] === 0) && overlay.some((px) => px[3] === 255));
+    // The opacity slider sets the overlay canvases' opacity (CSS variable on the body).
+    const readOpacity = () => seg.locator(`${at8}[data-source="G"] canvas`).first().evaluate((c) => ({
+      css: Number(getComputedStyle(c).opacity), variable: document.body.style.getPropertyValue('--opacity'), shown: document.querySelector('#opacity-value')?.textContent ?? '',
+    }));
+    const op0 = await readOpacity();
+    assert.deepEqual(op0, { css: 0.55, variable: '0.55', shown: '0.55' });
+    await seg.locator('#opacity').focus();
+    for (let i = 0; i < 5; i++) await wb.page.keyboard.press('ArrowLeft');
+    const op1 = await waitFor('the overlay opacity', readOpacity, (o) => o.variable === '0.3');
+    assert.deepEqual(op1, { css: 0.3, variable: '0.3', shown: '0.30' });
     await wb.screenshot('viewer-6-segmentation-highlight-overlay');
   });
 
@@ -195,7 +258,23 @@ e2eSuite('viewer', {
     assert.equal(r.error, '');
     assert.equal(r.cosine, null);
     assert.match(r.note, /trained without GGDR, so its discriminator has no decoder/);
+    // 8 seeds × 32×32 = 8 192 pixels: every pixel is fitted, and the panel says so.
+    const all = await readFitNote(seg);
+    assert.equal(all.sampled, 'false');
+    assert.match(all.text, /fitted on every pixel of the batch/);
+    assert.ok(all.rows.some((t) => /G 32×32.*all 8,192 pixels/.test(t)), all.rows.join(' | '));
     await wb.screenshot('viewer-8-baseline');
+    // 24 seeds: 24 576 pixels at 32×32, past the 20 000-pixel fit cap; 16×16 and 8×8 stay below it.
+    await seg.locator('#seeds input').fill('0-23');
+    await seg.locator('#run').click();
+    const big = await waitFor('the 24-seed segmentation', () => readSeg(seg), (s) => s.runs >= 2 || s.error !== '', 90_000);
+    assert.equal(big.error, '');
+    const note = await readFitNote(seg);
+    assert.equal(note.sampled, 'true');
+    assert.match(note.text, /^Large maps: K-means was fitted on a seeded random sample of 20,000 pixels at 32×32 \(more than that in the batch\), then every pixel was assigned to its nearest centroid\./);
+    assert.ok(note.rows.some((t) => /G 32×32.*fitted on 20,000 of 24,576 pixels/.test(t)), note.rows.join(' | '));
+    assert.ok(note.rows.some((t) => /G 16×16.*all 6,144 pixels/.test(t)), note.rows.join(' | '));
+    await wb.screenshot('viewer-8b-baseline-fit-on-sample');
   });
 
   test('opening a snapshot.json file opens the viewer; a truncated snapshot shows a clear message', async ({ wb, workspace }) => {

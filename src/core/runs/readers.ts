@@ -580,6 +580,11 @@ export class JsonlTailer<T = Record<string, unknown>> {
     return this.diskBytes;
   }
 
+  /** True while a non-blank last line without its newline is held back (a line being written, or a torn one). */
+  get hasPartialLine(): boolean {
+    return this.decoder.partial.trim().length > 0;
+  }
+
   /** New records since the last poll; concurrent calls are serialised. */
   poll(): Promise<{ records: T[]; skipped: number; reset: boolean }> {
     const records: T[] = [];

@@ -7,6 +7,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { blockResolutions } from '../../core/config/options';
 import { checkSnapshotFolder, PKL_REASON, readRun } from '../../core/runs/readers';
+import { snapshotCompatProblem } from '../../core/runs/snapshotCompat';
 import type { SegmentationInfo, SnapshotPanelInfo } from '../../shared/protocol/panels';
 
 const SNAP_DIR_RE = /^network-snapshot-(\d+(?:\.\d+)?)(\.pkl)?$/;
@@ -75,7 +76,13 @@ export async function describeSnapshot(p: string): Promise<SnapshotPanelInfo> {
     info.blockResolutions = blockResolutions(info.resolution);
   }
   const check = await checkSnapshotFolder(dir);
-  if (!check.loadable) info.error = `${name} cannot be loaded: ${check.reason ?? 'incomplete snapshot'}. Use an earlier snapshot of the run.`;
+  if (!check.loadable) {
+    info.error = `${name} cannot be loaded: ${check.reason ?? 'incomplete snapshot'}. Use an earlier snapshot of the run.`;
+    return info;
+  }
+  // Weights vs the networks the options describe (a snapshot of another preset, an edited snapshot.json): said before any render.
+  const compat = snapshotCompatProblem(o, meta.weightsManifest);
+  if (compat) info.error = `${name} cannot be loaded: ${compat}. Restore the snapshot.json the trainer wrote, or use another snapshot.`;
   return info;
 }
 
