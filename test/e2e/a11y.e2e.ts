@@ -459,6 +459,19 @@ e2eSuite('a11y', {
     await waitFor('the chart zoomed out', zoomed, (z) => !z);
     await wb.page.keyboard.press('=');
     await waitFor('the chart zoomed in again', zoomed, (z) => z);
+    // Shift+Right / Shift+Left pan the zoomed range: the name's "showing a to b" moves by a tenth, as wide as before.
+    const shown = async () => {
+      const m = /, showing (\S+) to (\S+) \(zoomed\)\. /.exec((await chart.getAttribute('aria-label')) ?? '');
+      return m ? [Number(m[1]), Number(m[2])] : null;
+    };
+    const r0 = (await shown())!;
+    assert.ok(r0 && r0[1] > r0[0], `the chart names its shown range (${JSON.stringify(r0)})`);
+    await wb.page.keyboard.press('Shift+ArrowRight');
+    const r1 = await waitFor('the range panned right', shown, (r) => r !== null && r[0] > r0[0]);
+    assert.ok(Math.abs((r1![1] - r1![0]) - (r0[1] - r0[0])) < 1e-4 * (r0[1] - r0[0]) + 1e-9, `pan keeps the width (${r0} → ${r1})`);
+    assert.ok(/Shift with Left and Right pans/.test((await chart.getAttribute('aria-label')) ?? ''), 'the chart says how to pan');
+    await wb.page.keyboard.press('Shift+ArrowLeft');
+    await waitFor('the range panned back', shown, (r) => r !== null && Math.abs(r[0] - r0[0]) < 1e-9);
     await wb.screenshot('a11y-2-loss-keyboard');
     await frame.locator('#reset-zoom').focus();
     await wb.page.keyboard.press('Enter');

@@ -23,7 +23,14 @@ MAIN=$(node -p "require('./package.json').main || ''")
 [ -z "$MAIN" ] || [ -f "$MAIN" ] || [ -f "$MAIN.js" ] || echo "[e2e] warning: package.json main ($MAIN) does not exist; the extension cannot activate" >&2
 
 if (($#)); then SPECS=("$@"); else SPECS=(test/e2e/*.e2e.ts); fi
-rm -rf test-output/e2e/screenshots
+# The whole suite starts from an empty folder; a run of chosen specs replaces only their pictures
+# (so specs run one by one, or side by side, keep each other's screenshots).
+(($#)) || rm -rf test-output/e2e/screenshots
+mkdir -p test-output/e2e/screenshots
+for spec in "${SPECS[@]}"; do
+  name=$(basename "$spec" .e2e.ts)
+  rm -f test-output/e2e/screenshots/"$name"-*.png
+done
 T=$(now)
 set +e
 # One spec file at a time: each starts its own code-server + Chromium, and the machine has 2 cores.

@@ -2,9 +2,10 @@
  * Training from the command palette in a real VS Code (code-server), end to end: the 8-step Train…
  * quick pick (embedded MNIST, preset tiny, GGDR on, 2 kimg, seed 0, backend auto) starts a worker; the
  * Runs view shows the run as running and the status bar its kimg progress; the loss-curves webview plots
- * live ticks whose displayed latest Loss/G/loss equals stats.jsonl on disk; Stop Training leaves a
- * stopped run whose newest snapshot the engine loads and samples from. No CSP violations or console
- * errors anywhere on the way.
+ * live ticks, and the Loss/G chart's own read-out (keyboard cursor on its last point) equals stats.jsonl
+ * on disk; Stop Training leaves a stopped run whose newest snapshot the engine loads and samples from;
+ * an unavailable backend fails before any run folder with a notification that names the job, whose
+ * "Open Log" shows the Output channel. No CSP violations or console errors anywhere on the way.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -54,6 +55,39 @@ async function readLossPanel(frame: FrameLocator): Promise<LatestRow> {
       canvases: body.querySelectorAll('section.group[data-group] canvas').length,
     };
   });
+}
+
+interface ChartReadout { group: string; x: string; value: string; text: string; countBefore: number }
+
+/**
+ * What the Loss/G chart plots at its last point, read from the chart itself: the chart is focused and End
+ * puts its cursor on the last plotted tick (as a keyboard user does); the hover read-out then holds that
+ * tick's exact x (kimg) and raw Loss/G/loss. `countBefore`: rows plotted just before End was pressed
+ * (live rows may arrive meanwhile; the cursor then stays on the right edge, so on a newer tick).
+ */
+async function readChartAtEnd(wb: Workbench, frame: FrameLocator, newerThan = -Infinity): Promise<ChartReadout> {
+  const chart = frame.locator('section.group[data-group="loss-g"] .chart');
+  await chart.focus();
+  const countBefore = Number(await frame.locator('#row-count').getAttribute('data-count'));
+  await wb.page.keyboard.press('End');
+  const r = await waitFor('the Loss/G chart read-out at its last point', () => frame.locator('#hover-readout').evaluate((ro) => {
+    const v = ro.querySelector('.value[data-series="Loss/G/loss"]');
+    return { group: ro.getAttribute('data-group') ?? '', x: ro.querySelector('.x')?.getAttribute('data-x') ?? '', value: v?.getAttribute('data-value') ?? '', text: (v?.textContent ?? '').trim() };
+  }), (o) => o.group === 'loss-g' && o.x !== '' && o.value !== '' && Number(o.x) > newerThan, 10_000);
+  return { ...r, countBefore };
+}
+
+/** The stats.jsonl line at the read-out's kimg; its Loss/G/loss mean must be the value the chart shows, exactly. */
+function checkReadoutAgainstDisk(r: ChartReadout): void {
+  const lines = readStatsLines(runDir);
+  const at = lines.filter((l) => String(mean(l, 'Progress/kimg')) === r.x);
+  assert.equal(at.length, 1, `one stats.jsonl line at the read-out's kimg ${r.x} (kimgs: ${lines.map((l) => mean(l, 'Progress/kimg')).join(', ')})`);
+  const onDisk = mean(at[0], 'Loss/G/loss');
+  assert.ok(onDisk !== undefined && Number.isFinite(onDisk), 'stats.jsonl has a finite Loss/G/loss mean');
+  assert.equal(r.value, String(onDisk), 'the chart read-out (data-value) is exactly the mean on disk');
+  const shown = /^Loss\/G\/loss (\S+)/.exec(r.text)?.[1];
+  assert.equal(Number(shown), Number(onDisk.toPrecision(6)), `read-out text "${r.text}" shows the mean to 6 significant digits`);
+  assert.ok(lines.indexOf(at[0]) >= r.countBefore - 1, `End read the last plotted tick (line ${lines.indexOf(at[0]) + 1}, ${r.countBefore} rows plotted before)`);
 }
 
 let runName = '';
@@ -125,7 +159,7 @@ e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
     timings.runningShownMs = Date.now() - t0;
   });
 
-  test('the loss curves plot live ticks whose latest Loss/G/loss equals stats.jsonl', async ({ wb, timings }) => {
+  test('the loss curves plot live ticks; the Loss/G chart read-out (and the latest-values table) equal stats.jsonl', async ({ wb, timings }) => {
     assert.ok(runDir, 'a run folder is known');
     const t0 = Date.now();
     await wb.runCommand('GAN Inspector: Open Loss Curves');
@@ -138,23 +172,21 @@ e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
     assert.equal(first.state, 'running');
     assert.ok(first.canvases > 0, 'charts are drawn');
 
-    // The displayed latest value is the Loss/G/loss mean of the stats.jsonl line at the displayed kimg.
-    const lines = readStatsLines(runDir);
-    const atKimg = lines.filter((l) => String(mean(l, 'Progress/kimg')) === first.kimg);
-    assert.equal(atKimg.length, 1, `one stats.jsonl line at kimg ${first.kimg} (kimgs: ${lines.map((l) => mean(l, 'Progress/kimg')).join(', ')})`);
-    const onDisk = mean(atKimg[0], 'Loss/G/loss');
-    assert.ok(onDisk !== undefined && Number.isFinite(onDisk), 'stats.jsonl has a finite Loss/G/loss mean');
-    assert.equal(first.raw, String(onDisk), 'data-value is exactly the mean on disk');
-    assert.equal(Number(first.rawText), Number(onDisk.toPrecision(6)), `shown text ${first.rawText} is the mean to 6 significant digits`);
-    assert.ok(lines.indexOf(atKimg[0]) >= first.count - 1, 'the latest row shown is not older than the rows plotted');
-
-    // Live: new ticks arrive without reopening the panel, and the table follows the file.
-    const later = await waitFor('another tick to be plotted', () => readLossPanel(frame), (r) => r.count > first.count && r.kimg !== first.kimg, 30_000);
-    const laterLine = readStatsLines(runDir).find((l) => String(mean(l, 'Progress/kimg')) === later.kimg);
-    assert.ok(laterLine, `stats.jsonl has the line at kimg ${later.kimg}`);
-    assert.equal(later.raw, String(mean(laterLine, 'Loss/G/loss')));
-    await parkPointer(wb);
+    // The value the chart plots at its last point, read from the chart (keyboard cursor + hover read-out), is the
+    // Loss/G/loss mean of the stats.jsonl line at the read-out's kimg.
+    const atEnd = await readChartAtEnd(wb, frame);
+    checkReadoutAgainstDisk(atEnd);
     await wb.screenshot('training-4-loss-curves');
+    // The latest-values table agrees with the file too.
+    const latestLine = readStatsLines(runDir).find((l) => String(mean(l, 'Progress/kimg')) === first.kimg);
+    assert.equal(first.raw, String(latestLine && mean(latestLine, 'Loss/G/loss')), 'the latest-values table shows the mean on disk');
+
+    // Live: new ticks arrive without reopening the panel, and the chart follows the file.
+    await waitFor('another tick to be plotted', () => readLossPanel(frame), (r) => r.count > atEnd.countBefore && Number(r.kimg) > Number(atEnd.x), 30_000);
+    const later = await readChartAtEnd(wb, frame, Number(atEnd.x));
+    assert.ok(Number(later.x) > Number(atEnd.x), `End reads the newer tick (${atEnd.x} → ${later.x})`);
+    checkReadoutAgainstDisk(later);
+    await parkPointer(wb);
     // The table the values were read from, scrolled into view (then back, for the stopped screenshot).
     await frame.locator('#latest-values').scrollIntoViewIfNeeded();
     await wb.screenshot('training-4b-loss-latest-values');
@@ -206,9 +238,53 @@ e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
     timings.snapshotLoadGenerateMs = Date.now() - t1;
   });
 
+  test('an unavailable backend fails before any run folder: the notification names the job; Open Log shows the Output channel', async ({ wb, workspace, timings }, t) => {
+    let tfjsNode = false;
+    try {
+      require.resolve('@tensorflow/tfjs-node');
+      tfjsNode = true;
+    } catch {
+      // Not installed (the usual case here): the tensorflow backend is unavailable.
+    }
+    if (tfjsNode) return t.skip('@tensorflow/tfjs-node is installed: the tensorflow backend would not fail');
+    const t0 = Date.now();
+    const runs = path.join(workspace, 'runs');
+    const before = fs.readdirSync(runs).sort();
+    await wb.runCommand('GAN Inspector: Train…');
+    await wb.waitForQuickInput(TRAIN_TITLE(2, 'Dataset'));
+    await wb.pickQuickItem('Embedded MNIST');
+    await wb.waitForQuickInput(TRAIN_TITLE(3, 'Preset'));
+    await wb.pickQuickItem('tiny');
+    await wb.waitForQuickInput(TRAIN_TITLE(4, 'GGDR'));
+    await wb.pickQuickItem('GGDR off');
+    await wb.waitForQuickInput(TRAIN_TITLE(6, 'Training length'));
+    await wb.typeInQuickInput('0.016');
+    await wb.waitForQuickInput(TRAIN_TITLE(7, 'Seed'));
+    await wb.typeInQuickInput('0');
+    await wb.waitForQuickInput(TRAIN_TITLE(8, 'Backend'));
+    await wb.pickQuickItem('tensorflow');
+    const note = await wb.waitForNotification(/^Training job \d+ \(tiny preset on mnist\) failed before its run folder was created: /, { timeoutMs: 60_000 });
+    assert.equal(note.severity, 'error');
+    assert.match(note.message, /tfjs-node/, 'the message says what is missing');
+    assert.doesNotMatch(note.message, /Training training/);
+    assert.deepEqual(fs.readdirSync(runs).sort(), before, 'no run folder was created');
+    const toast = wb.page.locator('.notifications-toasts .notification-toast').filter({ hasText: /failed before its run folder was created/ });
+    const buttons = (await toast.locator('.monaco-button').allTextContents()).map((b) => b.trim());
+    assert.deepEqual(buttons.filter((b) => b === 'Open Log' || b === 'Open Settings'), ['Open Log', 'Open Settings']);
+    await parkPointer(wb);
+    await wb.screenshot('training-6-backend-unavailable');
+    // Open Log: there is no run log.txt, so the Output channel with the worker's lines, not a run picker.
+    await toast.locator('.monaco-button').filter({ hasText: /^Open Log$/ }).click();
+    await wb.page.locator('.part.panel .view-lines').filter({ hasText: /failed.*tfjs-node|tfjs-node.*not installed/ }).first().waitFor({ timeout: 15_000 });
+    assert.equal(await wb.page.locator('.quick-input-widget').isVisible(), false, 'no run picker opened');
+    await wb.screenshot('training-7-open-log-output');
+    timings.backendErrorMs = Date.now() - t0;
+  });
+
   test('no CSP violations, console errors or error notifications', async ({ wb }) => {
     assert.deepEqual(wb.cspViolations(), []);
-    assert.deepEqual(wb.errors(), []);
+    // The workbench logs every error notification to the console: the unavailable backend's is expected.
+    assert.deepEqual(wb.errors({ ignore: [/Training job \d+ \(tiny preset on mnist\) failed before its run folder was created: .*tfjs-node/] }), []);
     const bad = (await wb.notifications()).filter((n) => n.severity !== 'info');
     assert.deepEqual(bad, [], 'no warning or error notifications');
   });

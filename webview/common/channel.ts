@@ -2,7 +2,7 @@
  * The webview end of a panel's rpc channel (src/shared/protocol/rpc.ts) over acquireVsCodeApi, plus
  * typed persisted state. acquireVsCodeApi may be called only once per page, so everything goes through here.
  */
-import { MessageHandler, type RpcApi } from '../../src/shared/protocol/rpc';
+import { MessageHandler, type RpcApi, type RpcValidators } from '../../src/shared/protocol/rpc';
 
 let api: ReturnType<typeof acquireVsCodeApi> | undefined;
 
@@ -11,13 +11,25 @@ export function vscodeApi(): ReturnType<typeof acquireVsCodeApi> {
   return (api ??= acquireVsCodeApi());
 }
 
+export interface ConnectOptions<Local extends RpcApi, Remote extends RpcApi> {
+  timeoutMs?: number;
+  /** Guards for every host → page message (and replies); a message failing them is reported and dropped. */
+  validators?: RpcValidators<Local, Remote>;
+  /** Told about every dropped message (after the console warning), e.g. to report it to the host. */
+  onInvalid?: (reason: string) => void;
+}
+
 /** Connects a MessageHandler to the host: `Local` is what this page receives, `Remote` what the host handles. */
-export function connect<Local extends RpcApi, Remote extends RpcApi>(opts: { timeoutMs?: number } = {}): MessageHandler<Local, Remote> {
+export function connect<Local extends RpcApi, Remote extends RpcApi>(opts: ConnectOptions<Local, Remote> = {}): MessageHandler<Local, Remote> {
   const vs = vscodeApi();
   const channel = new MessageHandler<Local, Remote>({
     post: (m) => vs.postMessage(m),
     timeoutMs: opts.timeoutMs ?? 15_000,
-    onInvalid: (reason, m) => console.warn(`[gan-inspector] ignored message from host: ${reason}`, m),
+    validators: opts.validators,
+    onInvalid: (reason, m) => {
+      console.warn(`[gan-inspector] ignored message from host: ${reason}`, m);
+      opts.onInvalid?.(reason);
+    },
     onHandlerError: (name, e) => console.error(`[gan-inspector] handler of '${name}' failed`, e),
   });
   window.addEventListener('message', (e: MessageEvent) => channel.handle(e.data));

@@ -1,8 +1,9 @@
 /**
  * Loss-curves webview: every scalar of stats.jsonl (and metric-*.jsonl) grouped into charts, with
- * TensorBoard smoothing, log scale, hover read-out, drag zoom / double-click reset, kimg or wall-time x.
+ * TensorBoard smoothing, log scale, hover read-out, drag zoom / Shift-drag pan / double-click reset, kimg
+ * or wall-time x. Every host message is validated before use (lossWebviewValidators).
  * Stable ids for end-to-end tests: #latest-values tr[data-series] td.raw[data-value], #hover-readout,
- * #skipped-lines[data-count], #run-status[data-state], #row-count[data-count].
+ * #skipped-lines[data-count], #incomplete-line[data-count], #run-status[data-state], #row-count[data-count].
  */
 import 'uplot/dist/uPlot.min.css';
 import '../common/base.css';
@@ -15,12 +16,16 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
 import { fixButtonSpace, keepFocusBelow, roving, wireRadioGroup } from '../common/a11y';
 import { el } from '../common/dom';
-import { DEFAULT_SMOOTHING, isLossPanelState, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels';
+import { DEFAULT_SMOOTHING, isLossPanelState, lossWebviewValidators, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels';
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from './chart';
 import { MetricsStore, StatsStore, fillX, formatDuration, formatValue, groupOf, type GroupInfo } from './series';
 
-const channel = connect<LossWebviewApi, LossHostApi>();
+// A malformed host message is dropped and reported to the host's Output channel, never drawn.
+const channel = connect<LossWebviewApi, LossHostApi>({
+  validators: lossWebviewValidators,
+  onInvalid: (reason) => void channel.emit('webviewError', { message: `Loss panel ignored a message from the host: ${reason}` }),
+});
 reportErrors((message) => channel.emit('webviewError', { message }));
 
 const saved = loadState(isLossPanelState);
@@ -57,6 +62,7 @@ const title = el('h1', { id: 'run-title' }, 'Loss curves');
 const status = el('span', { id: 'run-status', 'data-state': 'unknown', role: 'status' });
 const rowCount = el('span', { id: 'row-count', class: 'muted', 'data-count': '0' });
 const skippedEl = el('span', { id: 'skipped-lines', class: 'warning-text', 'data-count': '0', hidden: '' });
+const incompleteEl = el('span', { id: 'incomplete-line', class: 'muted', 'data-count': '0', hidden: '' }, '1 incomplete last line (waiting)');
 const openLog = el('button', { id: 'open-log', class: 'link', type: 'button' }, 'Open log');
 const openStats = el('button', { id: 'open-stats', class: 'link', type: 'button', 'aria-label': 'Open stats.jsonl' }, 'stats.jsonl');
 
@@ -87,14 +93,14 @@ resetZoom.setAttribute('aria-label', 'Reset zoom on all charts');
 const header = el(
   'header',
   { class: 'toolbar', 'aria-label': 'Loss curve controls' },
-  el('div', { class: 'title-row' }, title, status, rowCount, skippedEl, el('span', { class: 'links' }, openLog, ' · ', openStats)),
+  el('div', { class: 'title-row' }, title, status, rowCount, skippedEl, incompleteEl, el('span', { class: 'links' }, openLog, ' · ', openStats)),
   el('div', { class: 'controls' },
     el('label', { for: 'smoothing', class: 'control' }, 'Smoothing ', smoothingInput, smoothingValue),
     el('span', { class: 'control' }, 'X axis ', xGroup),
     resetZoom),
 );
 // Mouse hover would flood a screen reader, so the read-out is only live while a chart has keyboard focus (arrow keys).
-const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover a chart (or focus it and use the arrow keys) to read exact values; drag to zoom, double-click to reset.');
+const hoverReadout = el('div', { id: 'hover-readout', class: 'readout muted', 'aria-live': 'off' }, 'Hover a chart (or focus it and use the arrow keys) to read exact values; drag to zoom, Shift+drag (or middle-drag) to pan, Ctrl+wheel to zoom at the pointer, double-click to reset.');
 const WAITING_TEXT = 'Waiting for the first line of stats.jsonl…';
 const emptyState = el('p', { id: 'empty-state', class: 'muted' }, WAITING_TEXT);
 const chartsEl = el('div', { id: 'charts' });
@@ -285,11 +291,18 @@ function renderLatest(): void {
 }
 
 function renderStatus(): void {
-  const total = stats.skipped + metrics.skipped;
+  // An incomplete last line is waiting for its newline while the run trains; otherwise it is torn, and skipped.
+  const live = run?.state === 'running';
+  const torn = live ? 0 : stats.incomplete;
+  const total = stats.skipped + torn + metrics.skipped;
   skippedEl.hidden = total === 0;
   skippedEl.dataset.count = String(total);
   skippedEl.textContent = total ? `${total} unreadable line${total === 1 ? '' : 's'} skipped` : '';
-  skippedEl.title = `stats.jsonl: ${stats.skipped}, metric files: ${metrics.skipped} (garbage or truncated lines)`;
+  skippedEl.title = `stats.jsonl: ${stats.skipped + torn}${torn ? ' (1 of them an incomplete last line)' : ''}, metric files: ${metrics.skipped} (garbage or truncated lines)`;
+  const waiting = live ? stats.incomplete : 0;
+  incompleteEl.hidden = waiting === 0;
+  incompleteEl.dataset.count = String(waiting);
+  incompleteEl.title = 'stats.jsonl ends in a line without its newline: the trainer is writing it (counted as skipped if it stays incomplete)';
   rowCount.dataset.count = String(stats.sourceRows);
   rowCount.dataset.plotted = String(stats.rows);
   rowCount.textContent = `${stats.sourceRows} tick${stats.sourceRows === 1 ? '' : 's'}` + (stats.bucketRows ? ` (history decimated: ${stats.rows} plotted, min/max per ${stats.bucketRows} ticks)` : '');
@@ -387,6 +400,8 @@ function showRun(info: LossRunInfo): void {
   status.textContent = bits.join(' · ');
   status.dataset.state = info.state;
   status.title = info.lastError ?? '';
+  // Whether an incomplete last line is "waiting" or "skipped" depends on the state.
+  renderStatus();
 }
 
 // A poll's backlog arrives as several messages, all but the last marked `more`: draw once, after the last

@@ -92,6 +92,8 @@ export class StatsStore {
   source: number[] = [];
   columns = new Map<string, Column>();
   skipped = 0;
+  /** Incomplete last lines of stats.jsonl held back by the host, waiting for their newline (0 or 1). */
+  incomplete = 0;
   /** Lines of stats.jsonl represented (≥ rows once a long history arrived decimated). */
   sourceRows = 0;
   /** Widest decimation bucket (stats.jsonl lines) received since the last reset; 0 = every line is here. */
@@ -165,6 +167,7 @@ export class StatsStore {
       smoothInto(col.raw, this.weight, col.smoothed, start, col.ema);
     }
     this.skipped = c.skipped;
+    this.incomplete = c.incomplete ?? 0;
     return added;
   }
 
@@ -196,6 +199,7 @@ export class StatsStore {
     this.bucketRows = 0;
     this.columns.clear();
     this.skipped = 0;
+    this.incomplete = 0;
     this.generation++;
   }
 

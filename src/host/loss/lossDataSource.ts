@@ -67,6 +67,11 @@ export class LossDataSource {
   /** stats.jsonl lines represented by them (more than `rows` once a backlog was decimated). */
   private sourceRows = 0;
   private statsSkipped = 0;
+  /** 1 while a held incomplete last line has been counted as skipped (it stayed unchanged across a poll). */
+  private staleSkipped = 0;
+  /** What the webview was last told: skipped lines and incomplete last lines. */
+  private sentSkipped = 0;
+  private sentIncomplete = 0;
   private metricSkipped = new Map<string, number>();
   private needReset = true;
   private chain: Promise<unknown> = Promise.resolve();
@@ -114,6 +119,9 @@ export class LossDataSource {
     this.rows = 0;
     this.sourceRows = 0;
     this.statsSkipped = 0;
+    this.staleSkipped = 0;
+    this.sentSkipped = 0;
+    this.sentIncomplete = 0;
     this.needReset = true;
   }
 
@@ -130,6 +138,8 @@ export class LossDataSource {
     // New lines go straight into typed-array columns, decimated past the cap: memory stays O(cap), not O(file).
     let cols = new StatsColumns(this.historyCap, this.sourceRows);
     let fileReset = false;
+    const before = this.stats.position;
+    const hadPartial = this.stats.hasPartialLine;
     const s = await this.stats.pollBatches((b) => {
       if (b.reset) {
         fileReset = true;
@@ -144,11 +154,25 @@ export class LossDataSource {
       this.statsSkipped = 0;
     }
     this.statsSkipped += s.skipped;
+    // A held incomplete last line: waiting for its newline, unless it was already held by the previous poll
+    // and no byte arrived since (a torn line: the writer died mid-line). Then it counts as skipped, until
+    // bytes arrive after all (the decoder then counts or delivers the line itself).
+    const partial = this.stats.hasPartialLine;
+    const grew = fileReset || this.stats.position !== before;
+    if (!partial || grew) this.staleSkipped = 0;
+    else if (hadPartial) this.staleSkipped = 1;
+    const skipped = this.statsSkipped + this.staleSkipped;
+    const incomplete = partial && !this.staleSkipped ? 1 : 0;
     let stats: StatsChunk[] = [];
-    if (statsReset || cols.sourceRows || s.skipped) {
-      stats = cols.toChunks(this.rows, statsReset, this.statsSkipped, this.maxRows);
+    if (statsReset || cols.sourceRows || skipped !== this.sentSkipped || incomplete !== this.sentIncomplete) {
+      stats = cols.toChunks(this.rows, statsReset, skipped, this.maxRows);
+      // No rows, only counts changed: one empty chunk carries them.
+      if (!stats.length) stats = [{ reset: false, start: this.rows, timestamp: [], kimg: [], columns: {}, skipped, sourceRows: this.sourceRows }];
       this.rows += cols.rows;
       this.sourceRows += cols.sourceRows;
+      for (const c of stats) if (incomplete) c.incomplete = incomplete;
+      this.sentSkipped = skipped;
+      this.sentIncomplete = incomplete;
     }
     const metrics = await this.pollMetrics(reset);
     // Every message of this poll but the last says so: the webview draws once, after the whole backlog.

@@ -3,8 +3,8 @@
  * (kimg/total, s/kimg, ETA), worker output in the "GAN Inspector" Output channel, and end-of-run
  * notifications with actions.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { jobEndNotice, jobLabel, jobLogTarget } from './jobNotice';
 import type { TrainingJob, TrainingManager } from './trainingManager';
 
 /** "1:02:03" / "2:03" / "—". */
@@ -32,7 +32,8 @@ export interface TrainingUiDeps {
   output: vscode.OutputChannel;
   /** Stop a job (the Stop Training logic: message, then signals). */
   stop: (job: TrainingJob) => void;
-  openLog: (runDir: string | null) => void;
+  /** Opens a run's log.txt (jobs without a run folder show the Output channel instead). */
+  openLog: (runDir: string) => void;
   openLossCurves: (runDir: string) => void;
   resume: (runDir: string) => void;
   /** A job's run folder changed state (tree + panels refresh). */
@@ -75,7 +76,7 @@ export class TrainingUi implements vscode.Disposable {
           let reported = 0;
           const report = (j: TrainingJob) => {
             const pct = j.totalKimg > 0 ? Math.min(100, (100 * j.curKimg) / j.totalKimg) : 0;
-            const name = j.runName ?? 'starting…';
+            const name = j.runName ?? `${jobLabel(j)} (starting…)`;
             progress.report({ increment: Math.max(0, pct - reported), message: `${j.phase === 'stopping' ? 'Stopping ' : 'Training '}${name} · ${progressText(j)}` });
             reported = Math.max(reported, pct);
           };
@@ -117,32 +118,35 @@ export class TrainingUi implements vscode.Disposable {
 
   private onEnded(j: TrainingJob): void {
     this.updateStatus();
-    const name = j.runName ?? (j.runDir ? path.basename(j.runDir) : 'training');
     this.d.output.appendLine(`[${label(j)}] ${j.phase}${j.exitCode !== undefined && j.exitCode !== null ? ` (exit ${j.exitCode})` : ''}${j.signal ? ` (${j.signal})` : ''}${j.error ? `: ${j.error}` : ''}`);
     if (j.runDir) this.d.onRunChanged(j.runDir);
-    const runDir = j.runDir;
-    if (j.phase === 'finished') {
-      void vscode.window.showInformationMessage(`Training ${name} finished (${kimgText(j.totalKimg)} kimg).`, 'Open Loss Curves').then((a) => {
-        if (a && runDir) this.d.openLossCurves(runDir);
-      });
-    } else if (j.phase === 'stopped') {
-      const msg = `Training ${name} stopped at ${kimgText(j.curKimg)} kimg.${j.forced ? ' The worker had to be killed; the newest snapshot may be older.' : ''}`;
-      const actions = runDir ? ['Resume Training', 'Open Loss Curves'] : [];
-      void vscode.window.showInformationMessage(msg, ...actions).then((a) => {
-        if (!runDir) return;
-        if (a === 'Resume Training') this.d.resume(runDir);
-        else if (a === 'Open Loss Curves') this.d.openLossCurves(runDir);
-      });
-    } else if (j.phase === 'failed') {
-      const first = (j.error ?? 'unknown error').split('\n').slice(0, 3).join(' ');
-      void vscode.window.showErrorMessage(`Training ${name} failed: ${first}`, 'Open Log', 'Open Settings').then((a) => {
-        if (a === 'Open Log') this.d.openLog(runDir);
-        else if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'ganInspector');
-      });
-    }
+    const notice = jobEndNotice(j);
+    if (!notice) return;
+    const show = notice.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
+    void show(notice.message, ...notice.actions).then((a) => {
+      const runDir = j.runDir ?? j.resumeDir;
+      switch (a) {
+        case 'Open Loss Curves':
+          if (runDir) this.d.openLossCurves(runDir);
+          break;
+        case 'Resume Training':
+          if (runDir) this.d.resume(runDir);
+          break;
+        case 'Open Log': {
+          const t = jobLogTarget(j);
+          if (t.kind === 'runLog') this.d.openLog(t.runDir);
+          else this.d.output.show(true);
+          break;
+        }
+        case 'Open Settings':
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'ganInspector');
+          break;
+      }
+    });
   }
 }
 
+/** Output-channel prefix of a job's lines: its run name, else "job N". */
 function label(j: TrainingJob): string {
   return j.runName ?? `job ${j.id}`;
 }

@@ -80,6 +80,11 @@ export interface StatsChunk {
   bucketRows?: number;
   /** More of the same poll follows (further stats chunks, or its metrics update): the webview draws once, after the last. */
   more?: boolean;
+  /**
+   * Incomplete last lines held back, waiting for their newline (0 or 1; absent = 0). A live run shows it as
+   * waiting; a run that is not running, or a line unchanged across polls (then counted in `skipped` instead), has a torn line.
+   */
+  incomplete?: number;
 }
 
 const isNumOrNullArray = (v: unknown, n: number): v is (number | null)[] =>
@@ -87,8 +92,9 @@ const isNumOrNullArray = (v: unknown, n: number): v is (number | null)[] =>
 
 /** Structural guard of a StatsChunk (array lengths agree, indices are consistent). */
 export function isStatsChunk(v: unknown): v is StatsChunk {
-  if (!isObj(v) || !onlyKeys(v, ['reset', 'start', 'timestamp', 'kimg', 'columns', 'skipped', 'sourceRows', 'source', 'bucketRows', 'more'])) return false;
+  if (!isObj(v) || !onlyKeys(v, ['reset', 'start', 'timestamp', 'kimg', 'columns', 'skipped', 'sourceRows', 'source', 'bucketRows', 'more', 'incomplete'])) return false;
   if (v.more !== undefined && typeof v.more !== 'boolean') return false;
+  if (v.incomplete !== undefined && v.incomplete !== 0 && v.incomplete !== 1) return false;
   if (typeof v.reset !== 'boolean' || !Number.isSafeInteger(v.start) || (v.start as number) < 0) return false;
   if (!Array.isArray(v.timestamp) || !v.timestamp.every(isNum)) return false;
   const n = v.timestamp.length;
@@ -124,6 +130,36 @@ export interface MetricsChunk {
   series: MetricSeriesChunk[];
   /** Unreadable lines across all metric files so far. */
   skipped: number;
+}
+
+const isNumOrNull = (v: unknown): v is number | null => v === null || typeof v === 'number';
+
+/** Structural guard of a MetricsChunk (per series, every array has one entry per point). */
+export function isMetricsChunk(v: unknown): v is MetricsChunk {
+  if (!isObj(v) || !onlyKeys(v, ['reset', 'series', 'skipped']) || typeof v.reset !== 'boolean') return false;
+  if (!Number.isSafeInteger(v.skipped) || (v.skipped as number) < 0 || !Array.isArray(v.series)) return false;
+  return v.series.every((s) => {
+    if (!isObj(s) || !onlyKeys(s, ['name', 'kimg', 'timestamp', 'value']) || !isStr(s.name, 512) || !Array.isArray(s.timestamp) || !s.timestamp.every(isNum)) return false;
+    const n = s.timestamp.length;
+    return isNumOrNullArray(s.kimg, n) && isNumOrNullArray(s.value, n);
+  });
+}
+
+const RUN_ORIGINS: readonly RunOrigin[] = ['gan-inspector', 'stylegan2-ada'];
+const isOptStr = (v: unknown, max = 4096) => v === undefined || isStr(v, max);
+
+/**
+ * Guard of a LossRunInfo from the host. Numbers that are not finite (an unknown total) arrive as null once
+ * VS Code has JSON-encoded the message, so null is accepted where the panel copes with it. Extra keys are
+ * tolerated (the host may send more than this panel shows); the ones it uses must have their types.
+ */
+export function isLossRunInfo(v: unknown): v is LossRunInfo {
+  return (
+    isObj(v) && isStr(v.name, 1024) && isStr(v.dir) && RUN_ORIGINS.includes(v.origin as RunOrigin) &&
+    RUN_DISPLAY_STATES.includes(v.state as RunDisplayState) && isNumOrNull(v.curKimg) && isNumOrNull(v.totalKimg) &&
+    (v.ggdr === undefined || typeof v.ggdr === 'boolean') && isOptStr(v.backend, 256) && isOptStr(v.preset, 256) && isOptStr(v.dataset) &&
+    (v.secPerKimg === undefined || isNumOrNull(v.secPerKimg)) && (v.lastError === undefined || v.lastError === null || isStr(v.lastError, 100_000))
+  );
 }
 
 /** Files the loss panel may ask the host to open. */
@@ -193,6 +229,13 @@ export const lossHostValidators: RpcValidators<LossHostApi, LossWebviewApi> = {
   requests: {
     hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
   },
+};
+
+/** Guards for every host → webview message of the loss-curves panel (the webview runs them before use). */
+export const lossWebviewValidators: RpcValidators<LossWebviewApi, LossHostApi> = {
+  events: { runInfo: isLossRunInfo, stats: isStatsChunk, metrics: isMetricsChunk },
+  requests: {},
+  results: { hello: isLossRunInfo },
 };
 
 //#endregion

@@ -212,6 +212,24 @@ export class Workbench {
    * can miss commands the extension host has not registered yet and does not refresh, so it is
    * closed and reopened until the row shows.
    */
+  /**
+   * F1, and if no palette shows: a focused webview keeps the key in its iframe (the forwarding to
+   * the workbench is asynchronous and, on a loaded machine, sometimes lost), so the focus is moved
+   * back to the workbench document and F1 is pressed again.
+   */
+  private async openPalette(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('F1');
+      try {
+        await this.quickInput.waitFor({ timeout: attempt < 3 ? 5_000 : 15_000 });
+        return;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      }
+    }
+  }
+
   async runCommand(title: string, opts?: { timeoutMs?: number }): Promise<void> {
     const deadline = Date.now() + (opts?.timeoutMs ?? 60_000);
     const row = this.quickRow(title).first();
@@ -219,8 +237,7 @@ export class Workbench {
     for (;;) {
       tries++;
       await this.closeQuickInput();
-      await this.page.keyboard.press('F1');
-      await this.quickInput.waitFor({ timeout: 15_000 });
+      await this.openPalette();
       await this.quickInput.fill(`>${title}`);
       try {
         await row.waitFor({ timeout: 2500 });

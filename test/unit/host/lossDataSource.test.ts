@@ -70,6 +70,8 @@ test('100,000 stats lines: first poll streams them in chunks; later polls read o
   assert.equal(second.stats[0].start, N);
   assert.equal(second.stats[0].timestamp.length, 3);
   assert.equal(second.stats[0].reset, false);
+  assert.equal(second.stats[0].incomplete, 1, 'the torn line is reported as waiting');
+  assert.equal(second.stats[0].skipped, 0);
   assert.equal(src.statsBytesRead, fs.statSync(file).size);
   store.apply(second.stats[0]);
   assert.equal(store.rows, N + 3);
@@ -79,6 +81,7 @@ test('100,000 stats lines: first poll streams them in chunks; later polls read o
   assert.equal(third.stats[0].start, N + 3);
   assert.equal(third.stats[0].kimg[0], (N + 3) * 0.016);
   assert.equal(third.stats[0].skipped, 0);
+  assert.equal(third.stats[0].incomplete, undefined, 'no longer waiting');
 
   // Nothing new: no chunks at all (the panel posts nothing).
   assert.deepEqual((await src.poll()).stats, []);
@@ -100,6 +103,25 @@ test('garbage and truncated lines are skipped and counted; a rewritten file rese
   const b = await src.poll();
   assert.deepEqual(b.stats[0].columns['Loss/G/loss'], [null], 'NaN (Python writes bare NaN) becomes a gap');
   assert.equal(b.stats[0].skipped, 3);
+  assert.equal(b.stats[0].incomplete, 1, 'the truncated last line is held and reported as waiting');
+  // Unchanged at the next poll: torn (the writer died mid-line), so it is counted as skipped; one empty chunk says so.
+  const stale = await src.poll();
+  assert.deepEqual(stale.stats, [{ reset: false, start: 3, timestamp: [], kimg: [], columns: {}, skipped: 4, sourceRows: 3 }]);
+  assert.deepEqual((await src.poll()).stats, [], 'nothing changed since');
+  // Its rest arrives after all: a good line, so the provisional count is dropped again.
+  fs.appendFileSync(file, '": 1, "timestamp": 9}\n');
+  const done = await src.poll();
+  assert.equal(done.stats.length, 1);
+  assert.deepEqual([done.stats[0].start, done.stats[0].timestamp, done.stats[0].columns.trunc, done.stats[0].skipped, done.stats[0].incomplete], [3, [9], [1], 3, undefined]);
+  // A garbage line alone (no new rows) still reaches the webview.
+  fs.appendFileSync(file, 'garbage\n');
+  assert.deepEqual((await src.poll()).stats, [{ reset: false, start: 4, timestamp: [], kimg: [], columns: {}, skipped: 4, sourceRows: 4 }]);
+  // A torn line the decoder rejects once complete: counted once, not twice.
+  fs.appendFileSync(file, '{"x');
+  assert.equal((await src.poll()).stats[0].incomplete, 1);
+  assert.equal((await src.poll()).stats[0].skipped, 5);
+  fs.appendFileSync(file, 'y\n');
+  assert.deepEqual((await src.poll()).stats, [], 'still 5 (now counted by the decoder), nothing waiting: nothing to send');
 
   // A new run writing over the same path (smaller file): reset, counts restart.
   fs.writeFileSync(file, line(7));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
-import { isLossPanelState, lossHostValidators, type LossHostApi, type LossWebviewApi } from '../../../src/shared/protocol/panels';
+import { isLossPanelState, isLossRunInfo, isMetricsChunk, isStatsChunk, lossHostValidators, lossWebviewValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../../src/shared/protocol/panels';
 import { isFromWorkerMessage } from '../../../src/shared/protocol/worker';
 
 const ev = (name: string, payload: unknown): RpcEnvelope => ({ rpc: 1, kind: 'event', name, payload });
@@ -72,4 +72,49 @@ test('worker protocol guard rejects malformed worker messages', () => {
   ]) {
     assert.equal(isFromWorkerMessage(bad), false, JSON.stringify(bad));
   }
+});
+
+test('loss panel: the webview accepts exactly the valid host messages (runInfo, stats, metrics, hello reply)', async () => {
+  const info: LossRunInfo = { name: '00001-x', dir: '/runs/00001-x', origin: 'gan-inspector', state: 'running', curKimg: 1, totalKimg: 4, ggdr: true, backend: 'wasm', lastError: null };
+  // NaN totals (an official run without training_options) reach the webview as null through VS Code's JSON.
+  const viaJson = JSON.parse(JSON.stringify({ ...info, totalKimg: NaN }));
+  assert.equal(viaJson.totalKimg, null);
+  assert.ok(isLossRunInfo(info) && isLossRunInfo(viaJson) && isLossRunInfo({ ...info, extra: 1 }));
+  for (const bad of [{ ...info, state: 'exploded' }, { ...info, name: 5 }, { ...info, origin: 'x' }, { ...info, curKimg: '1' }, { ...info, ggdr: 'yes' }, { ...info, lastError: 3 }, null]) {
+    assert.equal(isLossRunInfo(bad), false, JSON.stringify(bad));
+  }
+  const chunk = { reset: false, start: 0, timestamp: [1], kimg: [0.5], columns: { a: [1] }, skipped: 0, sourceRows: 1 };
+  assert.ok(isStatsChunk(chunk) && isStatsChunk({ ...chunk, incomplete: 1 }) && isStatsChunk({ ...chunk, timestamp: [], kimg: [], columns: {}, sourceRows: 0 }));
+  assert.equal(isStatsChunk({ ...chunk, incomplete: 2 }), false);
+  const metrics = { reset: true, skipped: 0, series: [{ name: 'fid', kimg: [4, null], timestamp: [1, 2], value: [3, null] }] };
+  assert.ok(isMetricsChunk(metrics));
+  for (const bad of [{ ...metrics, skipped: -1 }, { ...metrics, series: [{ name: 'fid', kimg: [4], timestamp: [1, 2], value: [3, 4] }] }, { ...metrics, series: [{ name: 'fid', kimg: [], timestamp: [], value: [], path: '/x' }] }, { ...metrics, more: true }]) {
+    assert.equal(isMetricsChunk(bad), false, JSON.stringify(bad));
+  }
+
+  const invalid: string[] = [];
+  const got: string[] = [];
+  const sent: RpcEnvelope[] = [];
+  const page = new MessageHandler<LossWebviewApi, LossHostApi>({ post: (m) => { sent.push(m); }, validators: lossWebviewValidators, onInvalid: (r) => invalid.push(r) });
+  page.on('runInfo', (p) => got.push(`runInfo ${p.state}`));
+  page.on('stats', (p) => got.push(`stats ${p.timestamp.length}`));
+  page.on('metrics', (p) => got.push(`metrics ${p.series.length}`));
+  page.handle(ev('runInfo', viaJson));
+  page.handle(ev('stats', chunk));
+  page.handle(ev('metrics', metrics));
+  page.handle(ev('runInfo', { ...info, state: 'exploded' }));
+  page.handle(ev('stats', { ...chunk, kimg: [] }));
+  page.handle(ev('metrics', {}));
+  page.handle(ev('openFile', { target: 'log' }));
+  page.handle(req(1, 'hello', {}));
+  // A malformed reply to hello rejects the request instead of resolving with it.
+  const hello = page.request('hello', {});
+  const id = (sent.find((m) => m.kind === 'request') as Extract<RpcEnvelope, { kind: 'request' }>).id;
+  page.handle({ rpc: 1, kind: 'reply', id, ok: true, result: { ...info, dir: 7 } });
+  await assert.rejects(hello, /Invalid reply to 'hello'/);
+  assert.deepEqual(got, ['runInfo running', 'stats 1', 'metrics 1']);
+  assert.deepEqual(invalid, [
+    "invalid payload for event 'runInfo'", "invalid payload for event 'stats'", "invalid payload for event 'metrics'",
+    "unknown event 'openFile'", "unknown request 'hello'", "invalid result for request 'hello'",
+  ]);
 });
