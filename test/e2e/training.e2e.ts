@@ -15,10 +15,9 @@ import { PRESETS } from '../../src/core/config/options';
 import type { OurTrainingOptionsFile } from '../../src/core/runs/runDir';
 import type { RunStatus, StatsLine, StatValue } from '../../src/shared/runTypes';
 import type { Workbench } from './lib/workbench';
-import { runRow, sleep, waitFor, waitForRunState } from './lib/waits';
+import { runRow, sleep, TRAIN_TITLE, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 
-const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
 const KIMG = 2;
 const RUN_RE = /^\d{5}-/;
 
@@ -250,19 +249,7 @@ e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
     const t0 = Date.now();
     const runs = path.join(workspace, 'runs');
     const before = fs.readdirSync(runs).sort();
-    await wb.runCommand('GAN Inspector: Train…');
-    await wb.waitForQuickInput(TRAIN_TITLE(2, 'Dataset'));
-    await wb.pickQuickItem('Embedded MNIST');
-    await wb.waitForQuickInput(TRAIN_TITLE(3, 'Preset'));
-    await wb.pickQuickItem('tiny');
-    await wb.waitForQuickInput(TRAIN_TITLE(4, 'GGDR'));
-    await wb.pickQuickItem('GGDR off');
-    await wb.waitForQuickInput(TRAIN_TITLE(6, 'Training length'));
-    await wb.typeInQuickInput('0.016');
-    await wb.waitForQuickInput(TRAIN_TITLE(7, 'Seed'));
-    await wb.typeInQuickInput('0');
-    await wb.waitForQuickInput(TRAIN_TITLE(8, 'Backend'));
-    await wb.pickQuickItem('tensorflow');
+    await trainTinyNoGgdr(wb, { kimg: 0.016, seed: 0, backend: 'tensorflow' });
     const note = await wb.waitForNotification(/^Training job \d+ \(tiny preset on mnist\) failed before its run folder was created: /, { timeoutMs: 60_000 });
     assert.equal(note.severity, 'error');
     assert.match(note.message, /tfjs-node/, 'the message says what is missing');

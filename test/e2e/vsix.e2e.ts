@@ -33,14 +33,13 @@ import { unzipSync } from 'fflate';
 import { readRun } from '../../src/core/runs/readers';
 import type { RunStatus } from '../../src/shared/runTypes';
 import { E2E_OUTPUT, REPO_ROOT } from './lib/codeServer';
-import { activeWebview, runRow, sleep, waitFor, waitForRunState } from './lib/waits';
+import { activeWebview, runRow, sleep, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
 const KIMG = 0.048; // Train with Current Settings: three ticks of the tiny preset, curves with lines, still seconds
 const STOP_KIMG = 1; // Train…: long enough (~15 s) to be stopped part-way, short enough to resume to the end
 const AB_KIMG = 0.016; // GGDR experiment: one tick (and one metric evaluation) per arm
-const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
 const AB_TITLE = (step: number, what: string) => `GAN Inspector: GGDR Experiment (${step}/6) — ${what}`;
 
 
@@ -360,19 +359,7 @@ e2eSuite('vsix', {
     const runs = path.join(workspace, 'runs');
     const existing = new Set(runFolders(runs));
     const t0 = Date.now();
-    await wb.runCommand('GAN Inspector: Train…');
-    await wb.waitForQuickInput(TRAIN_TITLE(2, 'Dataset'));
-    await wb.pickQuickItem('Embedded MNIST');
-    await wb.waitForQuickInput(TRAIN_TITLE(3, 'Preset'));
-    await wb.pickQuickItem('tiny');
-    await wb.waitForQuickInput(TRAIN_TITLE(4, 'GGDR'));
-    await wb.pickQuickItem('GGDR off');
-    await wb.waitForQuickInput(TRAIN_TITLE(6, 'Training length'));
-    await wb.typeInQuickInput(String(STOP_KIMG));
-    await wb.waitForQuickInput(TRAIN_TITLE(7, 'Seed'));
-    await wb.typeInQuickInput('1');
-    await wb.waitForQuickInput(TRAIN_TITLE(8, 'Backend'));
-    await wb.pickQuickItem('wasm');
+    await trainTinyNoGgdr(wb, { kimg: STOP_KIMG, seed: 1, backend: 'wasm' });
     timings.trainFlowMs = Date.now() - t0;
     stopRun = await waitFor('the new run folder', async () => runFolders(runs).find((n) => !existing.has(n)) ?? '', (n) => n !== '', 60_000);
     assert.match(stopRun, /^\d{5}-mnist-tiny-noggdr-kimg1-batch4-seed1$/, 'folder name: dataset, preset, GGDR off, kimg, seed');

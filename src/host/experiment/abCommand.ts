@@ -105,8 +105,8 @@ export interface AbCommandDeps {
   output: vscode.OutputChannel;
   /** Opens the comparison of these run folders. */
   openCompare: (dirs: string[]) => void;
-  /** Opens the segmentation panel of a snapshot folder (in the active editor group). */
-  openSegmentation?: (snapshot: string) => void;
+  /** Opens the segmentation panel of a snapshot folder (in the active editor group); resolves once its page has started. */
+  openSegmentation?: (snapshot: string) => Promise<void>;
 }
 
 /**
@@ -125,11 +125,17 @@ async function openSegmentationBeside(record: AbExperimentRecord, deps: AbComman
   deps.output.appendLine(`[${id}] segmentation of seed ${pair.seed}: GGDR ${label(pair.ggdr)}, baseline ${label(pair.baseline)}`);
   // Layout commands are a nicety: when one is unavailable the panels open as tabs instead.
   const layout = (cmd: string) => Promise.resolve(vscode.commands.executeCommand(cmd)).catch(() => undefined);
+  // Each panel's page must have started before the layout changes again: in VS Code for the web a
+  // webview whose group is split while it loads can fail to fetch its script and stay blank.
+  const started = (p: Promise<void>) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 20_000))]);
   await layout('workbench.action.newGroupRight');
-  await openAndWait(() => open(pair.ggdr.snapshot), SEGMENTATION_TAB);
+  let page: Promise<void> = Promise.resolve();
+  await openAndWait(() => { page = open(pair.ggdr.snapshot); }, SEGMENTATION_TAB);
+  await started(page);
   // Only once that panel is in its group: a new group made before would not be the one it opens in.
   await layout('workbench.action.newGroupBelow');
-  await openAndWait(() => open(pair.baseline.snapshot), SEGMENTATION_TAB);
+  await openAndWait(() => { page = open(pair.baseline.snapshot); }, SEGMENTATION_TAB);
+  await started(page);
   if (dirs.length) deps.openCompare(dirs); // reveals (focuses) the comparison again
 }
 

@@ -95,7 +95,7 @@ class ViewerSession extends PanelSession<ViewerHostApi, ViewerWebviewApi> {
       return { file: r.file };
     });
     c.on('openSegmentation', ({ seeds }) => deps.openSegmentation(dir, seeds));
-    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'viewer', `Checkpoint · ${path.basename(dir)}`);
+    this.setHtml(() => panelHtml(panel.webview, deps.extensionUri, 'viewer', `Checkpoint · ${path.basename(dir)}`));
   }
 
   /** The snapshot's info; throws its load error so the webview shows it. */

@@ -71,7 +71,7 @@ class CompareRunsPanel extends PanelSession<CompareHostApi, CompareWebviewApi> {
       };
       this.disposables.push(w, w.onDidChange(on), w.onDidCreate(on), w.onDidDelete(on));
     }
-    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'compare', panelTitle(dirs));
+    this.setHtml(() => panelHtml(panel.webview, deps.extensionUri, 'compare', panelTitle(dirs)));
   }
 
   /** A compared run changed (training progress, tree refresh): reload soon. */

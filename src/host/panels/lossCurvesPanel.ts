@@ -49,7 +49,7 @@ class LossCurvesPanel extends PanelSession<LossHostApi, LossWebviewApi> {
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runDir), '*'));
     const on = (uri: vscode.Uri) => this.onFileEvent(uri);
     this.disposables.push(watcher, watcher.onDidChange(on), watcher.onDidCreate(on), watcher.onDidDelete(on));
-    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'loss', `Loss · ${path.basename(runDir)}`);
+    this.setHtml(() => panelHtml(panel.webview, deps.extensionUri, 'loss', `Loss · ${path.basename(runDir)}`));
   }
 
   /** Something about the run changed (training progress, a tree refresh): re-read soon. */

@@ -77,7 +77,7 @@ class SegmentationPanel extends PanelSession<SegmentationHostApi, SegmentationWe
     });
     c.on('cancel', ({ what }) => deps.client.cancelLane(`${this.owner}:${what}`));
     c.on('openViewer', () => deps.openViewer(dir));
-    panel.webview.html = panelHtml(panel.webview, deps.extensionUri, 'segmentation', `Segmentation · ${path.basename(dir)}`);
+    this.setHtml(() => panelHtml(panel.webview, deps.extensionUri, 'segmentation', `Segmentation · ${path.basename(dir)}`));
   }
 
   private ready(): SegmentationInfo {
@@ -93,16 +93,18 @@ export class SegmentationPanels implements vscode.Disposable, vscode.WebviewPane
 
   constructor(private readonly deps: SegmentationPanelDeps) {}
 
-  /** Opens the snapshot's panel, or reveals it when already open. */
-  show(snapshot: string, seeds?: string): void {
+  /** Opens the snapshot's panel, or reveals it when already open; resolves once its webview has started. */
+  show(snapshot: string, seeds?: string): Promise<void> {
     const dir = snapshotDirOf(snapshot);
-    if (this.panels.reveal(dir)) return;
+    if (this.panels.reveal(dir)) return Promise.resolve();
     const panel = vscode.window.createWebviewPanel(VIEW_TYPES.segmentation, `Segmentation · ${path.basename(dir)}`, vscode.ViewColumn.Active, {
       ...webviewOptions(this.deps.extensionUri),
       // K-means results are expensive to recompute on every tab switch.
       retainContextWhenHidden: true,
     });
-    this.panels.adopt(dir, (onDispose) => new SegmentationPanel(panel, dir, this.deps, onDispose)).initialSeeds = seeds;
+    const session = this.panels.adopt(dir, (onDispose) => new SegmentationPanel(panel, dir, this.deps, onDispose));
+    session.initialSeeds = seeds;
+    return session.started;
   }
 
   /** Restores a panel after a window reload from the state its webview saved. */

@@ -65,3 +65,26 @@ export async function waitForRunState(wb: Workbench, name: string, state: string
     async () => (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '',
     (aria) => aria.startsWith(`Run ${name}, ${state},`), timeoutMs);
 }
+
+/** Title of step `step` of the Train… quick pick. */
+export const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
+
+/**
+ * Runs Train… and answers its quick pick for embedded MNIST, the `tiny` preset and GGDR off
+ * (steps 2–8; no named configurations in the workspace), with the given length, seed and backend.
+ */
+export async function trainTinyNoGgdr(wb: Workbench, o: { kimg: number; seed: number; backend: string }): Promise<void> {
+  await wb.runCommand('GAN Inspector: Train…');
+  await wb.waitForQuickInput(TRAIN_TITLE(2, 'Dataset'));
+  await wb.pickQuickItem('Embedded MNIST');
+  await wb.waitForQuickInput(TRAIN_TITLE(3, 'Preset'));
+  await wb.pickQuickItem('tiny');
+  await wb.waitForQuickInput(TRAIN_TITLE(4, 'GGDR'));
+  await wb.pickQuickItem('GGDR off');
+  await wb.waitForQuickInput(TRAIN_TITLE(6, 'Training length'));
+  await wb.typeInQuickInput(String(o.kimg));
+  await wb.waitForQuickInput(TRAIN_TITLE(7, 'Seed'));
+  await wb.typeInQuickInput(String(o.seed));
+  await wb.waitForQuickInput(TRAIN_TITLE(8, 'Backend'));
+  await wb.pickQuickItem(o.backend);
+}

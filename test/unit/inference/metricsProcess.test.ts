@@ -13,8 +13,8 @@ import { isCancelled, type InferenceClient } from '../../../src/host/inference/i
 import type { ProgressInfo } from '../../../src/shared/protocol/inference';
 import { asMetricLine } from '../../../src/shared/jsonl';
 import { modelCacheDir } from '../../../src/core/metrics/tfjsModel';
-import { serveDir, writeGraphModel, type ModelServer } from '../metrics/modelFixtures';
-import { newClient, tmpDir, trainTinyRun } from './helpers';
+import { metricFileLines, tinyRunWithServedModel, type ModelServer } from '../metrics/modelFixtures';
+import { newClient } from './helpers';
 
 let tmp: string;
 let runDir: string;
@@ -27,16 +27,10 @@ let baseline = 0;
 const procLog: string[] = [];
 
 const metricFile = (name: string) => path.join(runDir, `metric-${name}.jsonl`);
-const fileLines = (name: string) => (fs.existsSync(metricFile(name)) ? fs.readFileSync(metricFile(name), 'utf8').trim().split('\n').filter(Boolean) : []);
+const fileLines = (name: string) => metricFileLines(runDir, name);
 
 before(async () => {
-  tmp = tmpDir('gi-mproc-');
-  const r = await trainTinyRun(path.join(tmp, 'runs'));
-  runDir = r.runDir;
-  snap = r.snapshots[r.snapshots.length - 1];
-  writeGraphModel(path.join(tmp, 'served', 'inception_v3'));
-  server = await serveDir(path.join(tmp, 'served'));
-  url = `${server.base}/inception_v3/model.json`;
+  ({ tmp, runDir, snap, server, url } = await tinyRunWithServedModel('gi-mproc-'));
   cacheDir = path.join(tmp, 'global-storage');
   client = await newClient(procLog);
   baseline = (await client.stats()).numTensors;

@@ -12,8 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../engine/testBackend';
-import { tmpDir, trainTinyRun } from '../inference/helpers';
-import { deadUrl, serveDir, writeGraphModel, type ModelServer } from './modelFixtures';
+import { deadUrl, metricFileLines, tinyRunWithServedModel, type ModelServer } from './modelFixtures';
 import {
   checkExtractorNames, computeMetricLines, computeSnapshotMetrics, metricLinesFraction, validateFeatureModel, type MetricLinesProgress,
 } from '../../../src/core/metrics/metrics';
@@ -30,19 +29,11 @@ let snap: string;
 let server: ModelServer;
 let url: string;
 
-const metricFile = (name: string) => path.join(runDir, `metric-${name}.jsonl`);
-const fileLines = (name: string) => (fs.existsSync(metricFile(name)) ? fs.readFileSync(metricFile(name), 'utf8').trim().split('\n').filter(Boolean) : []);
+const fileLines = (name: string) => metricFileLines(runDir, name);
 
 before(async () => {
-  tmp = tmpDir('gi-fm-');
-  const r = await trainTinyRun(path.join(tmp, 'runs'));
-  runDir = r.runDir;
-  snap = r.snapshots[r.snapshots.length - 1];
+  ({ tmp, runDir, snap, server, url } = await tinyRunWithServedModel('gi-fm-'));
   await useTestBackend();
-  const root = path.join(tmp, 'served');
-  writeGraphModel(path.join(root, 'inception_v3'));
-  server = await serveDir(root);
-  url = `${server.base}/inception_v3/model.json`;
 });
 
 after(async () => {

@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import { METRICS_HELP, runMetricsCommand } from '../../../src/cli/metricsCommand';
 import { modelCacheDir } from '../../../src/core/metrics/tfjsModel';
 import { asMetricLine } from '../../../src/shared/jsonl';
-import { tmpDir, trainTinyRun, TEST_BACKEND } from '../inference/helpers';
-import { serveDir, writeGraphModel, type ModelServer } from './modelFixtures';
+import { TEST_BACKEND } from '../inference/helpers';
+import { metricFileLines, tinyRunWithServedModel, type ModelServer } from './modelFixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 let tmp: string;
@@ -26,7 +26,7 @@ let cacheDir: string;
 const savedEnv = process.env.GAN_INSPECTOR_CACHE_DIR;
 
 const metricFile = (name: string) => path.join(runDir, `metric-${name}.jsonl`);
-const fileLines = (name: string) => (fs.existsSync(metricFile(name)) ? fs.readFileSync(metricFile(name), 'utf8').trim().split('\n').filter(Boolean) : []);
+const fileLines = (name: string) => metricFileLines(runDir, name);
 
 async function cli(args: string[], onErr?: (s: string) => void): Promise<{ code: number; out: string; err: string }> {
   let out = '', err = '';
@@ -35,13 +35,7 @@ async function cli(args: string[], onErr?: (s: string) => void): Promise<{ code:
 }
 
 before(async () => {
-  tmp = tmpDir('gi-mcli-');
-  const r = await trainTinyRun(path.join(tmp, 'runs'));
-  runDir = r.runDir;
-  snap = r.snapshots[r.snapshots.length - 1];
-  writeGraphModel(path.join(tmp, 'served', 'inception_v3'));
-  server = await serveDir(path.join(tmp, 'served'));
-  url = `${server.base}/inception_v3/model.json`;
+  ({ tmp, runDir, snap, server, url } = await tinyRunWithServedModel('gi-mcli-'));
   cacheDir = path.join(tmp, 'cache');
   process.env.GAN_INSPECTOR_CACHE_DIR = cacheDir;
 });

@@ -16,6 +16,7 @@ import { adaptImages } from '../../../src/core/metrics/extractor';
 import { fileSystemHandler, loadModelExtractor, loadTfjsModel, modelCacheDir, type DownloadProgress } from '../../../src/core/metrics/tfjsModel';
 import { isUserError } from '../../../src/core/errors';
 import { Rng } from '../../../src/core/util/rng';
+import { writeGraphModel } from './modelFixtures';
 
 let root: string;      // served over HTTP
 let cacheDir: string;
@@ -36,7 +37,7 @@ before(async () => {
   m.add(tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: 'probs' }));
   await m.save(fileSystemHandler(path.join(root, 'small_classifier', 'model.json')));
   layersRef = m;
-  writeGraphModel(path.join(root, 'graphnet'));
+  FILTER = writeGraphModel(path.join(root, 'graphnet'));
   server = http.createServer((req, res) => {
     requests.push(req.url ?? '');
     const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
@@ -58,39 +59,8 @@ after(async () => {
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
-/** Graph model in the converter's format: input [−1,8,8,3] → Conv2D 3×3×3×4 SAME → Relu → Mean[1,2] → output [N,4]. */
-const FILTER = new Rng(5).normalArray(3 * 3 * 3 * 4, 0.5);
-function writeGraphModel(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const f32 = { type: 'DT_FLOAT' };
-  const dims = (...d: number[]) => ({ dim: d.map((s) => ({ size: String(s) })) });
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const json = {
-    format: 'graph-model',
-    generatedBy: '2.15.0',
-    convertedBy: 'hand-written test fixture',
-    modelTopology: {
-      node: [
-        { name: 'input', op: 'Placeholder', attr: { dtype: f32, shape: { shape: dims(-1, 8, 8, 3) } } },
-        { name: 'conv/filter', op: 'Const', attr: { dtype: f32, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims(3, 3, 3, 4) } } } },
-        { name: 'conv', op: 'Conv2D', input: ['input', 'conv/filter'], attr: { T: f32, strides: { list: { i: ['1', '1', '1', '1'] } }, padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: { list: { i: ['1', '1', '1', '1'] } } } },
-        { name: 'relu', op: 'Relu', input: ['conv'], attr: { T: f32 } },
-        { name: 'axes', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: dims(2) } } } },
-        { name: 'pool', op: 'Mean', input: ['relu', 'axes'], attr: { T: f32, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } },
-        { name: 'output', op: 'Identity', input: ['pool'], attr: { T: f32 } },
-      ],
-      library: {},
-      versions: { producer: 1286 },
-    },
-    weightsManifest: [{
-      paths: ['group1-shard1of1.bin'],
-      weights: [{ name: 'conv/filter', shape: [3, 3, 3, 4], dtype: 'float32' }, { name: 'axes', shape: [2], dtype: 'int32' }],
-    }],
-  };
-  const w = Buffer.concat([Buffer.from(FILTER.buffer), Buffer.from(new Int32Array([1, 2]).buffer)]);
-  fs.writeFileSync(path.join(dir, 'group1-shard1of1.bin'), w);
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-}
+/** The hand-written graph model's conv filter (modelFixtures.writeGraphModel with its default seed). */
+let FILTER: Float32Array;
 
 /** 3 test images [3,16,16,1] in [-1,1]: the extractor must resize to 8×8, go to RGB and rescale to [0,1]. */
 function images(): tf.Tensor4D {

@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Rng } from '../../../src/core/util/rng';
+import { tmpDir, trainTinyRun } from '../inference/helpers';
 
 /** Graph model: input [−1,8,8,3] → Conv2D 3×3×3×4 SAME → Relu → Mean[1,2] → output [N,4]. Returns its weights. */
 export function writeGraphModel(dir: string, seed = 5): Float32Array {
@@ -76,4 +77,22 @@ export async function deadUrl(pathname: string): Promise<string> {
   const port = (tmp.address() as AddressInfo).port;
   await new Promise<void>((r) => tmp.close(() => r()));
   return `http://127.0.0.1:${port}${pathname}`;
+}
+
+/** A tiny trained run plus the graph model served as `inception_v3` over loopback HTTP. */
+export interface MetricsFixture { tmp: string; runDir: string; snap: string; server: ModelServer; url: string }
+
+/** Trains a tiny run under a fresh temp folder (prefix) and serves the hand-written graph model. */
+export async function tinyRunWithServedModel(prefix: string): Promise<MetricsFixture> {
+  const tmp = tmpDir(prefix);
+  const r = await trainTinyRun(path.join(tmp, 'runs'));
+  writeGraphModel(path.join(tmp, 'served', 'inception_v3'));
+  const server = await serveDir(path.join(tmp, 'served'));
+  return { tmp, runDir: r.runDir, snap: r.snapshots[r.snapshots.length - 1], server, url: `${server.base}/inception_v3/model.json` };
+}
+
+/** The lines of a run's metric-<name>.jsonl (none when it does not exist). */
+export function metricFileLines(runDir: string, name: string): string[] {
+  const file = path.join(runDir, `metric-${name}.jsonl`);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
 }
