@@ -216,8 +216,13 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
         await appendStatsLine(runDir, line);
         maintenanceSec = (Date.now() - mt0) / 1000;
         await status.update({ curKimg: tr.nimg / 1000, tick, latestSnapshot, secPerKimg });
+        // The tick's means, as in its stats.jsonl line (the last step's values are noisy).
+        const tickMean = (k: string, last: number) => {
+          const st = (line as Record<string, unknown>)[k];
+          return st && typeof st === 'object' && typeof (st as { mean?: unknown }).mean === 'number' ? (st as { mean: number }).mean : last;
+        };
         logFile(`tick ${tick}  kimg ${(tr.nimg / 1000).toFixed(3)}  sec/kimg ${secPerKimg.toFixed(1)}  ` +
-          Object.entries(lastLosses).map(([k, v]) => `${k.replace('Loss/', '')} ${v.toFixed(3)}`).join('  '));
+          Object.entries(lastLosses).map(([k, v]) => `${k.replace('Loss/', '')} ${tickMean(k, v).toFixed(3)}`).join('  '));
         tickStartNimg = tr.nimg;
         tickStartTime = Date.now();
         lastProgress = 0;
