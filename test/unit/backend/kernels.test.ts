@@ -59,22 +59,28 @@ const label = (c: Case) => `x[${c.n},${c.h},${c.w},${c.ci}] f${c.f}×${c.f}×${c
 
 interface CaseData { c: Case; xShape: Shape4; wShape: Shape4; dyShape: Shape4; x: Float32Array; w: Float32Array; dy: Float32Array; dW: Float32Array; dX: Float32Array }
 
+/**
+ * Random inputs for case `c` (from `seed`) and the gradients of the built-in cpu kernels, called
+ * directly: the references whatever is registered now. The cpu backend must be active.
+ */
+function caseData(c: Case, seed: number): CaseData {
+  const r = rng(seed);
+  const xShape: Shape4 = [c.n, c.h, c.w, c.ci], wShape: Shape4 = [c.f, c.f, c.ci, c.co];
+  const info = tf.backend_util.computeConv2DInfo(xShape, wShape, c.s, 1, c.pad);
+  const dyShape: Shape4 = [c.n, info.outHeight, info.outWidth, c.co];
+  const x = randArray(size(xShape), r), w = randArray(size(wShape), r), dy = randArray(size(dyShape), r);
+  const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
+  const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+  const dW = callKernel(CPU_FILTER_GRAD, { x: xt, dy: dyt }, { ...attrs, filterShape: wShape });
+  const dX = callKernel(CPU_INPUT_GRAD, { dy: dyt, filter: wt }, { ...attrs, inputShape: xShape });
+  tf.dispose([xt, wt, dyt]);
+  return { c, xShape, wShape, dyShape, x, w, dy, dW, dX };
+}
+
 /** Random inputs and the built-in cpu kernels' gradients for every case. */
 async function references(): Promise<CaseData[]> {
   await tf.setBackend('cpu');
-  return CASES.map((c, i) => {
-    const r = rng(1000 + i);
-    const xShape: Shape4 = [c.n, c.h, c.w, c.ci], wShape: Shape4 = [c.f, c.f, c.ci, c.co];
-    const info = tf.backend_util.computeConv2DInfo(xShape, wShape, c.s, 1, c.pad);
-    const dyShape: Shape4 = [c.n, info.outHeight, info.outWidth, c.co];
-    const x = randArray(size(xShape), r), w = randArray(size(wShape), r), dy = randArray(size(dyShape), r);
-    const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
-    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const dW = callKernel(CPU_FILTER_GRAD, { x: xt, dy: dyt }, { ...attrs, filterShape: wShape });
-    const dX = callKernel(CPU_INPUT_GRAD, { dy: dyt, filter: wt }, { ...attrs, inputShape: xShape });
-    tf.dispose([xt, wt, dyt]);
-    return { c, xShape, wShape, dyShape, x, w, dy, dW, dX };
-  });
+  return CASES.map((c, i) => caseData(c, 1000 + i));
 }
 
 const numDataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
@@ -121,20 +127,7 @@ test('seeded random shapes: replacement gradients equal the built-in cpu kernels
     for (const v of values) assert.ok(draws.some((d) => d[key] === v), `draws lack ${key}=${v}`);
   }
   await tf.setBackend('cpu');
-  const refs = draws.map((c, i) => {
-    const rr = rng(5000 + i);
-    const xShape: Shape4 = [c.n, c.h, c.w, c.ci], wShape: Shape4 = [c.f, c.f, c.ci, c.co];
-    const info = tf.backend_util.computeConv2DInfo(xShape, wShape, c.s, 1, c.pad);
-    const dyShape: Shape4 = [c.n, info.outHeight, info.outWidth, c.co];
-    const x = randArray(size(xShape), rr), w = randArray(size(wShape), rr), dy = randArray(size(dyShape), rr);
-    const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
-    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    // The built-in kernels, called directly: the references whatever is registered now.
-    const dW = callKernel(CPU_FILTER_GRAD, { x: xt, dy: dyt }, { ...attrs, filterShape: wShape });
-    const dX = callKernel(CPU_INPUT_GRAD, { dy: dyt, filter: wt }, { ...attrs, inputShape: xShape });
-    tf.dispose([xt, wt, dyt]);
-    return { c, xShape, wShape, dyShape, x, w, dy, dW, dX };
-  });
+  const refs = draws.map((c, i) => caseData(c, 5000 + i));
   registerFastKernels('cpu');
   registerFastKernels('wasm');
   for (const be of ['cpu', 'wasm']) {

@@ -6,23 +6,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../engine/testBackend';
 import { adaptImages } from '../../../src/core/metrics/extractor';
 import { fileSystemHandler, loadModelExtractor, loadTfjsModel, modelCacheDir, type DownloadProgress } from '../../../src/core/metrics/tfjsModel';
 import { isUserError } from '../../../src/core/errors';
 import { Rng } from '../../../src/core/util/rng';
-import { writeGraphModel } from './modelFixtures';
+import { deadUrl, serveDir, writeGraphModel, type ModelServer } from './modelFixtures';
 
 let root: string;      // served over HTTP
 let cacheDir: string;
-let server: http.Server;
+let server: ModelServer;
 let base: string;
-const requests: string[] = [];
+let requests: string[] = [];
 let layersRef: tf.LayersModel;
 
 before(async () => {
@@ -38,23 +36,14 @@ before(async () => {
   await m.save(fileSystemHandler(path.join(root, 'small_classifier', 'model.json')));
   layersRef = m;
   FILTER = writeGraphModel(path.join(root, 'graphnet'));
-  server = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    const body = fs.readFileSync(file);
-    res.writeHead(200, { 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveDir(root);
+  base = server.base;
+  requests = server.requests;
 });
 
 after(async () => {
   layersRef?.dispose();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
@@ -172,11 +161,7 @@ test('models from a loopback URL are downloaded once, with progress, then read f
 
 test('unreachable or wrong URLs give a clear UserError and leave no cache entry', async () => {
   // A port that was just closed: connection refused.
-  const tmp = http.createServer();
-  await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
-  const port = (tmp.address() as AddressInfo).port;
-  await new Promise<void>((r) => tmp.close(() => r()));
-  const offline = `http://127.0.0.1:${port}/inception_v3/model.json`;
+  const offline = await deadUrl('/inception_v3/model.json');
   await assert.rejects(loadModelExtractor(offline, { cacheDir }), (e: Error) => {
     assert.ok(isUserError(e), `not a UserError: ${e.stack}`);
     assert.match(e.message, /Cannot download model\.json from http:\/\/127\.0\.0\.1:\d+\/inception_v3\/model\.json \(ECONNREFUSED/);
