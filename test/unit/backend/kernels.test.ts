@@ -77,6 +77,20 @@ function caseData(c: Case, seed: number): CaseData {
   return { c, xShape, wShape, dyShape, x, w, dy, dW, dX };
 }
 
+/** Runs the registered gradient kernels of the active backend `be` on case `d` and compares them with its references (1e-4 relative). */
+function checkAgainstReference(be: string, { c, xShape, wShape, dyShape, x, w, dy, dW, dX }: CaseData): void {
+  const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' as const, dimRoundingMode: undefined };
+  const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
+  const gW = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, A({ ...attrs, filterShape: wShape })) as tf.Tensor;
+  assert.deepEqual(gW.shape, wShape, `${be} ${label(c)}`);
+  const eW = relErr(gW.dataSync(), dW);
+  assert.ok(eW < 1e-4, `${be} filter grad ${label(c)}: rel err ${eW}`);
+  const gX = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, A({ ...attrs, inputShape: xShape })) as tf.Tensor;
+  const eX = relErr(gX.dataSync(), dX);
+  assert.ok(eX < 1e-4, `${be} input grad ${label(c)}: rel err ${eX}`);
+  tf.dispose([xt, wt, dyt, gW, gX]);
+}
+
 /** Random inputs and the built-in cpu kernels' gradients for every case. */
 async function references(): Promise<CaseData[]> {
   await tf.setBackend('cpu');
@@ -98,18 +112,7 @@ test('replacement kernels match the built-in cpu kernels on cpu and wasm, with n
   for (const be of ['cpu', 'wasm']) {
     assert.ok(await tf.setBackend(be));
     const before = { tensors: tf.memory().numTensors, ids: numDataIds() };
-    for (const { c, xShape, wShape, dyShape, x, w, dy, dW, dX } of refs) {
-      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' as const, dimRoundingMode: undefined };
-      const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
-      const gW = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, A({ ...attrs, filterShape: wShape })) as tf.Tensor;
-      assert.deepEqual(gW.shape, wShape);
-      const eW = relErr(gW.dataSync(), dW);
-      assert.ok(eW < 1e-4, `${be} filter grad ${label(c)}: rel err ${eW}`);
-      const gX = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, A({ ...attrs, inputShape: xShape })) as tf.Tensor;
-      const eX = relErr(gX.dataSync(), dX);
-      assert.ok(eX < 1e-4, `${be} input grad ${label(c)}: rel err ${eX}`);
-      tf.dispose([xt, wt, dyt, gW, gX]);
-    }
+    for (const d of refs) checkAgainstReference(be, d);
     assert.deepEqual({ tensors: tf.memory().numTensors, ids: numDataIds() }, before, `${be}: kernels leaked tensors`);
   }
 });
@@ -133,18 +136,7 @@ test('seeded random shapes: replacement gradients equal the built-in cpu kernels
   for (const be of ['cpu', 'wasm']) {
     assert.ok(await tf.setBackend(be));
     const before = tf.memory().numTensors;
-    for (const { c, xShape, wShape, dyShape, x, w, dy, dW, dX } of refs) {
-      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' as const, dimRoundingMode: undefined };
-      const xt = tf.tensor4d(x, xShape), wt = tf.tensor4d(w, wShape), dyt = tf.tensor4d(dy, dyShape);
-      const gW = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, A({ ...attrs, filterShape: wShape })) as tf.Tensor;
-      assert.deepEqual(gW.shape, wShape, `${be} ${label(c)}`);
-      const eW = relErr(gW.dataSync(), dW);
-      assert.ok(eW < 1e-4, `${be} filter grad ${label(c)}: rel err ${eW}`);
-      const gX = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, A({ ...attrs, inputShape: xShape })) as tf.Tensor;
-      const eX = relErr(gX.dataSync(), dX);
-      assert.ok(eX < 1e-4, `${be} input grad ${label(c)}: rel err ${eX}`);
-      tf.dispose([xt, wt, dyt, gW, gX]);
-    }
+    for (const d of refs) checkAgainstReference(be, d);
     assert.equal(tf.memory().numTensors, before, `${be}: leaked tensors`);
   }
 });
