@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './lib/codeServer';
 import { e2eSuite } from './lib/suite';
+import type { Workbench } from './lib/workbench';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'official-ggdr-cpu');
 const GGDR_RUN = '00000-shapes32-cifartiny-kimg12-batch16-noaug';
@@ -33,19 +34,24 @@ e2eSuite('compare', {
   },
   testTimeoutMs: 180_000,
 }, (test) => {
-  test('two official runs selected in the Runs view → Compare Runs: table, option diff, grids', async ({ wb, timings }) => {
-    const a = await wb.treeItem('Runs', GGDR_RUN, { timeoutMs: 60_000 });
-    const b = await wb.treeItem('Runs', BASELINE_RUN);
+  /** Selects two runs in the Runs view (click, Ctrl+click) and runs Compare Runs from their context menu. */
+  async function compareFromTree(wb: Workbench, first: string, second: string) {
+    const a = await wb.treeItem('Runs', first, { timeoutMs: 60_000 });
+    const b = await wb.treeItem('Runs', second);
     await a.click();
     await b.click({ modifiers: ['Control'] });
     await b.click({ button: 'right' });
-    const t0 = Date.now();
     const item = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: /^Compare Runs/ }).first();
     // The menu ignores a mouse-up that comes right after it opened (the right-click's own), so hover first.
     await item.hover();
     await wb.page.waitForTimeout(300);
     await item.click();
-    const frame = await wb.webviewFrame(undefined, { timeoutMs: 30_000 });
+    return wb.webviewFrame(undefined, { timeoutMs: 30_000 });
+  }
+
+  test('two official runs selected in the Runs view → Compare Runs: table, option diff, grids', async ({ wb, timings }) => {
+    const t0 = Date.now();
+    const frame = await compareFromTree(wb, GGDR_RUN, BASELINE_RUN);
     const td = (run: string, col: string) => frame.locator(`#runs-table tr[data-run="${run}"] td[data-col="${col}"]`);
     await td(GGDR_RUN, 'ggdr').waitFor({ timeout: 30_000 });
     timings.compareOpenMs = Date.now() - t0;
@@ -76,6 +82,20 @@ e2eSuite('compare', {
       })));
     }
     await wb.screenshot('compare-official');
+    await wb.runCommand('View: Close All Editors');
+  });
+
+  test('two of our tiny runs selected in the Runs view → Compare Runs: a table cell and the option-diff row', async ({ wb }) => {
+    const frame = await compareFromTree(wb, OUR_GGDR, OUR_BASE);
+    const td = (run: string, col: string) => frame.locator(`#runs-table tr[data-run="${run}"] td[data-col="${col}"]`);
+    await td(OUR_GGDR, 'ggdr').waitFor({ timeout: 30_000 });
+    assert.equal(await frame.locator('#runs-table tbody tr').count(), 2);
+    assert.equal(await td(OUR_GGDR, 'ggdr').getAttribute('data-value'), 'on');
+    assert.equal(await td(OUR_BASE, 'preset').textContent(), 'tiny');
+    const dv = (run: string) => frame.locator(`#option-diff tr[data-key="ggdr.enabled"] td[data-run="${run}"]`);
+    assert.equal(await dv(OUR_GGDR).textContent(), 'true');
+    assert.equal(await dv(OUR_BASE).textContent(), 'false');
+    await wb.screenshot('compare-ours-tree');
     await wb.runCommand('View: Close All Editors');
   });
 
