@@ -22,13 +22,9 @@ import { asStatsLine } from '../src/shared/jsonl';
 import { DEFAULT_HISTORY_CAP, LossDataSource } from '../src/host/loss/lossDataSource';
 import type { StatsLine } from '../src/shared/runTypes';
 import type { ChartInfo, LossPageGlobals } from './lossWebviewPage';
+import { median } from './common';
 
 type Json = Record<string, unknown>;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 /** Wall and process-CPU seconds of f (CPU includes V8's helper threads). */
 function timed<T>(f: () => T): { value: T; wall: number; cpu: number } {

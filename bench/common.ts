@@ -115,3 +115,9 @@ export function machineInfo(): MachineInfo {
 export function load1(): number {
   return Math.round(os.loadavg()[0] * 100) / 100;
 }
+
+/** Median of xs (NaN when empty). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+}

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { resolveOptions, type BackendName } from '../src/core/config/options';
 import { getBatch, loadDataset, MNIST_BIN_NAME } from '../src/core/data/dataset';
 import { Rng } from '../src/core/util/rng';
-import { load1, machineInfo, pythonHas, REPO, runChild, runPython, type ChildOutcome } from './common';
+import { load1, machineInfo, median, pythonHas, REPO, runChild, runPython, type ChildOutcome } from './common';
 import { trainingStepFlops } from './flops';
 import { CHROMIUM } from './lossWebviewPage';
 import { renderMarkdown, renderOnlyMarkdown } from './report';
@@ -200,7 +200,6 @@ async function main() {
         const [ours, theirs] = peerFirst ? [second, first] : [first, second];
         if (ours.runs && theirs.runs) rounds.push({ order: peerFirst ? 'peer first' : 'ours first', ...pairRatio(ours, theirs) });
       }
-      const median = (v: number[]) => { const a = [...v].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
       ratios[n] = { rounds };
       for (const cfg of ['ggdr', 'noggdr']) {
         const wall = rounds.map((r) => r[cfg].wall as number), cpu = rounds.map((r) => r[cfg].cpu as number);

@@ -3,7 +3,7 @@
  * calls the same core functions (training through src/worker/trainingProcess.ts).
  */
 import * as path from 'node:path';
-import { resolveOptions, TrainingOptions, upgradeStoredOptions } from '../core/config/options';
+import { resolveOptions, TrainingOptions } from '../core/config/options';
 import { isUserError, UserError } from '../core/errors';
 import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
 import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
@@ -116,28 +116,6 @@ function rejectPositional(command: string, positional: string[]): void {
   }
 }
 
-/**
- * The options a `--resume` of `dir` would train with, after the same checks the training loop
- * makes (a GAN Inspector run, not running, with a loadable snapshot). Throws UserError otherwise.
- */
-export async function resumeOptions(dir: string): Promise<{ options: TrainingOptions; snapshot: string; runDir: string }> {
-  const { readRun, readRunOptions } = await import('../core/runs/readers');
-  const abs = path.resolve(dir);
-  const run = await readRun(abs); // UserError when missing or not a folder
-  const read = await readRunOptions(abs);
-  if (read.kind === 'missing') {
-    throw new UserError(`${abs} is not a run folder: it has no training_options.json.`, 'Pass a run folder such as runs/00000-mnist-mnist32-ggdr-…');
-  }
-  if (read.kind === 'corrupt') throw new UserError(`${run.name}: ${read.error}.`, 'This run cannot be resumed; start a new one.');
-  if (read.kind !== 'gan-inspector' || run.origin !== 'gan-inspector') {
-    throw new UserError(`${abs} was not written by GAN Inspector and cannot be resumed here.`, 'Resume runs created by GAN Inspector; official runs need the official code.');
-  }
-  if (run.state === 'running') throw new UserError(`${run.name} is still running.`, 'Stop it first, or wait for it to finish.');
-  const snap = [...run.snapshots].reverse().find((s) => s.loadable);
-  if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
-  return { options: upgradeStoredOptions(read.file.options), snapshot: snap.path, runDir: abs };
-}
-
 async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: CliIo): Promise<number> {
   const resume = f.str('resume');
   const dry = f.has('dry-run');
@@ -151,9 +129,10 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
       throw new UserError(`--resume continues a run with its own options; ${others.map((k) => '--' + k).join(', ')} cannot be combined with it.`,
         'Drop those options, or start a new run with them.');
     }
-    const r = await resumeOptions(resume);
+    const { resumeTarget } = await import('../core/runs/readers');
+    const r = await resumeTarget(resume); // the checks train() makes, before the engine loads
     if (dry) {
-      io.err(`Would resume ${r.runDir} from ${path.basename(r.snapshot)} with its stored options:\n`);
+      io.err(`Would resume ${r.runDir} from ${path.basename(r.snapshotDir)} with its stored options:\n`);
       io.out(JSON.stringify(r.options, null, 2) + '\n');
       return 0;
     }

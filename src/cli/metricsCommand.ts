@@ -101,10 +101,11 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean).map((n) => parseMetricName(n).name))];
   if (!names.length) throw new UserError('--metrics is empty.', 'e.g. --metrics fid2k_lenet,kid2k_lenet');
   if (modelName !== undefined && modelSource === undefined) throw new UserError('--feature-model-name needs --feature-model PATH|URL.');
+  const used = new Set(names.map((n) => parseMetricName(n).extractor));
   let featureModel: { source: string; name: string } | undefined;
   if (modelSource !== undefined) {
     if (modelName === undefined) {
-      const custom = [...new Set(names.map((n) => parseMetricName(n).extractor).filter((x) => x !== 'lenet'))];
+      const custom = [...used].filter((x) => x !== 'lenet');
       if (custom.length !== 1) {
         throw new UserError(`--feature-model: cannot tell its name from --metrics (${custom.length ? custom.join(', ') : 'only lenet metrics'}).`,
           'Add --feature-model-name NAME and metric names ending in _NAME, e.g. fid5k_inception_v3.');
@@ -112,7 +113,7 @@ async function metrics(argv: string[], io: Io): Promise<number> {
       modelName = custom[0];
     }
     featureModel = validateFeatureModel({ source: modelSource, name: modelName }, '--feature-model');
-    if (!names.some((n) => parseMetricName(n).extractor === featureModel!.name)) {
+    if (!used.has(featureModel.name)) {
       throw new UserError(`--feature-model '${featureModel.name}' is not used by any of --metrics ${names.join(',')}.`, `Ask for e.g. fid2k_${featureModel.name}.`);
     }
   }

@@ -5,11 +5,11 @@
  * our runs. Screenshots are kept; no CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './lib/codeServer';
 import { e2eSuite } from './lib/suite';
+import { trainWithCli } from './lib/waits';
 import type { Workbench } from './lib/workbench';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'official-ggdr-cpu');
@@ -26,11 +26,8 @@ e2eSuite('compare', {
     for (const r of [GGDR_RUN, BASELINE_RUN]) {
       fs.copyFileSync(path.join(FIXTURE, 'metric-format-samples', r, 'metric-fid50k_full.HANDMADE.jsonl'), path.join(runs, r, 'metric-fid50k_full.jsonl'));
     }
-    // Two of our runs, same seed, GGDR on and off, trained by the CLI (one tick each).
-    for (const flag of ['--ggdr', '--no-ggdr']) {
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'gan-inspector.js'), 'train', '--data', 'mnist', '--preset', 'tiny', '--kimg', '0.016',
-        '--backend', 'cpu', '--seed', '0', '--outdir', path.join(dir, 'runs'), flag], { stdio: 'pipe', timeout: 180_000 });
-    }
+    // Two of our runs, same seed, GGDR on and off, trained by the CLI (one tick each: the preset's 0.016 kimg).
+    for (const flag of ['--ggdr', '--no-ggdr']) trainWithCli(dir, ['--kimg', '0.016', '--kimg-per-tick', '0.016', '--backend', 'cpu', '--seed', '0', flag]);
   },
   testTimeoutMs: 180_000,
 }, (test) => {

@@ -33,7 +33,7 @@ import { unzipSync } from 'fflate';
 import { readRun } from '../../src/core/runs/readers';
 import type { RunStatus } from '../../src/shared/runTypes';
 import { E2E_OUTPUT, REPO_ROOT } from './lib/codeServer';
-import { activeWebview, runRow, sleep, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
+import { activeWebview, runAria, runRow, sleep, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
@@ -70,14 +70,7 @@ after(() => {
   if (!fromEnv) execFileSync(process.execPath, [path.join(REPO_ROOT, 'esbuild.mjs')], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
 });
 
-
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-
-async function runAria(wb: Workbench, name: string): Promise<string> {
-  return (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '';
-}
-
 
 function readStatus(runDir: string): RunStatus {
   return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')) as RunStatus;

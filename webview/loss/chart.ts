@@ -7,7 +7,7 @@
  * zoom, x ranges shared by every chart of the page, and restyling when the VS Code theme changes.
  */
 import uPlot from 'uplot';
-import { formatDuration, formatValue } from './series';
+import { formatDuration, formatValue, lastValueIdx } from './series';
 
 export interface ChartSeries {
   /** Stats name, e.g. "Loss/G/loss". */
@@ -83,6 +83,11 @@ function watchTheme(): void {
   themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['class', 'style'] });
 }
 
+/** An x value as the axis and the text alternative show it. */
+function formatX(axis: 'kimg' | 'time', v: number): string {
+  return axis === 'time' ? formatDuration(v) : formatValue(v);
+}
+
 function withAlpha(hex: string, alpha: number): string {
   const m = /^#([0-9a-f]{6})$/i.exec(hex);
   if (!m) return hex;
@@ -98,13 +103,6 @@ function positiveOnly(a: (number | null)[]): (number | null)[] {
     out[i] = v !== null && v > 0 ? v : null;
   }
   return out;
-}
-
-/** Index of the last non-null value of `a` (-1 when none). */
-function lastValueIdx(a: (number | null)[]): number {
-  let i = a.length - 1;
-  while (i >= 0 && (a[i] === null || a[i] === undefined)) i--;
-  return i;
 }
 
 /**
@@ -250,7 +248,7 @@ export class GroupChart {
         series.push({ ...common, label: s.name, stroke: s.color, width: 1.5 });
       }
     }
-    const xFmt = (v: number) => (this.o.xAxis === 'time' ? formatDuration(v) : formatValue(v));
+    const xAxis = this.o.xAxis;
     const opts: uPlot.Options = {
       ...this.size(),
       legend: { show: false },
@@ -259,7 +257,7 @@ export class GroupChart {
         y: this.o.log ? { distr: 3, log: 10 } : { distr: 1 },
       },
       axes: [
-        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font, values: (_u, splits) => splits.map(xFmt) },
+        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font, values: (_u, splits) => splits.map((v) => formatX(xAxis, v)) },
         { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font, size: 60, values: (_u, splits) => splits.map((v) => formatValue(v)) },
       ],
       series,
@@ -317,7 +315,7 @@ export class GroupChart {
     const { x, series } = this.data;
     const shown = series.filter((s) => !s.hidden);
     const xName = this.o.xAxis === 'kimg' ? 'kimg' : 'wall time';
-    const xFmt = (v: number) => (this.o.xAxis === 'time' ? formatDuration(v) : formatValue(v));
+    const xFmt = (v: number) => formatX(this.o.xAxis, v);
     let text: string;
     if (!x.length || !series.length) {
       text = `${this.o.label} chart: no data yet.`;

@@ -19,7 +19,7 @@ import { el } from '../common/dom';
 import { DEFAULT_SMOOTHING, isLossPanelState, lossWebviewValidators, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels';
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from './chart';
-import { MetricsStore, StatsStore, fillX, formatDuration, formatValue, groupOf, type GroupInfo } from './series';
+import { MetricsStore, StatsStore, fillX, formatDuration, formatValue, groupOf, lastValueIdx, type GroupInfo } from './series';
 
 // A malformed host message is dropped and reported to the host's Output channel, never drawn.
 const channel = connect<LossWebviewApi, LossHostApi>({
@@ -281,8 +281,7 @@ function renderLatest(): void {
       el('th', { scope: 'row' }, name), cell('raw', raw), cell('smoothed', i >= 0 ? col.smoothed[i] : null), cell('kimg', i >= 0 ? stats.kimgAt(i) : null)));
   }
   for (const [mname, s] of [...metrics.series.entries()].sort()) {
-    let i = s.value.length - 1;
-    while (i >= 0 && s.value[i] === null) i--;
+    const i = lastValueIdx(s.value);
     const name = METRIC_PREFIX + mname;
     rows.push(el('tr', { 'data-series': name, 'data-group': 'metrics' },
       el('th', { scope: 'row' }, name), cell('raw', i >= 0 ? s.value[i] : null), cell('smoothed', null), cell('kimg', i >= 0 ? s.kimg[i] : null)));

@@ -206,8 +206,7 @@ export class StatsStore {
   private truncate(rows: number): void {
     this.timestamp.length = rows;
     this.kimg.length = rows;
-    this.source.length = rows;
-    this.sourceRows = rows ? this.source[rows - 1] + 1 : 0;
+    this.source.length = rows; // sourceRows: apply() sets it from the chunk right after
     for (const col of this.columns.values()) {
       col.raw.length = rows;
       col.smoothed.length = rows;
@@ -240,6 +239,13 @@ export class MetricsStore {
     }
     this.skipped = c.skipped;
   }
+}
+
+/** Index of the last non-null value of `a` (-1 when none). */
+export function lastValueIdx(a: ArrayLike<number | null | undefined>): number {
+  let i = a.length - 1;
+  while (i >= 0 && (a[i] === null || a[i] === undefined)) i--;
+  return i;
 }
 
 /** Makes x values strictly usable by uPlot: nulls are filled from neighbours (uPlot needs numeric, ascending x). */

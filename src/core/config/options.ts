@@ -124,6 +124,17 @@ export function blockResolutions(resolution: number): number[] {
   return out;
 }
 
+/** One GGDR decoder step: `from`×`from` → `to`×`to`; `first` reads D's 4×4 encoder output alone. */
+export interface DecoderStep { from: number; to: number; first: boolean }
+
+/** The GGDR decoder's steps 4→8→…→res; a single 4→4 projection when res is 4. */
+export function decoderSteps(res: number): DecoderStep[] {
+  if (res === 4) return [{ from: 4, to: 4, first: true }];
+  const steps: DecoderStep[] = [];
+  for (let r = 4; r < res; r *= 2) steps.push({ from: r, to: r * 2, first: r === 4 });
+  return steps;
+}
+
 export function defaultGgdrRes(resolution: number): number {
   return resolution >= 256 ? 64 : Math.max(4, resolution / 4);
 }

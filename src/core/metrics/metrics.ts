@@ -432,29 +432,30 @@ export async function computeMetricLines(
     groups.set(k, [...(groups.get(k) ?? []), s]);
   }
   const byName = new Map<string, MetricLine>();
-  const described = new Set<string>();
+  // One acquisition per extractor name, shared by its groups (a feature model is loaded once).
+  const acquired = new Map<string, AcquiredExtractor>();
   const all = [...groups.values()];
-  for (const [gi, group] of all.entries()) {
-    const { extractor: exName, numGen, full } = group[0];
-    const acquired = await acquireExtractor(exName, opts);
-    try {
-      const extractor = acquired.extractor;
-      if (!described.has(extractor.id)) {
-        described.add(extractor.id);
-        const d = describeExtractor(extractor);
+  try {
+    for (const [gi, group] of all.entries()) {
+      const { extractor: exName, numGen, full } = group[0];
+      let a = acquired.get(exName);
+      if (!a) {
+        a = await acquireExtractor(exName, opts);
+        acquired.set(exName, a);
+        const d = describeExtractor(a.extractor);
         opts.onLog?.(`Feature extractor ${d}`);
-        opts.onExtractor?.(extractor, d);
+        opts.onExtractor?.(a.extractor, d);
       }
       const names = group.map((s) => s.name);
       const r = await computeMetrics({
-        G, dataset, extractor, numGen, numReal: full ? 'full' : undefined,
+        G, dataset, extractor: a.extractor, numGen, numReal: full ? 'full' : undefined,
         metrics: group.map((s) => s.kind), kid: opts.kid, batchSize: opts.batchSize, signal: opts.signal,
         onProgress: (p) => opts.onProgress?.({ phase: p.phase, done: p.done, total: p.total, group: gi, groups: all.length, metrics: names }),
       });
       for (const line of metricLines(r, snapshotPkl)) byName.set(line.metric, line);
-    } finally {
-      acquired.release();
     }
+  } finally {
+    for (const a of acquired.values()) a.release();
   }
   return specs.map((s) => byName.get(s.name)!);
 }

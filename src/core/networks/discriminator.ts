@@ -10,7 +10,7 @@
  *            It predicts the generator's feature map at ggdr_res; the decoder exists only when GGDR is on.
  */
 import * as tf from '@tensorflow/tfjs';
-import { blockResolutions, channelsAt, ModelConfig } from '../config/options';
+import { blockResolutions, channelsAt, decoderSteps, ModelConfig } from '../config/options';
 import { Rng } from '../util/rng';
 import { ParamSet } from './params';
 import { conv, dense, downsample2x, groupSizeFor, lrelu, minibatchStd, upsample2x } from './ops';
@@ -117,12 +117,5 @@ export class Discriminator {
   }
 }
 
-interface DecoderStep { from: number; to: number; first: boolean }
-
-/** 4→8→…→res; a single 4→4 projection when res is 4. */
-export function decoderSteps(res: number): DecoderStep[] {
-  if (res === 4) return [{ from: 4, to: 4, first: true }];
-  const steps: DecoderStep[] = [];
-  for (let r = 4; r < res; r *= 2) steps.push({ from: r, to: r * 2, first: r === 4 });
-  return steps;
-}
+// Lives in config/options (no tfjs) so snapshotCompat lists the decoder's shapes with it too.
+export { decoderSteps };

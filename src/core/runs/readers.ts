@@ -9,6 +9,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../errors';
+import { upgradeStoredOptions, validateOptions, type TrainingOptions } from '../config/options';
 import type { MetricLine, RunOrigin, RunState, RunStatus, RunSummary, SnapshotInfo, StatsLine } from '../../shared/runTypes';
 import { asMetricLine, asStatsLine, JsonlDecoder, parseJsonLenient, statMean, type RecordGuard } from '../../shared/jsonl';
 import { isTempName } from './fsAtomic';
@@ -718,4 +719,29 @@ export function diffOptions(a: object, b: object): Array<{ key: string; a: unkno
     out.push({ key, a: fa[key], b: fb[key] });
   }
   return out;
+}
+
+/**
+ * What a --resume of run folder `dir` continues from: its stored options (upgraded, validated) and
+ * its newest loadable snapshot. Throws UserError when it cannot be resumed (not a run folder, not
+ * ours, still running, no loadable snapshot). No tfjs: the CLI checks this before loading the engine.
+ */
+export async function resumeTarget(dir: string): Promise<{ runDir: string; options: TrainingOptions; snapshotDir: string }> {
+  const abs = path.resolve(dir);
+  const run = await readRun(abs); // UserError when missing or not a folder
+  const read = await readRunOptions(abs);
+  if (read.kind === 'missing') {
+    throw new UserError(`${abs} is not a run folder: it has no training_options.json.`, 'Pass a run folder such as runs/00000-mnist-mnist32-ggdr-…');
+  }
+  if (read.kind === 'corrupt') throw new UserError(`${run.name}: ${read.error}.`, 'This run cannot be resumed; start a new one.');
+  if (read.kind !== 'gan-inspector' || run.origin !== 'gan-inspector') {
+    throw new UserError(`${abs} was not written by GAN Inspector and cannot be resumed here.`, 'Resume runs created by GAN Inspector; official runs need the official code.');
+  }
+  // readRun reports a "running" status whose process is gone as stopped, so 'running' here means alive.
+  if (run.state === 'running') throw new UserError(`${run.name} is still running.`, 'Stop it first, or wait for it to finish.');
+  const snap = [...run.snapshots].reverse().find((s) => s.loadable);
+  if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
+  const options = upgradeStoredOptions(read.file.options); // older runs: the effective values of new fields
+  validateOptions(options);
+  return { runDir: abs, options, snapshotDir: snap.path };
 }

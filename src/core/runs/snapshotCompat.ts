@@ -6,7 +6,7 @@
  * configurations, so they cannot drift apart). Panels call it before rendering, so a snapshot made by
  * another preset or with an edited snapshot.json gets a plain message instead of a failed load.
  */
-import { blockResolutions, channelsAt, resolveOptions, upgradeStoredOptions, validateOptions, type ModelConfig, type TrainingOptions } from '../config/options';
+import { blockResolutions, channelsAt, decoderSteps, resolveOptions, upgradeStoredOptions, validateOptions, type ModelConfig, type TrainingOptions } from '../config/options';
 import { isUserError } from '../errors';
 
 /** One parameter: canonical name (as ParamSet stores it) and shape. */
@@ -74,12 +74,9 @@ export function discriminatorParamShapes(cfg: NetConfig, ggdrRes: number | null)
   add('b4/out/weight', [c4, 1]);
   add('b4/out/bias', [1]);
   if (ggdrRes !== null) {
-    // discriminator.ts's decoderSteps (not imported: that module pulls in tfjs): 4→8→…→ggdrRes, or one 4→4 step.
-    const steps = ggdrRes === 4 ? [{ from: 4, to: 4 }] : [];
-    for (let r = 4; r < ggdrRes; r *= 2) steps.push({ from: r, to: r * 2 });
-    for (const [i, step] of steps.entries()) {
+    for (const step of decoderSteps(ggdrRes)) {
       // Input: the encoder output at 4×4 first, then the previous output ⊕ the encoder feature (G's width + D's width).
-      const ci = i === 0 ? c4 : channelsAt(cfg, step.from) + channelsAt(cfg, step.from);
+      const ci = step.first ? c4 : channelsAt(cfg, step.from) + channelsAt(cfg, step.from);
       add(`decoder/${step.to}/weight`, [1, 1, ci, channelsAt(cfg, step.to)]);
       add(`decoder/${step.to}/bias`, [channelsAt(cfg, step.to)]);
     }

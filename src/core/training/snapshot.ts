@@ -27,13 +27,23 @@ export interface SnapshotMeta {
   step: number;
   tick: number;
   options: TrainingOptions;
-  backend: { name: string; version?: string; threads?: number; notes?: string[] };
+  backend: SnapshotBackend;
   optimizer: { G: { t: number }; D: { t: number } };
   /** tfjs weights manifest: one group, one file. */
   weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
   /** Byte length of weights.bin, to detect truncation before decoding. */
   weightsBytes: number;
   /** Training-loop progress within the current tick (absent in snapshots of older versions). */
+  loop?: LoopState;
+}
+
+/** Which backend wrote a snapshot. */
+export type SnapshotBackend = { name: string; version?: string; threads?: number; notes?: string[] };
+
+/** What saveSnapshot records besides the trainer's own state. */
+export interface SnapshotInfo {
+  tick: number;
+  backend: SnapshotBackend;
   loop?: LoopState;
 }
 
@@ -66,7 +76,7 @@ function nonFiniteEntries(data: ArrayBuffer, specs: tf.io.WeightsManifestEntry[]
   let offset = 0;
   for (const s of specs) {
     const size = s.shape.reduce((a, b) => a * b, 1);
-    const bytes = size * (s.dtype === 'float32' || s.dtype === 'int32' ? 4 : s.dtype === 'bool' ? 1 : 4);
+    const bytes = size * (s.dtype === 'bool' ? 1 : 4);
     if (s.dtype === 'float32') {
       const v = new Float32Array(data, offset, size);
       for (let i = 0; i < v.length; i++) {
@@ -99,7 +109,7 @@ export async function saveSnapshot(
   runDir: string,
   name: string,
   t: GanTrainer,
-  info: { tick: number; backend: { name: string; version?: string; threads?: number; notes?: string[] }; loop?: LoopState },
+  info: SnapshotInfo,
 ): Promise<string> {
   const state = namedState(t);
   const { data, specs } = await tf.io.encodeWeights(state);

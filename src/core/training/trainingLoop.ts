@@ -12,7 +12,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeOptions, TrainingOptions, upgradeStoredOptions, validateOptions } from '../config/options';
+import { describeOptions, TrainingOptions } from '../config/options';
 import { isUserError, UserError } from '../errors';
 import { initBackend, BackendInfo } from '../backend/backend';
 import { Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
@@ -22,11 +22,11 @@ import { computeMetricLines, parseMetricName } from '../metrics/metrics';
 import type { FeatureExtractor } from '../metrics/extractor';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { writeFileAtomic } from '../runs/fsAtomic';
-import { readRun, readRunOptions } from '../runs/readers';
+import { resumeTarget } from '../runs/readers';
 import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
-import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot } from './snapshot';
+import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';
 
@@ -68,7 +68,7 @@ export function gridSeeds(opts: TrainingOptions): number[] {
 export function metricsDue(nimg: number, final: boolean, metricsKimg: number, nextNimg: number): { due: boolean; next: number } {
   const every = Math.round(metricsKimg * 1000);
   if (every <= 0) return { due: true, next: nextNimg };
-  if (nimg >= nextNimg) return { due: true, next: (Math.floor(nimg / every) + 1) * every };
+  if (nimg >= nextNimg) return { due: true, next: firstMetricsNimg(nimg, metricsKimg) };
   return { due: final, next: nextNimg };
 }
 
@@ -101,10 +101,10 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     let opts: TrainingOptions;
     let resumeFrom: string | null = null;
     if (resumeDir) {
-      const r = await prepareResume(resumeDir);
+      const r = await resumeTarget(resumeDir);
       opts = r.options;
       resumeFrom = r.snapshotDir;
-      runDir = path.resolve(resumeDir);
+      runDir = r.runDir;
     } else {
       if (!options) throw new Error('train: options or resumeDir required');
       opts = options;
@@ -218,8 +218,8 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
         await status.update({ curKimg: tr.nimg / 1000, tick, latestSnapshot, secPerKimg });
         // The tick's means, as in its stats.jsonl line (the last step's values are noisy).
         const tickMean = (k: string, last: number) => {
-          const st = (line as Record<string, unknown>)[k];
-          return st && typeof st === 'object' && typeof (st as { mean?: unknown }).mean === 'number' ? (st as { mean: number }).mean : last;
+          const st = line[k];
+          return typeof st === 'object' ? st.mean : last;
         };
         logFile(`tick ${tick}  kimg ${(tr.nimg / 1000).toFixed(3)}  sec/kimg ${secPerKimg.toFixed(1)}  ` +
           Object.entries(lastLosses).map(([k, v]) => `${k.replace('Loss/', '')} ${tickMean(k, v).toFixed(3)}`).join('  '));
@@ -273,7 +273,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
  */
 async function divergenceMessage(
   e: NonFiniteLossError | NonFiniteStateError, runDir: string, t: GanTrainer,
-  info: { tick: number; backend: { name: string; version?: string; threads?: number; notes?: string[] }; loop?: LoopState },
+  info: SnapshotInfo,
   latest: string | null, setLatest: (name: string) => void,
 ): Promise<string> {
   const kimg = (t.nimg / 1000).toFixed(3);
@@ -310,25 +310,6 @@ async function evaluateMetrics(t: GanTrainer, ds: Dataset, opts: TrainingOptions
     await appendMetricLine(runDir, line);
     logFile(`metric ${line.metric} at ${snapshot}: ${Object.entries(line.results).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${line.total_time_str})`);
   }
-}
-
-/** The options and newest loadable snapshot of a run to resume. */
-async function prepareResume(dir: string): Promise<{ options: TrainingOptions; snapshotDir: string }> {
-  const run = await readRun(path.resolve(dir));
-  if (run.origin !== 'gan-inspector') {
-    throw new UserError(`${dir} was not written by GAN Inspector and cannot be resumed here.`, 'Resume runs created by GAN Inspector; official runs need the official code.');
-  }
-  // readRun reports a "running" status whose process is gone as stopped, so 'running' here means alive.
-  if (run.state === 'running') {
-    throw new UserError(`${run.name} is still running.`, 'Stop it first, or wait for it to finish.');
-  }
-  const snap = [...run.snapshots].reverse().find((s) => s.loadable);
-  if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
-  const opts = await readRunOptions(dir);
-  if (opts.kind !== 'gan-inspector') throw new UserError(`${run.name}: training_options.json cannot be read (${'error' in opts ? opts.error : opts.kind}).`);
-  const options = upgradeStoredOptions(opts.file.options); // older runs: the effective values of new fields
-  validateOptions(options);
-  return { options, snapshotDir: snap.path };
 }
 
 /** Drops stats lines past `kimg` (work after the snapshot we resume from, which will be redone). */

@@ -39,20 +39,24 @@ export async function chooseSegmentationPair(rec: AbExperimentRecord): Promise<S
   const rank = (r: AbRunRecord) => (r.state === 'finished' ? 0 : r.state === 'stopped' ? 1 : 2);
   const candidates: Array<{ seed: number; ggdr: SegmentationSide; baseline: SegmentationSide; score: number }> = [];
   for (const seed of seeds) {
-    const side = async (arm: AbArm) => {
+    // The arm's best-ranked run with a loadable snapshot, else why none (its snapshot problems go to `reasons` at once).
+    const side = async (arm: AbArm): Promise<{ side: SegmentationSide; rank: number } | { why: string }> => {
       const runs = rec.runs.filter((r) => r.arm === arm && r.seed === seed).sort((a, b) => rank(a) - rank(b));
-      if (!runs.length) return { why: `no ${arm} run with seed ${seed}`, rank: 9 };
+      if (!runs.length) return { why: `no ${arm} run with seed ${seed}` };
       for (const r of runs) {
         const s = await newestSnapshot(r);
         if (typeof s !== 'string') return { side: s, rank: rank(r) };
         reasons.push(s);
       }
-      return { why: '', rank: 9 };
+      return { why: '' };
     };
     const g = await side('ggdr');
     const b = await side('baseline');
-    if ('side' in g && g.side && 'side' in b && b.side) candidates.push({ seed, ggdr: g.side, baseline: b.side, score: Math.max(g.rank, b.rank) });
-    else for (const x of [g, b]) if ('why' in x && x.why) reasons.push(x.why);
+    if ('side' in g && 'side' in b) {
+      const score = Math.max(g.rank, b.rank);
+      candidates.push({ seed, ggdr: g.side, baseline: b.side, score });
+      if (score === 0) break; // both finished at the lowest such seed: no later seed can beat it (no more snapshot reads)
+    } else for (const x of [g, b]) if ('why' in x && x.why) reasons.push(x.why);
   }
   // Lowest seed among the best-ranked pairs: both finished if any seed has that.
   candidates.sort((a, b) => a.score - b.score || a.seed - b.seed);

@@ -65,16 +65,6 @@ export class StatsColumns {
     return this.dropped ? this.width : 0;
   }
 
-  /** Column names in order of appearance. */
-  get columnNames(): readonly string[] {
-    return this.names;
-  }
-
-  /** Bytes held by the typed arrays (for tests and the bench). */
-  get bytes(): number {
-    return this.capacity * 8 * (3 + this.cols.length);
-  }
-
   /**
    * Appends one stats line (already checked to be an object with a finite numeric timestamp). Keys
    * whose value is a number or a StatValue are columns (non-finite → gap); other keys are ignored.

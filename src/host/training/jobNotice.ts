@@ -21,7 +21,8 @@ export type JobLogTarget = { kind: 'runLog'; runDir: string } | { kind: 'output'
 
 type JobFacts = Pick<TrainingJob, 'id' | 'phase' | 'runDir' | 'runName' | 'overrides' | 'resumeDir' | 'curKimg' | 'totalKimg' | 'error' | 'forced'>;
 
-const kimgText = (n: number) => String(Number(n.toFixed(3)));
+/** A kimg count as shown to people: at most 3 decimals, no trailing zeros. */
+export const kimgText = (n: number): string => String(Number(n.toFixed(3)));
 
 /**
  * A job's name for people: its run folder name; before there is one, the run it resumes, else what it

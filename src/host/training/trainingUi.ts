@@ -4,7 +4,7 @@
  * notifications with actions.
  */
 import * as vscode from 'vscode';
-import { jobEndNotice, jobLabel, jobLogTarget } from './jobNotice';
+import { jobEndNotice, jobLabel, jobLogTarget, kimgText } from './jobNotice';
 import type { TrainingJob, TrainingManager } from './trainingManager';
 
 /** "1:02:03" / "2:03" / "—". */
@@ -16,8 +16,6 @@ export function formatEta(sec: number): string {
   const ss = String(s % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
-
-const kimgText = (n: number) => String(Number(n.toFixed(3)));
 
 /** "1.5/4 kimg · 12.3 s/kimg · ETA 0:30". */
 export function progressText(j: TrainingJob): string {

@@ -29,7 +29,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: 
   }
 }
 
-/** Trains a tiny run with the real CLI (wasm, MNIST) into <dir>/runs; returns its folder name. */
+/**
+ * Trains a tiny run with the real CLI (wasm, MNIST, ticks of 0.008 kimg) into <dir>/runs; returns its
+ * folder name. `extra` comes last, so its flags override these defaults.
+ */
 export function trainWithCli(dir: string, extra: string[]): string {
   const runs = path.join(dir, 'runs');
   const before = new Set(fs.existsSync(runs) ? fs.readdirSync(runs) : []);
@@ -59,10 +62,14 @@ export async function runRow(wb: Workbench, name: string | RegExp): Promise<Loca
   return wb.treeItem('Runs', name, { timeoutMs: 60_000 });
 }
 
+/** The aria-label of run `name`'s row in the Runs view ('' when it has none). */
+export async function runAria(wb: Workbench, name: string): Promise<string> {
+  return (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '';
+}
+
 /** Waits until the Runs view shows run `name` in `state`; returns its aria-label. */
 export async function waitForRunState(wb: Workbench, name: string, state: string, timeoutMs = 30_000): Promise<string> {
-  return waitFor(`the Runs view to show ${name} as ${state}`,
-    async () => (await (await runRow(wb, name)).getAttribute('aria-label')) ?? '',
+  return waitFor(`the Runs view to show ${name} as ${state}`, () => runAria(wb, name),
     (aria) => aria.startsWith(`Run ${name}, ${state},`), timeoutMs);
 }
 

@@ -208,11 +208,6 @@ export class Workbench {
   }
 
   /**
-   * Runs a command by its palette title ("Category: Title") via F1. Right after start-up the palette
-   * can miss commands the extension host has not registered yet and does not refresh, so it is
-   * closed and reopened until the row shows.
-   */
-  /**
    * F1, and if no palette shows: a focused webview keeps the key in its iframe (the forwarding to
    * the workbench is asynchronous and, on a loaded machine, sometimes lost), so the focus is moved
    * back to the workbench document and F1 is pressed again.
@@ -230,6 +225,11 @@ export class Workbench {
     }
   }
 
+  /**
+   * Runs a command by its palette title ("Category: Title") via F1. Right after start-up the palette
+   * can miss commands the extension host has not registered yet and does not refresh, so it is
+   * closed and reopened until the row shows.
+   */
   async runCommand(title: string, opts?: { timeoutMs?: number }): Promise<void> {
     const deadline = Date.now() + (opts?.timeoutMs ?? 60_000);
     const row = this.quickRow(title).first();

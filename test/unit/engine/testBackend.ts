@@ -1,8 +1,10 @@
 import { initBackend } from '../../../src/core/backend/backend';
 
-/** Tests run on the fallback backend (GAN_TEST_BACKEND overrides: wasm | cpu). */
+/** Backend of the tests: the fallback one (GAN_TEST_BACKEND overrides: wasm | cpu). */
+export const TEST_BACKEND = (process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu';
+
+/** Starts TEST_BACKEND; returns its name. */
 export async function useTestBackend(): Promise<string> {
-  const want = (process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu';
-  const info = await initBackend(want);
+  const info = await initBackend(TEST_BACKEND);
   return info.name;
 }

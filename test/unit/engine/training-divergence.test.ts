@@ -13,14 +13,13 @@ import { GanTrainer, NonFiniteLossError } from '../../../src/core/training/train
 import { loadTrainerState, readSnapshot, saveSnapshot, NonFiniteStateError } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
 import { readRun } from '../../../src/core/runs/readers';
-import { useTestBackend } from './testBackend';
+import { TEST_BACKEND, useTestBackend } from './testBackend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-diverge-'));
 before(async () => { await useTestBackend(); });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const backend = (process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm';
-const tiny = (over: TrainingOverrides = {}) => resolveOptions({ preset: 'tiny', outdir: tmp, backend, gridSize: 2, ...over });
+const tiny = (over: TrainingOverrides = {}) => resolveOptions({ preset: 'tiny', outdir: tmp, backend: TEST_BACKEND, gridSize: 2, ...over });
 
 /** Every tensor of the trainer (weights, G_ema, optimiser moments) as bytes, plus the counters. */
 function stateOf(t: GanTrainer): { bytes: Map<string, Buffer>; step: number; nimg: number; tG: number; tD: number } {

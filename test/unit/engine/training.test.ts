@@ -12,11 +12,11 @@ import { train } from '../../../src/core/training/trainingLoop';
 import { loadOrTrainLenet } from '../../../src/core/metrics/lenet';
 import { readRun, readStats } from '../../../src/core/runs/readers';
 import type { StatsLine, StatValue } from '../../../src/shared/runTypes';
+import { strToU8, zipSync } from 'fflate';
+import { TEST_BACKEND, useTestBackend } from './testBackend';
 
 /** Progress/kimg of each stats line. */
 const kimgs = (lines: StatsLine[]) => lines.map((l) => (l['Progress/kimg'] as StatValue).mean);
-import { strToU8, zipSync } from 'fflate';
-import { useTestBackend } from './testBackend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-train-'));
 before(async () => { await useTestBackend(); });
@@ -24,7 +24,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A very small model so whole runs take seconds. */
 const small = (extra: Parameters<typeof resolveOptions>[0] = {}) => resolveOptions({
-  preset: 'tiny', outdir: tmp, backend: (process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm',
+  preset: 'tiny', outdir: tmp, backend: TEST_BACKEND,
   model: { channelMax: 8, batch: 4, kimgPerTick: 0.008, r1Interval: 2 }, kimg: 0.024, gridSize: 2, ...extra,
 });
 

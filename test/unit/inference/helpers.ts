@@ -11,9 +11,10 @@ import { train } from '../../../src/core/training/trainingLoop';
 import { readRun } from '../../../src/core/runs/readers';
 import { decodeImage } from '../../../src/core/image/codec';
 import { InferenceClient } from '../../../src/host/inference/inferenceClient';
+import { TEST_BACKEND } from '../engine/testBackend';
 
-/** Backend of the tests (GAN_TEST_BACKEND overrides: wasm | cpu). */
-export const TEST_BACKEND = (process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu';
+export { TEST_BACKEND };
+
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const PROCESS_SOURCE = path.join(ROOT, 'src', 'worker', 'inferenceProcess.ts');
 

@@ -1,13 +1,13 @@
 /**
  * Step-cost bench of GanTrainer.trainStep (not part of the test suite):
- * `node --import tsx test/unit/engine/training-step.bench.ts [trainerModule...]` times interleaved
+ * `node --import tsx bench/trainStepAB.ts [trainerModule...]` times interleaved
  * rounds of each trainer module on the tiny and mnist32 presets (R1 on every 16th step, as in
  * training); with OVERHEAD=1 it times the pieces the finiteness guard adds, alone.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { resolveOptions, type PresetName } from '../../../src/core/config/options';
-import { useTestBackend } from './testBackend';
+import { resolveOptions, type PresetName } from '../src/core/config/options';
+import { TEST_BACKEND, useTestBackend } from '../test/unit/engine/testBackend';
 
 type TrainerCtor = new (o: ReturnType<typeof resolveOptions>) => { trainStep(r: tf.Tensor4D): Promise<unknown>; dispose(): void };
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   for (const m of mods) ctors.push([path.basename(m), (await import(path.resolve(m))).GanTrainer as TrainerCtor]);
   const rounds = Number(process.env.ROUNDS ?? 3), steps = Number(process.env.STEPS ?? 16);
   for (const preset of (process.env.PRESETS ?? 'tiny,mnist32').split(',') as PresetName[]) {
-    const o = resolveOptions({ preset, backend: 'wasm', metrics: [] });
+    const o = resolveOptions({ preset, backend: TEST_BACKEND, metrics: [] });
     const R = o.model.resolution, n = o.model.batch;
     const reals = tf.tensor4d(Float32Array.from({ length: n * R * R }, (_, i) => Math.sin(i * 0.37)), [n, R, R, 1]);
     // CPU time of this process (the wasm backend computes on this thread): far less noisy than wall time on a shared machine.
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
  */
 async function overhead(): Promise<void> {
   await useTestBackend();
-  const { GanTrainer } = await import('../../../src/core/training/trainer');
+  const { GanTrainer } = await import('../src/core/training/trainer');
   const reps = 50;
   const cpuMs = async (f: () => Promise<void> | void) => {
     await f();
@@ -66,7 +66,7 @@ async function overhead(): Promise<void> {
     s.dispose();
   });
   for (const preset of (process.env.PRESETS ?? 'tiny,mnist32').split(',') as PresetName[]) {
-    const o = resolveOptions({ preset, backend: 'wasm', metrics: [] });
+    const o = resolveOptions({ preset, backend: TEST_BACKEND, metrics: [] });
     const t = new GanTrainer(o);
     const z = t.latents('G', 0);
     const gG = tf.variableGrads(() => tf.mean(t.D.apply(t.G.synthesis(t.G.mapping(z), { noiseSeed: 1, keepFeatures: [] }).image).logits) as tf.Scalar, t.G.params.trainable());
