@@ -16,9 +16,11 @@ else
   echo "node_modules up to date"
 fi
 
-step "Debian packages for cross-checks (numpy/scipy in the system Python)"
+step "Debian packages for cross-checks (numpy/scipy/torch in the system Python)"
 need=()
 /usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || need+=(python3-numpy python3-scipy)
+# PyTorch 1.13: writes the real pickles the unpickler tests read (test/unit/official/make_pickles.py).
+/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null; })
@@ -26,7 +28,7 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "Missing ${need[*]}: install them (sudo apt-get install ${need[*]}); the metric cross-check tests need them." >&2
   fi
 fi
-/usr/bin/python3 -c 'import numpy, scipy; print("numpy", numpy.__version__, "scipy", scipy.__version__)' || true
+/usr/bin/python3 -c 'import numpy, scipy, torch; print("numpy", numpy.__version__, "scipy", scipy.__version__, "torch", torch.__version__)' || true
 
 step "type-check"
 npm run -s check-types
