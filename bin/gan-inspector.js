@@ -7,7 +7,9 @@ if (!fs.existsSync(cli)) {
   process.stderr.write('GAN Inspector is not built yet: run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
-require(cli).main(process.argv.slice(2)).then(
+// runCli turns UserErrors and file-system errors (disk full, read-only, …) into messages and exit code 2.
+const mod = require(cli);
+(mod.runCli || mod.main)(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     process.stderr.write((e && e.name === 'UserError' ? 'Error: ' + e.message : 'Internal error: ' + ((e && e.stack) || e)) + '\n');

@@ -4,9 +4,12 @@
  */
 import * as path from 'node:path';
 import { resolveOptions, TrainingOptions } from '../core/config/options';
-import { isUserError, UserError } from '../core/errors';
+import { UserError } from '../core/errors';
+import { fsUserError } from '../core/runs/fsErrors';
 import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
 import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
+import { checkOutPath, withOutputLock } from './outPath';
+import { shellQuote } from '../core/util/shellQuote';
 
 const HELP = `GAN Inspector — train GANs with GGDR and inspect them.
 
@@ -27,7 +30,8 @@ const GENERATE_HELP = `Usage: gan-inspector generate --snapshot PATH [options]
   --noise MODE        const (default) | random | none
   --which NET         G_ema (default) | G
   --cols N            grid columns (default √n)
-  --out FILE          output PNG (default: <run>/generate-<snapshot>-<seeds>.png)
+  --out FILE          output PNG (default: <run>/generate-<snapshot>-<seeds>.png); never a run's own files
+  --force             replace an existing --out file
   --backend NAME      auto | tensorflow | webgpu | wasm | cpu
 `;
 
@@ -41,7 +45,8 @@ const CLUSTER_HELP = `Usage: gan-inspector cluster --snapshot PATH [options]
   --psi X             truncation ψ (default 1)
   --kmeans-seed N     K-means seed (default 0)
   --max-pixels N      fit on at most N sampled pixels, then assign all (default 20000)
-  --out FILE          output PNG (default: <run>/cluster-<snapshot>.png)
+  --out FILE          output PNG (default: <run>/cluster-<snapshot>.png); never a run's own files
+  --force             replace an existing --out file
   --backend NAME      auto | tensorflow | webgpu | wasm | cpu
 `;
 
@@ -99,8 +104,9 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   try {
     return await main(argv, io);
   } catch (e) {
-    if (isUserError(e)) {
-      io.err(`Error: ${e.message}\n`);
+    const u = fsUserError(e); // disk full, read-only, a folder where a file goes, …: a message, not a stack
+    if (u) {
+      io.err(`Error: ${u.message}\n`);
       return 2;
     }
     io.err(`Internal error: ${(e as Error)?.stack ?? e}\n`);
@@ -178,13 +184,15 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
     return r.userError ? 2 : 1;
   }
   // Say how to call us the way we were called (an installed `gan-inspector` or `node bin/gan-inspector.js`).
-  const self = process.argv[1] && !/gan-inspector$/.test(process.argv[1]) ? `node ${path.relative(process.cwd(), process.argv[1]) || process.argv[1]}` : 'gan-inspector';
+  const self = process.argv[1] && !/gan-inspector$/.test(process.argv[1]) ? `node ${shellQuote(path.relative(process.cwd(), process.argv[1]) || process.argv[1])}` : 'gan-inspector';
+  const q = shellQuote(r.runDir ?? '');
+  for (const n of r.notices ?? []) io.err(`Note: ${n}\n`);
   io.out(`\nRun folder: ${r.runDir}\n` +
     `Look at it: open the folder in VS Code with GAN Inspector (Runs view → loss curves, checkpoint viewer, segmentation),\n` +
     `or from the terminal:\n` +
-    `  ${self} generate --snapshot ${r.runDir} --seeds 0-15\n` +
-    `  ${self} cluster  --snapshot ${r.runDir} --seeds 0-7\n` +
-    `  ${self} metrics  --snapshot ${r.runDir} --metrics fid2k_lenet,kid2k_lenet\n`);
+    `  ${self} generate --snapshot ${q} --seeds 0-15\n` +
+    `  ${self} cluster  --snapshot ${q} --seeds 0-7\n` +
+    `  ${self} metrics  --snapshot ${q} --metrics fid2k_lenet,kid2k_lenet\n`);
   return r.state === 'stopped' ? 130 : 0;
 }
 
@@ -196,6 +204,7 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   const which = (f.str('which') ?? 'G_ema') as 'G' | 'G_ema';
   const cols = f.num('cols', { int: true, min: 1 });
   const out = f.str('out');
+  const force = f.has('force');
   const backend = f.str('backend') ?? 'auto';
   f.rejectUnknown('generate');
   if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder or a run folder.');
@@ -203,7 +212,9 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   if (which !== 'G' && which !== 'G_ema') throw new UserError(`--which ${which}: use G_ema or G.`);
   const { generateGrid } = await import('../core/analysis/generate');
   const { parseSeeds } = await import('../core/analysis/samples');
-  const file = await generateGrid({ snapshot, seeds: parseSeeds(seedsSpec), psi, noiseMode: noise, which, cols, out, backend: resolveOptions({ backend: backend as never }).backend });
+  if (out !== undefined) checkOutPath(out, force);
+  const file = await withOutputLock(out, snapshot, 'generate', () =>
+    generateGrid({ snapshot, seeds: parseSeeds(seedsSpec), psi, noiseMode: noise, which, cols, out, backend: resolveOptions({ backend: backend as never }).backend }));
   io.out(`Wrote ${file}\n`);
   return 0;
 }
@@ -218,6 +229,7 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const kmeansSeed = f.num('kmeans-seed', { int: true, min: 0 }) ?? 0;
   const maxPixels = f.num('max-pixels', { int: true, min: 1 });
   const out = f.str('out');
+  const force = f.has('force');
   const backend = f.str('backend') ?? 'auto';
   f.rejectUnknown('cluster');
   if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder or a run folder.');
@@ -226,7 +238,8 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   if (resolutions?.some((r) => !Number.isInteger(r))) throw new UserError(`--res ${resSpec}: use resolutions like 8,16.`);
   const { clusterSnapshotToPng } = await import('../core/analysis/segmentSnapshot');
   const { parseSeeds } = await import('../core/analysis/samples');
-  const r = await clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, backend: resolveOptions({ backend: backend as never }).backend });
+  if (out !== undefined) checkOutPath(out, force);
+  const r = await withOutputLock(out, snapshot, 'cluster', () => clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, backend: resolveOptions({ backend: backend as never }).backend }));
   io.out(`Wrote ${r.file}\n`);
   for (const res of r.result.resolutions) {
     io.out(`  ${res.res}×${res.res}: ` + res.shares.map((s, i) => `c${i} ${(s * 100).toFixed(1)}%`).join('  ') + (res.sampled ? `  (fit on ${res.fitPixels} sampled pixels)` : '') + '\n');

@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import { isUserError, UserError } from '../core/errors';
 import { FlagReader, parseArgv } from './args';
+import { fsUserError } from '../core/runs/fsErrors';
+import { acquireRunLock } from '../core/runs/runLock';
 
 export const METRICS_HELP = `Usage: gan-inspector metrics --snapshot PATH --metrics LIST [options]
 
@@ -62,8 +64,9 @@ export async function runMetricsCommand(argv: string[], io: MetricsCommandIo = {
       err('Interrupted: no metric was appended.\n');
       return 130;
     }
-    if (isUserError(e)) {
-      err(`Error: ${e.message}\n`);
+    const u = fsUserError(e);
+    if (u) {
+      err(`Error: ${u.message}\n`);
       return 2;
     }
     err(`Internal error: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -97,7 +100,7 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   f.rejectUnknown('metrics');
   if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder or a run folder.');
   if (!list) throw new UserError('--metrics is required.', 'e.g. --metrics fid2k_lenet,kid2k_lenet');
-  const { parseMetricName, validateFeatureModel, checkExtractorNames, computeSnapshotMetrics, metricLinesFraction } = await import('../core/metrics/metrics');
+  const { parseMetricName, validateFeatureModel, checkExtractorNames } = await import('../core/metrics/metrics');
   const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean).map((n) => parseMetricName(n).name))];
   if (!names.length) throw new UserError('--metrics is empty.', 'e.g. --metrics fid2k_lenet,kid2k_lenet');
   if (modelName !== undefined && modelSource === undefined) throw new UserError('--feature-model-name needs --feature-model PATH|URL.');
@@ -118,11 +121,22 @@ async function metrics(argv: string[], io: Io): Promise<number> {
     }
   }
   checkExtractorNames(names, { featureModel }); // before the backend starts and anything loads
+  const { resolveSnapshotPath } = await import('../core/analysis/generate');
+  const dir = await resolveSnapshotPath(snapshot);
+  // Appending makes us a writer of the run: one writer at a time (taken before the long computation, so a clash fails at once).
+  const lock = append ? acquireRunLock(path.dirname(dir), 'metrics') : undefined;
+  try {
+    return await computeAndReport(dir, names, append, featureModel, backend, io);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function computeAndReport(dir: string, names: string[], append: boolean, featureModel: { source: string; name: string } | undefined, backend: string, io: Io): Promise<number> {
+  const { computeSnapshotMetrics, metricLinesFraction } = await import('../core/metrics/metrics');
   const { resolveOptions } = await import('../core/config/options');
   const { initBackend } = await import('../core/backend/backend');
-  const { resolveSnapshotPath } = await import('../core/analysis/generate');
-  const { metricFileName } = await import('../core/runs/runDir');
-  const dir = await resolveSnapshotPath(snapshot);
+  const { metricFileName, appendMetricLine } = await import('../core/runs/runDir');
   const b = await initBackend(resolveOptions({ backend: backend as never }).backend);
   const { defaultCacheDir } = await import('../core/metrics/lenet');
   const cacheDir = defaultCacheDir(); // $GAN_INSPECTOR_CACHE_DIR, else ~/.cache/gan-inspector
@@ -152,7 +166,7 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   const extractors: string[] = [];
   const t0 = performance.now();
   const lines = await computeSnapshotMetrics(dir, names, {
-    append,
+    append: false, // appended below, after the values are printed: a failed write never loses a computed value
     cacheDir,
     featureModel,
     signal: io.signal,
@@ -178,7 +192,15 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   for (const d of extractors) io.out(`  extractor ${d}\n`);
   const width = Math.max(...lines.map((l) => l.metric.length));
   for (const l of lines) io.out(`  ${l.metric.padEnd(width)}  ${formatValue(l.results[l.metric])}  (${l.total_time_str})\n`);
-  if (append) io.out(`Appended to ${[...new Set(lines.map((l) => metricFileName(l.metric)))].map((n) => path.join(runDir, n)).join(', ')}\n`);
+  if (!append) return 0;
+  for (const l of lines) {
+    try {
+      await appendMetricLine(runDir, l);
+    } catch (e) {
+      throw fsUserError(e, { doing: `appending to ${metricFileName(l.metric)}`, then: 'The computed values are printed above; add them by hand or run again after fixing it.' }) ?? e;
+    }
+  }
+  io.out(`Appended to ${[...new Set(lines.map((l) => metricFileName(l.metric)))].map((n) => path.join(runDir, n)).join(', ')}\n`);
   return 0;
 }
 

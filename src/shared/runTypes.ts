@@ -41,6 +41,8 @@ export interface RunStatus {
   latestSnapshot?: string | null;
   /** Seconds per kimg over the last tick. */
   secPerKimg?: number;
+  /** Something the user must know about this run, e.g. that a broken newest snapshot was skipped on resume. */
+  notice?: string | null;
 }
 
 /** One line of metric-<name>.jsonl, in StyleGAN2-ADA's format. */

@@ -4,7 +4,7 @@
  * A `stop` message or SIGTERM stops after the current step with a snapshot saved.
  */
 import { resolveOptions } from '../core/config/options';
-import { isUserError } from '../core/errors';
+import { errorText } from '../core/runs/fsErrors';
 import { FromWorkerMessage, isToWorkerMessage } from '../shared/protocol/worker';
 
 function send(m: FromWorkerMessage): Promise<void> {
@@ -47,10 +47,12 @@ async function run(overrides: Parameters<typeof resolveOptions>[0], resumeDir?: 
       onProgress: (p) => void send({ type: 'progress', ...p }),
       onLog: (line) => void send({ type: 'log', line }),
     }, resumeDir);
-    await send({ type: 'ended', runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot, curKimg: r.curKimg });
+    await send({ type: 'ended', runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot, curKimg: r.curKimg, notices: r.notices });
     code = r.state === 'failed' ? 1 : 0;
   } catch (e) {
-    await send({ type: 'ended', runDir: null, state: 'failed', error: isUserError(e) ? e.message : String((e as Error)?.stack ?? e), userError: isUserError(e), latestSnapshot: null });
+    // A UserError or a file-system error (disk full, read-only, …) is a message; anything else a bug with its stack.
+    const t = errorText(e, { doing: resumeDir ? 'resuming' : 'starting the run', option: 'output folder (ganInspector.runsRoot)' });
+    await send({ type: 'ended', runDir: null, state: 'failed', error: t.message, userError: t.userError, latestSnapshot: null });
     code = 1;
   }
   process.exit(code);

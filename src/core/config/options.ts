@@ -173,6 +173,9 @@ export function resolveOptions(over: TrainingOverrides = {}): TrainingOptions {
   return opts;
 }
 
+/** Upper bound of --kimg (a typo such as 1e308 would otherwise train forever). */
+export const MAX_KIMG = 100_000;
+
 export function validateOptions(o: TrainingOptions): void {
   const m = o.model;
   const bad = (what: string, hint: string) => { throw new UserError(`Invalid option: ${what}.`, hint); };
@@ -180,6 +183,12 @@ export function validateOptions(o: TrainingOptions): void {
   if (m.channels !== 1 && m.channels !== 3) bad(`channels ${m.channels}`, 'Use 1 (grayscale) or 3 (RGB).');
   if (!Number.isInteger(m.batch) || m.batch < 1) bad(`batch ${m.batch}`, 'Use a positive integer.');
   if (!(o.kimg > 0) || !Number.isFinite(o.kimg)) bad(`kimg ${o.kimg}`, 'Use a positive number of thousands of images, e.g. --kimg 4.');
+  // 100,000 kimg is 4× StyleGAN2's longest published schedule; beyond it a typo (1e308) would run forever.
+  if (o.kimg > MAX_KIMG) bad(`kimg ${o.kimg}`, `Use at most ${MAX_KIMG} kimg (StyleGAN2's longest schedules are 25,000).`);
+  // Fewer images than one batch would end "finished" after 0 training steps.
+  if (Number.isInteger(m.batch) && m.batch >= 1 && Math.round(o.kimg * 1000) < m.batch) {
+    bad(`kimg ${o.kimg} is less than one batch (${m.batch} images)`, `Use at least --kimg ${m.batch / 1000}.`);
+  }
   if (!(m.kimgPerTick > 0)) bad(`kimgPerTick ${m.kimgPerTick}`, 'Use a positive number.');
   if (!Number.isInteger(o.seed) || o.seed < 0) bad(`seed ${o.seed}`, 'Use a non-negative integer.');
   if (!BACKEND_NAMES.includes(o.backend)) bad(`backend '${o.backend}'`, `Use one of: ${BACKEND_NAMES.join(', ')}.`);

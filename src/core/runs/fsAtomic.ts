@@ -8,6 +8,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors';
+import { isPidAlive } from '../util/process';
 
 /** Temp sibling name for `target`: hidden, unique per process and call. */
 export function tempSiblingPath(target: string, suffix = '.tmp'): string {
@@ -173,8 +174,20 @@ export async function writeDirAtomic(finalDir: string, fill: (tmpDir: string) =>
   await fsyncDir(path.dirname(finalDir));
 }
 
-/** Removes temp leftovers of crashed writers (tempSiblingPath names) older than `maxAgeMs` in `dir`; returns their names. */
-export async function removeStaleTemps(dir: string, maxAgeMs = 60 * 60 * 1000): Promise<string[]> {
+/** Pid of the writer encoded in a temp name (tempSiblingPath), or undefined. */
+function tempWriterPid(name: string): number | undefined {
+  const m = /\.(\d+)\.[0-9a-f]{8}\.tmp(dir)?$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Removes temp leftovers of crashed writers (tempSiblingPath names) in `dir`: those older than
+ * `maxAgeMs`, and with `deadWriters` also those whose writer process (the pid in the name) is gone —
+ * safe only while holding the folder's writer lock (see runLock.ts). Returns their names.
+ */
+export async function removeStaleTemps(dir: string, opts: { maxAgeMs?: number; deadWriters?: boolean } | number = {}): Promise<string[]> {
+  const o = typeof opts === 'number' ? { maxAgeMs: opts } : opts;
+  const maxAgeMs = o.maxAgeMs ?? 60 * 60 * 1000;
   const removed: string[] = [];
   let names: string[];
   try {
@@ -184,11 +197,13 @@ export async function removeStaleTemps(dir: string, maxAgeMs = 60 * 60 * 1000): 
   }
   const now = Date.now();
   for (const name of names) {
-    if (!isTempName(name) || !/\.\d+\.[0-9a-f]{8}\.tmp(dir)?$/.test(name)) continue;
+    const pid = isTempName(name) ? tempWriterPid(name) : undefined;
+    if (pid === undefined) continue;
     const p = path.join(dir, name);
     try {
       const st = await fsp.lstat(p);
-      if (now - st.mtimeMs < maxAgeMs) continue;
+      const dead = o.deadWriters && pid !== process.pid && !isPidAlive(pid);
+      if (!dead && now - st.mtimeMs < maxAgeMs) continue;
       await fsp.rm(p, { recursive: true, force: true });
       removed.push(name);
     } catch {

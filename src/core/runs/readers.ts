@@ -726,7 +726,7 @@ export function diffOptions(a: object, b: object): Array<{ key: string; a: unkno
  * its newest loadable snapshot. Throws UserError when it cannot be resumed (not a run folder, not
  * ours, still running, no loadable snapshot). No tfjs: the CLI checks this before loading the engine.
  */
-export async function resumeTarget(dir: string): Promise<{ runDir: string; options: TrainingOptions; snapshotDir: string }> {
+export async function resumeTarget(dir: string): Promise<ResumeTarget> {
   const abs = path.resolve(dir);
   const run = await readRun(abs); // UserError when missing or not a folder
   const read = await readRunOptions(abs);
@@ -739,9 +739,27 @@ export async function resumeTarget(dir: string): Promise<{ runDir: string; optio
   }
   // readRun reports a "running" status whose process is gone as stopped, so 'running' here means alive.
   if (run.state === 'running') throw new UserError(`${run.name} is still running.`, 'Stop it first, or wait for it to finish.');
-  const snap = [...run.snapshots].reverse().find((s) => s.loadable);
-  if (!snap) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
+  const newestFirst = [...run.snapshots].reverse().filter((s) => !s.name.endsWith('.pkl'));
+  const candidates = newestFirst.filter((s) => s.loadable).map((s) => s.path);
+  if (!candidates.length) throw new UserError(`${run.name} has no loadable snapshot to resume from.`, 'Start a new run instead.');
+  const skipped: Array<{ name: string; reason: string }> = [];
+  for (const s of newestFirst) {
+    if (s.loadable) break;
+    skipped.push({ name: s.name, reason: s.reason ?? 'not loadable' });
+  }
   const options = upgradeStoredOptions(read.file.options); // older runs: the effective values of new fields
   validateOptions(options);
-  return { runDir: abs, options, snapshotDir: snap.path };
+  return { runDir: abs, options, snapshotDir: candidates[0], candidates, skipped };
+}
+
+/** What --resume continues: the run, its options, and its snapshots newest first. */
+export interface ResumeTarget {
+  runDir: string;
+  options: TrainingOptions;
+  /** The newest snapshot that passes the folder check (the one a resume tries first). */
+  snapshotDir: string;
+  /** Every snapshot passing the folder check, newest first (older ones are used when loading the newest fails). */
+  candidates: string[];
+  /** Snapshots newer than `snapshotDir` that failed the folder check, with why. */
+  skipped: Array<{ name: string; reason: string }>;
 }

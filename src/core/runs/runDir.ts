@@ -110,8 +110,11 @@ async function lockIsStale(lockPath: string): Promise<boolean> {
   try {
     const st = await fsp.stat(lockPath);
     if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-    const pid = Number((await fsp.readFile(lockPath, 'utf8')).trim());
-    return Number.isInteger(pid) && pid > 0 && !isPidAlive(pid);
+    const text = (await fsp.readFile(lockPath, 'utf8')).trim();
+    const pid = Number(text);
+    // Empty or garbage (a disk full or a crash between create and write): its writer is gone after a moment.
+    if (!text || !Number.isInteger(pid) || pid <= 0) return Date.now() - st.mtimeMs > 2000;
+    return !isPidAlive(pid);
   } catch {
     return false; // vanished or unreadable right now: just retry
   }
@@ -128,7 +131,14 @@ async function withIdLock<T>(outdir: string, fn: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
         const fh = await fsp.open(lockPath, 'wx');
-        await fh.writeFile(String(process.pid));
+        try {
+          await fh.writeFile(String(process.pid));
+        } catch (e) {
+          // A disk full right here must not leave a 0-byte lock that delays the next run.
+          await fh.close().catch(() => undefined);
+          await fsp.rm(lockPath, { force: true }).catch(() => undefined);
+          throw e;
+        }
         await fh.close();
         break;
       } catch (e) {

@@ -6,6 +6,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { resolveOptions, TrainingOptions, upgradeStoredOptions, validateOptions } from '../config/options';
 import { UserError } from '../errors';
@@ -33,6 +34,8 @@ export interface SnapshotMeta {
   weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
   /** Byte length of weights.bin, to detect truncation before decoding. */
   weightsBytes: number;
+  /** SHA-256 (hex) of weights.bin, verified on load (absent in snapshots of older versions). */
+  weightsSha256?: string;
   /** Training-loop progress within the current tick (absent in snapshots of older versions). */
   loop?: LoopState;
 }
@@ -69,6 +72,8 @@ export class NonFiniteStateError extends Error {
     this.name = 'NonFiniteStateError';
   }
 }
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Names of the float32 tensors of an encoded weights buffer that hold a NaN/Inf value. */
 function nonFiniteEntries(data: ArrayBuffer, specs: tf.io.WeightsManifestEntry[]): string[] {
@@ -128,6 +133,7 @@ export async function saveSnapshot(
     optimizer: { G: { t: t.optG.t }, D: { t: t.optD.t } },
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
     weightsBytes: data.byteLength,
+    weightsSha256: sha256(new Uint8Array(data)),
   };
   if (info.loop) meta.loop = info.loop;
   const finalDir = path.join(runDir, name);
@@ -172,7 +178,15 @@ export async function readSnapshot(dir: string, only?: (name: string) => boolean
   if (buf.byteLength !== expected || buf.byteLength !== meta.weightsBytes) {
     throw new UserError(`Snapshot ${dir}: ${WEIGHTS_BIN} is truncated or corrupt (${buf.byteLength} bytes, expected ${expected}).`, 'Use an earlier snapshot of the run.');
   }
+  if (typeof meta.weightsSha256 === 'string' && sha256(buf) !== meta.weightsSha256) {
+    throw new UserError(`Snapshot ${dir}: ${WEIGHTS_BIN} does not match its checksum (it was changed or damaged after it was saved).`, 'Use an earlier snapshot of the run.');
+  }
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  // Every snapshot we write is finite (saveSnapshot checks), so NaN/Inf here means damage, not training.
+  const nonFinite = nonFiniteEntries(ab, specs);
+  if (nonFinite.length) {
+    throw new UserError(`Snapshot ${dir}: ${nonFinite.length} of ${specs.length} weight tensors hold NaN/Inf (${nonFinite.slice(0, 3).join(', ')}${nonFinite.length > 3 ? ', …' : ''}); it would give blank images.`, 'Use an earlier snapshot of the run.');
+  }
   const all = tf.io.decodeWeights(ab, specs);
   const tensors: Record<string, tf.Tensor> = {};
   for (const [k, t] of Object.entries(all)) {

@@ -21,8 +21,12 @@ import { renderSeeds } from '../analysis/samples';
 import { computeMetricLines, parseMetricName } from '../metrics/metrics';
 import type { FeatureExtractor } from '../metrics/extractor';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
-import { writeFileAtomic } from '../runs/fsAtomic';
+import { removeStaleTemps } from '../runs/fsAtomic';
 import { resumeTarget } from '../runs/readers';
+import { acquireRunLock, type RunLock } from '../runs/runLock';
+import { fsUserError } from '../runs/fsErrors';
+import { trimStatsAfter } from '../runs/statsTrim';
+import { shellQuote } from '../util/shellQuote';
 import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
@@ -53,6 +57,8 @@ export interface TrainResult {
   latestSnapshot: string | null;
   /** kimg reached (undefined when the run never started training). */
   curKimg?: number;
+  /** Things every surface must say (e.g. "the newest snapshot is broken, resumed from an older one"). */
+  notices?: string[];
 }
 
 /** Grid seeds: the fixed latents of reals/fakes grids (seed i for cell i, as the viewer shows them). */
@@ -89,6 +95,10 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   let tick = 0;
   /** Loop state for a snapshot taken now (set once the loop runs). */
   let loopState: (() => LoopState) | null = null;
+  let lock: RunLock | null = null;
+  /** A resume writes status.json only once it has loaded its snapshot: a failed resume leaves it as it was. */
+  let statusTouched = false;
+  const notices: string[] = [];
   // log.txt lines are appended one after another (concurrent appendFile calls can land out of order).
   let logAppends: Promise<void> = Promise.resolve();
   const logFile = (line: string) => {
@@ -100,10 +110,17 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     // ---- Options: fresh, or those of the run being resumed.
     let opts: TrainingOptions;
     let resumeFrom: string | null = null;
+    let resumeCandidates: string[] = [];
+    let resumeSkipped: Array<{ name: string; reason: string }> = [];
     if (resumeDir) {
-      const r = await resumeTarget(resumeDir);
+      // Checked, locked, checked again: whoever held the run before us may have moved it on meanwhile.
+      const first = await resumeTarget(resumeDir);
+      lock = acquireRunLock(first.runDir, 'resume', (why) => log(`Took over the writer lock of ${path.basename(first.runDir)}: ${why}.`));
+      const r = await resumeTarget(first.runDir);
       opts = r.options;
       resumeFrom = r.snapshotDir;
+      resumeCandidates = r.candidates;
+      resumeSkipped = r.skipped;
       runDir = r.runDir;
     } else {
       if (!options) throw new Error('train: options or resumeDir required');
@@ -127,11 +144,19 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     if (!runDir) {
       const created = await createRunDir(opts.outdir, describeOptions(opts));
       runDir = created.dir;
+      lock = acquireRunLock(runDir, 'train');
       await writeTrainingOptions(runDir, opts, { name: be.name, version: be.version, threads: be.threads, notes: be.notes });
     }
     const totalKimg = opts.kimg;
     status = new StatusWriter(runDir, { totalKimg, state: 'running' });
-    await status.update({ state: 'running', lastError: null, pid: process.pid });
+    if (!resumeFrom) {
+      await status.update({ state: 'running', lastError: null, pid: process.pid });
+      statusTouched = true;
+    } else {
+      // Leftovers of writers that crashed in this folder (we hold its lock: no live writer owns them).
+      const removed = await removeStaleTemps(runDir, { deadWriters: true });
+      if (removed.length) log(`Removed ${removed.length} temp file(s) left by a crashed writer: ${removed.join(', ')}`);
+    }
     hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend: be, totalKimg });
     logFile(resumeFrom ? `Resuming ${runDir} from ${path.basename(resumeFrom)}` : `Run folder: ${runDir}`);
     logFile(backendLine);
@@ -144,11 +169,45 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     const collector = new StatsCollector();
     let resumedLoop: LoopState | undefined;
     if (resumeFrom) {
-      const meta = await loadTrainerState(tr, resumeFrom);
+      // Newest snapshot first; a broken one (checksum, NaN/Inf, truncated) is moved aside, never deleted,
+      // and the next older one is used — and every surface says which and why.
+      const broken = [...resumeSkipped];
+      let meta: Awaited<ReturnType<typeof loadTrainerState>> | null = null;
+      let lastErr: unknown;
+      for (const cand of resumeCandidates) {
+        try {
+          meta = await loadTrainerState(tr, cand);
+          resumeFrom = cand;
+          break;
+        } catch (e) {
+          if (!isUserError(e)) throw e;
+          lastErr = e;
+          broken.push({ name: path.basename(cand), reason: e.message.split('\n')[0].replace(`Snapshot ${cand}: `, '') });
+        }
+      }
+      if (!meta) throw lastErr instanceof Error ? lastErr : new UserError(`${path.basename(runDir)} has no loadable snapshot to resume from.`);
+      if (broken.length) {
+        const moved: string[] = [];
+        for (const b of broken) {
+          // Out of the way of the snapshot the resumed run will write under the same name.
+          const aside = `.broken-${b.name}-${Date.now()}`;
+          try {
+            await fsp.rename(path.join(runDir, b.name), path.join(runDir, aside));
+            moved.push(aside);
+          } catch { /* already gone */ }
+        }
+        const note = `The newest snapshot ${broken.map((b) => `${b.name} is broken (${b.reason})`).join('; ')}; resumed from the older ${path.basename(resumeFrom)}` +
+          (moved.length ? ` (the broken one was moved aside to ${moved.join(', ')}, not deleted).` : '.');
+        notices.push(note);
+        logFile(`Warning: ${note}`);
+      }
       tick = meta.tick;
       resumedLoop = meta.loop;
       latestSnapshot = path.basename(resumeFrom);
-      await truncateStatsAfter(runDir, meta.nimg / 1000);
+      const trim = await trimStatsAfter(path.join(runDir, RUN_FILES.stats), meta.nimg / 1000);
+      if (trim.moved) logFile(`stats.jsonl: ${trim.moved} line(s) after ${latestSnapshot} will be redone; moved to ${trim.rejectedFile} (${trim.kept} kept as they were).`);
+      await status.update({ state: 'running', lastError: null, pid: process.pid, notice: notices.length ? notices.join(' ') : null });
+      statusTouched = true;
     } else {
       await writeGrid(path.join(runDir, RUN_FILES.reals), realsGrid(ds, opts), opts);
       await writeFakes(tr, opts, path.join(runDir, RUN_FILES.fakesInit));
@@ -244,24 +303,31 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       }
       await status.update({ state: 'stopped', curKimg: tr.nimg / 1000, latestSnapshot });
       logFile(`Stopped at kimg ${(tr.nimg / 1000).toFixed(3)}; latest snapshot ${latestSnapshot}`);
-      return { runDir, state: 'stopped', latestSnapshot, curKimg: tr.nimg / 1000 };
+      return { runDir, state: 'stopped', latestSnapshot, curKimg: tr.nimg / 1000, notices };
     }
     await status.update({ state: 'finished', curKimg: tr.nimg / 1000, latestSnapshot });
     logFile(`Finished: ${(tr.nimg / 1000).toFixed(3)} kimg. Latest snapshot ${latestSnapshot}.`);
-    return { runDir, state: 'finished', latestSnapshot, curKimg: tr.nimg / 1000 };
+    return { runDir, state: 'finished', latestSnapshot, curKimg: tr.nimg / 1000, notices };
   } catch (e) {
-    let message = isUserError(e) ? e.message : (e as Error)?.stack ?? String(e);
+    const fsErr = fsUserError(e, {
+      doing: runDir ? `writing ${path.basename(runDir)}` : 'creating the run folder', option: '--outdir',
+      then: runDir && latestSnapshot
+        ? `The run stopped; its latest good snapshot is ${latestSnapshot}; resume with: gan-inspector train --resume ${shellQuote(runDir)}`
+        : undefined,
+    });
+    let message = fsErr ? fsErr.message : (e as Error)?.stack ?? String(e);
     const diverged = e instanceof NonFiniteLossError || e instanceof NonFiniteStateError;
     if (diverged && runDir && trainer) {
       message = await divergenceMessage(e, runDir, trainer, { tick, backend: backend ?? { name: tf.getBackend() }, loop: loopState?.() }, latestSnapshot, (n) => { latestSnapshot = n; });
     }
     logFile(`Error: ${message}`);
-    if (status) await status.update({ state: 'failed', lastError: message, latestSnapshot }).catch(() => undefined);
-    return { runDir, state: 'failed', error: message, userError: isUserError(e) || diverged, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined };
+    if (status && statusTouched) await status.update({ state: 'failed', lastError: message, latestSnapshot }).catch(() => undefined);
+    return { runDir, state: 'failed', error: message, userError: !!fsErr || diverged, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined, notices };
   } finally {
     trainer?.dispose();
     await status?.flush();
     await logAppends;
+    lock?.release();
   }
 }
 
@@ -310,21 +376,6 @@ async function evaluateMetrics(t: GanTrainer, ds: Dataset, opts: TrainingOptions
     await appendMetricLine(runDir, line);
     logFile(`metric ${line.metric} at ${snapshot}: ${Object.entries(line.results).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${line.total_time_str})`);
   }
-}
-
-/** Drops stats lines past `kimg` (work after the snapshot we resume from, which will be redone). */
-async function truncateStatsAfter(runDir: string, kimg: number): Promise<void> {
-  const file = path.join(runDir, RUN_FILES.stats);
-  let text: string;
-  try { text = await fsp.readFile(file, 'utf8'); } catch { return; }
-  const keep = text.split('\n').filter((l) => {
-    if (!l.trim()) return false;
-    try {
-      const v = (JSON.parse(l) as StatsLine)['Progress/kimg'];
-      return !(typeof v === 'object' && v.mean > kimg + 1e-9);
-    } catch { return false; } // a torn last line from the interruption
-  });
-  await writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
 }
 
 function realsBatch(ds: Dataset, opts: TrainingOptions, step: number): tf.Tensor4D {

@@ -19,7 +19,7 @@ export interface JobNotice {
 /** Where "Open Log" of a job leads: the run's log.txt, or the Output channel when there is no run folder. */
 export type JobLogTarget = { kind: 'runLog'; runDir: string } | { kind: 'output' };
 
-type JobFacts = Pick<TrainingJob, 'id' | 'phase' | 'runDir' | 'runName' | 'overrides' | 'resumeDir' | 'curKimg' | 'totalKimg' | 'error' | 'forced'>;
+type JobFacts = Pick<TrainingJob, 'id' | 'phase' | 'runDir' | 'runName' | 'overrides' | 'resumeDir' | 'curKimg' | 'totalKimg' | 'error' | 'forced'> & Partial<Pick<TrainingJob, 'notices'>>;
 
 /** A kimg count as shown to people: at most 3 decimals, no trailing zeros. */
 export const kimgText = (n: number): string => String(Number(n.toFixed(3)));
@@ -47,6 +47,13 @@ export function jobLogTarget(j: Pick<JobFacts, 'runDir'>): JobLogTarget {
 
 /** The notification for a job that ended (null while it is still active). */
 export function jobEndNotice(j: JobFacts): JobNotice | null {
+  const n = baseEndNotice(j);
+  // "The newest snapshot was broken, resumed from an older one" is said on every surface, including this one.
+  if (n && j.notices?.length) n.message += ` Note: ${j.notices.join(' ')}`;
+  return n;
+}
+
+function baseEndNotice(j: JobFacts): JobNotice | null {
   const name = jobLabel(j);
   const hasRun = !!(j.runDir ?? j.resumeDir);
   switch (j.phase) {

@@ -26,6 +26,8 @@ export interface TrainingJob extends Omit<TrainProgress, 'runDir'> {
   endedAt?: number;
   /** For 'failed' (and forced stops): what went wrong, for people. */
   error?: string;
+  /** Things the user must be told besides the end state (e.g. a broken newest snapshot was skipped on resume). */
+  notices?: string[];
   userError?: boolean;
   latestSnapshot?: string | null;
   exitCode?: number | null;
@@ -332,6 +334,7 @@ export class TrainingManager {
       job.userError = e.userError;
       if (e.latestSnapshot !== undefined) job.latestSnapshot = e.latestSnapshot;
       if (typeof e.curKimg === 'number') job.curKimg = e.curKimg;
+      if (Array.isArray(e.notices)) job.notices = e.notices.filter((n): n is string => typeof n === 'string');
       if (e.state === 'failed' && !e.error) job.error = `Training failed (no message from the worker).${tail}`;
     } else if (job.phase === 'stopping') {
       // We asked it to stop and it went away, possibly by our signal: stopped, maybe without a final snapshot.

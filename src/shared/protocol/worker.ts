@@ -71,6 +71,8 @@ export interface TrainingEndedMessage {
   latestSnapshot?: string | null;
   /** Progress when the run ended (progress messages are throttled, so this is the exact figure). */
   curKimg?: number;
+  /** What the user must be told besides the state, e.g. that a broken newest snapshot was skipped. */
+  notices?: string[];
 }
 
 export type FromWorkerMessage = TrainingStartedMessage | TrainingProgressMessage | TrainingLogMessage | TrainingEndedMessage;
