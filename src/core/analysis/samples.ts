@@ -86,7 +86,10 @@ export async function renderSeeds(G: Generator, seeds: number[], opts: RenderOpt
 /** Parses "0-7,12,20-23" into seeds; throws on bad syntax or more than `max` seeds. */
 export function parseSeeds(spec: string, max = 1024): number[] {
   const out: number[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  const parts = spec.split(',').map((s) => s.trim());
+  // '1,,2' or a trailing comma is a typo (a seed left out), not something to skip silently.
+  if (parts.length > 1 && parts.some((x) => !x)) throw new UserError(`bad seed list '${spec}': an empty entry between commas`, 'use numbers and ranges like 0-7,12');
+  for (const part of parts.filter(Boolean)) {
     const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
     if (!m) throw new UserError(`bad seed '${part}': use numbers and ranges like 0-7,12`);
     const a = Number(m[1]), b = m[2] !== undefined ? Number(m[2]) : a;
