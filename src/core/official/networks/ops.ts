@@ -1,0 +1,233 @@
+/**
+ * The operations of the official StyleGAN2-ADA networks, written from their definitions for NHWC
+ * tfjs tensors:
+ *
+ *   upfirdn2d(x, f, up, down, pad, gain): insert up−1 zeros after every sample, pad (negative =
+ *     crop), convolve with the 2-D FIR filter f·gain (true convolution, i.e. f flipped), keep every
+ *     down-th sample starting at 0. Done as zero-insertion by padding, then one depthwise conv
+ *     with stride `down` (XNNPACK on wasm).
+ *   bias_act(x, b, act, gain, clamp) = clamp(act(x + b) · gain, ±clamp).
+ *   Resampled convolution: up = 2 → transposed conv (stride 2) then the FIR with gain 4;
+ *     down = 2 → FIR then a stride-2 conv; 1×1 kernels resample on the cheaper side of the conv.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TorchTensor } from '../types';
+import { permute, Rec } from './record';
+
+export type Activation = 'linear' | 'relu' | 'lrelu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish';
+
+/** Default gain of each activation (what bias_act applies when no gain is given). */
+export const DEFAULT_GAIN: Record<Activation, number> = {
+  linear: 1, relu: Math.SQRT2, lrelu: Math.SQRT2, tanh: 1, sigmoid: 1, elu: 1, selu: 1, softplus: 1, swish: Math.SQRT2,
+};
+const LRELU_ALPHA = 0.2;
+
+export function activationOf(rec: Rec, name = 'activation', dflt?: Activation): Activation {
+  const a = rec.str(name, dflt);
+  if (!(a in DEFAULT_GAIN)) rec.fail(`uses activation '${a}', which is not supported`);
+  return a as Activation;
+}
+
+/** bias_act: act(x + b) · gain, then clamped to ±clamp (bias broadcast over the last axis). */
+export function biasAct<T extends tf.Tensor>(x: T, b: tf.Tensor | null, act: Activation, gain: number, clamp: number | null): T {
+  let y: tf.Tensor = b ? tf.add(x, b) : x;
+  switch (act) {
+    case 'linear': break;
+    case 'relu': y = tf.relu(y); break;
+    case 'lrelu': y = tf.leakyRelu(y, LRELU_ALPHA); break;
+    case 'tanh': y = tf.tanh(y); break;
+    case 'sigmoid': y = tf.sigmoid(y); break;
+    case 'elu': y = tf.elu(y); break;
+    case 'selu': y = tf.selu(y); break;
+    case 'softplus': y = tf.softplus(y); break;
+    case 'swish': y = tf.mul(y, tf.sigmoid(y)); break;
+  }
+  if (gain !== 1) y = tf.mul(y, gain);
+  if (clamp !== null && clamp >= 0) y = tf.clipByValue(y, -clamp, clamp);
+  return y as T;
+}
+
+/** A prepared low-pass FIR filter (the pickle's `resample_filter` buffer, already normalised). */
+export class Fir {
+  readonly fh: number;
+  readonly fw: number;
+  /** Flipped (so that correlation with it is convolution with the filter), row-major [fh,fw]. */
+  private readonly flipped: Float32Array;
+  private readonly cache = new Map<string, tf.Tensor4D>();
+
+  constructor(t: TorchTensor, rec: Rec) {
+    const f = t.data as Float32Array;
+    let full: Float32Array;
+    let fh: number;
+    let fw: number;
+    if (t.shape.length === 2) {
+      [fh, fw] = t.shape;
+      full = f;
+    } else if (t.shape.length === 1) {
+      // A separable filter: applied along both axes, i.e. the outer product.
+      fh = fw = t.shape[0];
+      full = new Float32Array(fh * fw);
+      for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) full[i * fw + j] = f[i] * f[j];
+    } else if (t.shape.length === 0) {
+      fh = fw = 1;
+      full = Float32Array.of(f[0]);
+    } else {
+      rec.fail(`has a resample_filter of shape [${t.shape}]`);
+    }
+    this.fh = fh;
+    this.fw = fw;
+    this.flipped = new Float32Array(fh * fw);
+    for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) this.flipped[i * fw + j] = full[(fh - 1 - i) * fw + (fw - 1 - j)];
+  }
+
+  /** Depthwise filter [fh,fw,C,1] with `gain` folded in. */
+  depthwise(channels: number, gain: number): tf.Tensor4D {
+    const key = `${channels}/${gain}`;
+    let t = this.cache.get(key);
+    if (!t) {
+      const k = this.fh * this.fw;
+      const data = new Float32Array(k * channels);
+      for (let i = 0; i < k; i++) {
+        const v = this.flipped[i] * gain;
+        data.fill(v, i * channels, (i + 1) * channels);
+      }
+      t = tf.keep(tf.tensor4d(data, [this.fh, this.fw, channels, 1]));
+      this.cache.set(key, t);
+    }
+    return t;
+  }
+
+  dispose(): void {
+    for (const t of this.cache.values()) t.dispose();
+    this.cache.clear();
+  }
+}
+
+/** [x0, x1, y0, y1] padding (negative = crop), as the official code orders it. */
+export type Pad4 = [number, number, number, number];
+
+/** Pads (or, for negative amounts, crops) H and W of an NHWC tensor. */
+export function padCrop(x: tf.Tensor4D, [x0, x1, y0, y1]: Pad4): tf.Tensor4D {
+  if (x0 > 0 || x1 > 0 || y0 > 0 || y1 > 0) {
+    x = tf.pad(x, [[0, 0], [Math.max(y0, 0), Math.max(y1, 0)], [Math.max(x0, 0), Math.max(x1, 0)], [0, 0]]);
+  }
+  if (x0 < 0 || x1 < 0 || y0 < 0 || y1 < 0) {
+    const [n, h, w, c] = x.shape;
+    const top = Math.max(-y0, 0);
+    const left = Math.max(-x0, 0);
+    x = tf.slice(x, [0, top, left, 0], [n, h - top - Math.max(-y1, 0), w - left - Math.max(-x1, 0), c]);
+  }
+  return x;
+}
+
+/** Inserts factor−1 zeros after every pixel along H and W: [N,H,W,C] → [N,H·u,W·u,C]. */
+export function zeroInsert(x: tf.Tensor4D, u: number): tf.Tensor4D {
+  if (u === 1) return x;
+  const [n, h, w, c] = x.shape;
+  let y: tf.Tensor = tf.pad(tf.reshape(x, [n * h, w, 1, c]), [[0, 0], [0, 0], [0, u - 1], [0, 0]]);
+  y = tf.pad(tf.reshape(y, [n * h, 1, w * u * c]), [[0, 0], [0, u - 1], [0, 0]]);
+  return tf.reshape(y, [n, h * u, w * u, c]);
+}
+
+export interface UpFirDnOptions {
+  up?: number;
+  down?: number;
+  pad?: Pad4;
+  gain?: number;
+}
+
+/** upfirdn2d for NHWC tensors (see the file comment). */
+export function upfirdn2d(x: tf.Tensor4D, fir: Fir, { up = 1, down = 1, pad = [0, 0, 0, 0], gain = 1 }: UpFirDnOptions): tf.Tensor4D {
+  const c = x.shape[3];
+  let y = zeroInsert(x, up);
+  y = padCrop(y, pad);
+  return tf.depthwiseConv2d(y, fir.depthwise(c, gain), down, 'valid');
+}
+
+/** 2× upsampling with the FIR (gain 4), output exactly twice the size. */
+export function upsample2d(x: tf.Tensor4D, fir: Fir): tf.Tensor4D {
+  const p0 = Math.floor((fir.fw + 1) / 2);
+  const p1 = Math.floor((fir.fw - 2) / 2);
+  const q0 = Math.floor((fir.fh + 1) / 2);
+  const q1 = Math.floor((fir.fh - 2) / 2);
+  return upfirdn2d(x, fir, { up: 2, pad: [p0, p1, q0, q1], gain: 4 });
+}
+
+/** 2× downsampling with the FIR, output exactly half the size. */
+export function downsample2d(x: tf.Tensor4D, fir: Fir): tf.Tensor4D {
+  const p0 = Math.floor((fir.fw - 1) / 2);
+  const p1 = Math.floor((fir.fw - 2) / 2);
+  const q0 = Math.floor((fir.fh - 1) / 2);
+  const q1 = Math.floor((fir.fh - 2) / 2);
+  return upfirdn2d(x, fir, { down: 2, pad: [p0, p1, q0, q1] });
+}
+
+/**
+ * A convolution with optional 2× up- or downsampling, from a PyTorch weight [O,I,kh,kw] times
+ * `scale`, with `padding` relative to the (upsampled) input as the official layers define it.
+ * As in the official layers, the weight is correlated with the input when not upsampling
+ * (flip_weight = up == 1) and convolved when upsampling.
+ */
+export class ResampleConv {
+  readonly outChannels: number;
+  readonly inChannels: number;
+  readonly kernel: number;
+  /** [kh,kw,I,O] for correlation, or [kh,kw,O,I] for the transposed conv of the up path. */
+  readonly filter: tf.Tensor4D;
+
+  constructor(rec: Rec, weight: TorchTensor, scale: number, readonly up: number, readonly down: number, readonly padding: number, readonly fir: Fir | null) {
+    const [o, i, kh, kw] = weight.shape;
+    if (weight.shape.length !== 4 || kh !== kw) rec.fail(`has a weight of shape [${weight.shape}], expected a square [O,I,k,k] kernel`);
+    if (![1, 2].includes(up) || ![1, 2].includes(down) || (up > 1 && down > 1)) rec.fail(`resamples with up=${up}, down=${down} (supported: up 1 or 2, down 1 or 2, not both)`);
+    if ((up > 1 || down > 1) && !fir) rec.fail('resamples but has no resample_filter');
+    this.outChannels = o;
+    this.inChannels = i;
+    this.kernel = kh;
+    const transposed = up > 1 && kh > 1;
+    const p = permute(weight.data as Float32Array, weight.shape, transposed ? [2, 3, 0, 1] : [2, 3, 1, 0]);
+    if (scale !== 1) for (let j = 0; j < p.data.length; j++) p.data[j] *= scale;
+    this.filter = tf.tensor4d(p.data, p.shape as [number, number, number, number]);
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const k = this.kernel;
+    const p = this.padding;
+    if (this.up === 1 && this.down === 1) {
+      return tf.conv2d(x, this.filter, 1, p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]]);
+    }
+    const fir = this.fir!;
+    if (this.down > 1) {
+      const px: [number, number] = [p + Math.floor((fir.fw - 1) / 2), p + Math.floor((fir.fw - 2) / 2)];
+      const py: [number, number] = [p + Math.floor((fir.fh - 1) / 2), p + Math.floor((fir.fh - 2) / 2)];
+      if (k === 1) {
+        // Downsample first, then the 1×1 conv on 4× fewer pixels.
+        const y = upfirdn2d(x, fir, { down: 2, pad: [px[0], px[1], py[0], py[1]] });
+        return tf.conv2d(y, this.filter, 1, 'valid');
+      }
+      const y = upfirdn2d(x, fir, { pad: [px[0], px[1], py[0], py[1]] });
+      return tf.conv2d(y, this.filter, 2, 'valid');
+    }
+    // up = 2
+    const px: [number, number] = [p + Math.floor((fir.fw + 1) / 2), p + Math.floor((fir.fw - 2) / 2)];
+    const py: [number, number] = [p + Math.floor((fir.fh + 1) / 2), p + Math.floor((fir.fh - 2) / 2)];
+    if (k === 1) {
+      // The 1×1 conv on 4× fewer pixels, then upsample.
+      const y = tf.conv2d(x, this.filter, 1, 'valid');
+      return upfirdn2d(y, fir, { up: 2, pad: [px[0], px[1], py[0], py[1]], gain: 4 });
+    }
+    // Transposed conv with stride 2 = conv of the zero-inserted input; its output is 2H + k − 2 wide,
+    // so the FIR's padding shrinks by k − 1 before and k − 2 after.
+    const [n, h, w] = x.shape;
+    const y = tf.conv2dTranspose(x, this.filter, [n, 2 * h + k - 2, 2 * w + k - 2, this.outChannels], 2, 'valid');
+    return upfirdn2d(y, fir, { pad: [px[0] - (k - 1), px[1] - (k - 2), py[0] - (k - 1), py[1] - (k - 2)], gain: 4 });
+  }
+
+  dispose(): void {
+    this.filter.dispose();
+  }
+}
+
+/** x · rsqrt(mean(x², axis 1) + 1e-8) for [N,F]. */
+export function normalize2ndMoment(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), 1e-8)));
+}
