@@ -504,10 +504,20 @@ async function loadFolder(abs: string, opts: LoadDatasetOptions, maxImages: numb
   const read: ChunkReader = (idx) =>
     Promise.all(idx.map((i) => fs.promises.readFile(path.join(abs, files[i])).then((b) => b as Uint8Array, (e: Error) => e)));
   const r = await convertEntries(files, read, `folder ${abs}`, FOLDER_CHUNK, opts, maxImages);
+  const labelNote = await fs.promises.readFile(path.join(abs, 'dataset.json'), 'utf8').then(labelsIgnoredNote, () => undefined);
   return {
     name: path.basename(abs), source: 'folder', path: abs, count: r.count, resolution: opts.resolution,
-    channels: opts.channels, images: r.images, warnings: r.warnings, skipped: r.skipped,
+    channels: opts.channels, images: r.images, warnings: labelNote ? [...r.warnings, labelNote] : r.warnings, skipped: r.skipped,
   };
+}
+
+/** StyleGAN2-ADA's dataset.json {"labels": [[file, class], …]}: we train unconditional GANs, so say that they are ignored. */
+function labelsIgnoredNote(text: string): string | undefined {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch { return 'dataset.json is not valid JSON; it is ignored (GAN Inspector trains unconditional GANs).'; }
+  const labels = (v as { labels?: unknown })?.labels;
+  if (!Array.isArray(labels) || !labels.length) return undefined;
+  return `dataset.json has class labels for ${labels.length} image${labels.length === 1 ? '' : 's'}; they are ignored (GAN Inspector trains unconditional GANs).`;
 }
 
 function isZipEntryImage(name: string): boolean {
@@ -557,8 +567,13 @@ async function loadZip(abs: string, size: number, opts: LoadDatasetOptions, maxI
     }
   };
   const r = await convertEntries(names, read, `zip ${abs}`, ZIP_CHUNK, opts, maxImages);
+  let labelNote: string | undefined;
+  try {
+    const json = unzipSync(data, { filter: (f) => f.name === 'dataset.json' })['dataset.json'];
+    if (json) labelNote = labelsIgnoredNote(Buffer.from(json).toString('utf8'));
+  } catch { /* no readable dataset.json: nothing to say */ }
   return {
     name: path.basename(abs).replace(/\.zip$/i, ''), source: 'zip', path: abs, count: r.count,
-    resolution: opts.resolution, channels: opts.channels, images: r.images, warnings: r.warnings, skipped: r.skipped,
+    resolution: opts.resolution, channels: opts.channels, images: r.images, warnings: labelNote ? [...r.warnings, labelNote] : r.warnings, skipped: r.skipped,
   };
 }

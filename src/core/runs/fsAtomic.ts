@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors';
 import { isPidAlive } from '../util/process';
+import { faultPoint } from './faultPoint';
 
 /** Temp sibling name for `target`: hidden, unique per process and call. */
 export function tempSiblingPath(target: string, suffix = '.tmp'): string {
@@ -62,6 +63,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await fh.sync();
     await fh.close();
     fh = undefined;
+    faultPoint(`atomic-write:${path.basename(target)}`);
     await renameWithRetry(tmp, target);
   } catch (e) {
     await fh?.close().catch(() => undefined);

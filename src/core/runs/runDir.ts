@@ -2,6 +2,7 @@
  * Writers of the run folder contract (see src/shared/runTypes.ts): run folder creation with
  * StyleGAN2-ADA's numbering, file names, status.json, training_options.json and the JSONL logs.
  */
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../errors';
@@ -9,6 +10,7 @@ import type { TrainingOptions } from '../config/options';
 import type { MetricLine, RunStatus, StatsLine } from '../../shared/runTypes';
 import { stringifyJsonLenient } from '../../shared/jsonl';
 import { isPidAlive } from '../util/process';
+import { faultPoint } from './faultPoint';
 import { appendLineDurable, writeFileAtomicSync, writeJsonAtomic } from './fsAtomic';
 
 /** Fixed file names inside a run folder. */
@@ -226,7 +228,10 @@ export async function writeTrainingOptions(
 /** Appends one line to stats.jsonl (fsynced; NaN/Infinity written bare, as Python's json does). */
 export async function appendStatsLine(dir: string, line: StatsLine): Promise<void> {
   if (typeof line.timestamp !== 'number') throw new Error('appendStatsLine: line.timestamp must be a number');
-  await appendLineDurable(path.join(dir, RUN_FILES.stats), stringifyJsonLenient(line));
+  const file = path.join(dir, RUN_FILES.stats);
+  const text = stringifyJsonLenient(line);
+  faultPoint('stats-append', () => fs.appendFileSync(file, text.slice(0, text.length >> 1))); // a torn line, as a crash mid-write leaves
+  await appendLineDurable(file, text);
 }
 
 /** Metric file name for a metric, e.g. `metric-fid2k_lenet.jsonl`. */

@@ -10,6 +10,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseJsonLenient } from '../../shared/jsonl';
 import { writeFileAtomic } from './fsAtomic';
+import { faultPoint } from './faultPoint';
 
 export const STATS_REJECTED_SUFFIX = '.rejected';
 
@@ -79,6 +80,7 @@ export async function trimStatsAfter(file: string, kimg: number): Promise<StatsT
   } finally {
     await fh.close();
   }
+  faultPoint('stats-trim');
   await writeFileAtomic(file, buf.subarray(0, keepBytes));
   return { kept: cut, moved: spans.length - cut, unparsed, rejectedFile: path.basename(rejected) };
 }

@@ -13,6 +13,7 @@ import { UserError } from '../errors';
 import { Discriminator } from '../networks/discriminator';
 import { Generator } from '../networks/generator';
 import { writeDirAtomic } from '../runs/fsAtomic';
+import { faultPoint } from '../runs/faultPoint';
 import type { Moments } from './stats';
 import { GanTrainer } from './trainer';
 
@@ -139,6 +140,7 @@ export async function saveSnapshot(
   const finalDir = path.join(runDir, name);
   await writeDirAtomic(finalDir, async (tmp) => {
     await fsp.writeFile(path.join(tmp, WEIGHTS_BIN), new Uint8Array(data));
+    faultPoint('snapshot-mid');
     await fsp.writeFile(path.join(tmp, SNAPSHOT_JSON), JSON.stringify(meta, null, 1));
   });
   return finalDir;

@@ -20,6 +20,7 @@ import { makeGrid, writePngAtomic } from '../image/grid';
 import { renderSeeds } from '../analysis/samples';
 import { computeMetricLines, parseMetricName } from '../metrics/metrics';
 import type { FeatureExtractor } from '../metrics/extractor';
+import { LENET_DEFAULTS } from '../metrics/lenet';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { removeStaleTemps } from '../runs/fsAtomic';
 import { resumeTarget } from '../runs/readers';
@@ -138,6 +139,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     const dataLines = [
       `Dataset: ${ds.name} (${ds.source}), ${ds.count} images at ${m.resolution}×${m.resolution}×${m.channels}, loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       ...ds.warnings.map((w) => `Warning: ${w}`),
+      ...metricSizeNotes(opts.metrics, ds.count).map((w) => `Warning: ${w}`),
     ];
 
     // ---- Run folder: training_options.json first (the contract every viewer reads).
@@ -367,6 +369,24 @@ async function divergenceMessage(
       : `Saving the state before it failed (${(saveErr as Error).message}); ${onDisk}.`;
   }
   return `Training diverged at step ${e.step} (kimg ${kimg}): ${what}. ${where} ${hint}`;
+}
+
+/**
+ * FID fits a Gaussian to the real features: with fewer images than feature dimensions its covariance
+ * is singular and the value means little. Said before training, not discovered in the numbers.
+ */
+export function metricSizeNotes(metrics: readonly string[], count: number): string[] {
+  const notes: string[] = [];
+  for (const name of metrics) {
+    const spec = parseMetricName(name);
+    const dim = spec.extractor === 'lenet' ? LENET_DEFAULTS.features : undefined;
+    if (spec.kind === 'fid' && dim !== undefined && count < dim) {
+      notes.push(`${spec.name}: the dataset has ${count} image${count === 1 ? '' : 's'}, fewer than the ${dim} feature dimensions FID needs for a meaningful covariance; its values will not be comparable.`);
+    } else if (count < 2) {
+      notes.push(`${spec.name}: the dataset has ${count} image; the metric needs at least 2.`);
+    }
+  }
+  return notes;
 }
 
 /** Appends metric-<name>.jsonl lines for the snapshot just written (G_ema, as StyleGAN2-ADA evaluates). */
