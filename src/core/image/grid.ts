@@ -64,6 +64,9 @@ export async function writePngAtomic(file: string, img: RawImage): Promise<void>
     await fs.promises.rename(tmp, file);
   } catch (e) {
     await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    // Name the PNG the user asked for, not our hidden temp file.
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string') err.path = file;
     throw e;
   }
 }

@@ -53,6 +53,13 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** File-handle writes fail without a path (a bare "ENOSPC"); name the file, so messages can say which and where. */
+export function withPath(e: unknown, target: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && !err.path) err.path = target;
+  return e;
+}
+
 /** Writes `data` to `target` atomically: temp file in the same folder, fsync, rename. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempSiblingPath(target);
@@ -68,7 +75,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
+    throw withPath(e, target);
   }
   await fsyncDir(path.dirname(target));
 }
@@ -87,7 +94,7 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw withPath(e, target);
   }
 }
 
@@ -114,6 +121,8 @@ export async function appendLineDurable(target: string, line: string): Promise<v
     // One write call: a concurrent reader sees the line whole or not at all (or a prefix it holds back).
     await fh.write(prefix + line + '\n');
     await fh.sync();
+  } catch (e) {
+    throw withPath(e, target);
   } finally {
     await fh.close();
   }
@@ -171,7 +180,7 @@ export async function writeDirAtomic(finalDir: string, fill: (tmpDir: string) =>
     }
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
+    throw withPath(e, finalDir);
   }
   await fsyncDir(path.dirname(finalDir));
 }

@@ -102,7 +102,9 @@ export async function readJsonlTail<T>(file: string, guard: RecordGuard<T>, coun
     return [];
   }
   try {
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    if (!st.isFile()) return []; // a folder where the log should be: the writer reports it by name
+    const { size } = st;
     const found: T[] = [];
     const consider = (bytes: Buffer) => {
       const line = bytes.toString('utf8').trim();

@@ -11,6 +11,7 @@ import type { MetricLine, RunStatus, StatsLine } from '../../shared/runTypes';
 import { stringifyJsonLenient } from '../../shared/jsonl';
 import { isPidAlive } from '../util/process';
 import { faultPoint } from './faultPoint';
+import { fsUserError } from './fsErrors';
 import { appendLineDurable, writeFileAtomicSync, writeJsonAtomic } from './fsAtomic';
 
 /** Fixed file names inside a run folder. */
@@ -175,7 +176,11 @@ export async function createRunDir(outdir: string, desc: string): Promise<{ dir:
   try {
     await fsp.mkdir(outdir, { recursive: true });
   } catch (e) {
-    throw new UserError(`Cannot create the output folder ${outdir}: ${(e as Error).message}`, 'Choose a writable --outdir.');
+    let err = e;
+    // Node's recursive mkdir reports ENOENT for a read-only parent; a plain mkdir tells the real reason.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') await fsp.mkdir(outdir).catch((e2: NodeJS.ErrnoException) => { if (e2.code !== 'ENOENT') err = e2; });
+    throw fsUserError(err, { doing: `creating the output folder ${outdir}`, option: '--outdir' }) ??
+      new UserError(`Cannot create the output folder ${outdir}: ${(err as Error).message}`, 'Choose a writable --outdir.');
   }
   return withIdLock(outdir, async () => {
     let id = await nextRunId(outdir);
@@ -187,7 +192,8 @@ export async function createRunDir(outdir: string, desc: string): Promise<{ dir:
         return { dir, id, name };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new UserError(`Cannot create run folder ${dir}: ${(e as Error).message}`, 'Check permissions of --outdir.');
+          throw fsUserError(e, { doing: `creating the run folder ${dir}`, option: '--outdir' }) ??
+            new UserError(`Cannot create run folder ${dir}: ${(e as Error).message}`, 'Check permissions of --outdir.');
         }
       }
     }

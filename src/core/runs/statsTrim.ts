@@ -9,7 +9,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseJsonLenient } from '../../shared/jsonl';
-import { writeFileAtomic } from './fsAtomic';
+import { withPath, writeFileAtomic } from './fsAtomic';
 import { faultPoint } from './faultPoint';
 
 export const STATS_REJECTED_SUFFIX = '.rejected';
@@ -41,7 +41,7 @@ export async function trimStatsAfter(file: string, kimg: number): Promise<StatsT
     buf = await fsp.readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kept: 0, moved: 0, unparsed: 0 };
-    throw e;
+    throw withPath(e, file);
   }
   // Raw line spans, each including its '\n' (the last may have none: a line torn by a crash).
   const spans: Array<{ start: number; end: number }> = [];
