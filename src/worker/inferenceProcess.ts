@@ -14,17 +14,17 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../core/backend/backend';
 import type { BackendName } from '../core/config/options';
-import { getBatch, getImage, loadDataset, type Dataset } from '../core/data/dataset';
+import { getBatch, getImage, type Dataset } from '../core/data/dataset';
 import { isUserError, UserError } from '../core/errors';
 import { encodePng } from '../core/image/codec';
 import { makeGrid, writePngAtomic } from '../core/image/grid';
-import { resolveSnapshotPath } from '../core/analysis/generate';
 import { clusterShares } from '../core/analysis/kmeans';
-import { latentsForSeeds, renderLatents } from '../core/analysis/samples';
+import { renderLatents } from '../core/analysis/samples';
 import { segmentNetworks, type ResolutionSegmentation } from '../core/analysis/segmentSnapshot';
-import { Discriminator } from '../core/networks/discriminator';
-import type { Generator } from '../core/networks/generator';
-import { loadNetworks, readSnapshot, type LoadedNetworks, type SnapshotMeta } from '../core/training/snapshot';
+import {
+  loadCheckpoint, loadCheckpointD, loadCheckpointDataset, locateDataset, resolveSnapshotPath,
+  type Checkpoint, type CheckpointInfo, type InspectDiscriminator, type InspectGenerator,
+} from '../core/checkpoints/index';
 import { computeSnapshotMetrics, metricLinesFraction, parseMetricName } from '../core/metrics/metrics';
 import { metricFileName } from '../core/runs/runDir';
 import { MessageHandler } from '../shared/protocol/rpc';
@@ -36,13 +36,15 @@ import {
 
 /** Samples per forward pass: per-pass overhead dominates small models, yet progress and cancellation still come every batch. */
 const BATCH = 32;
+/** Big models (a 256-px generator costs seconds per image on a CPU) go a few samples at a time, so progress and Cancel come often. */
+const batchFor = (G: InspectGenerator): number => (G.resolution >= 128 ? 2 : G.resolution >= 64 ? 8 : BATCH);
 
 interface ModelEntry {
   dir: string;
-  meta: SnapshotMeta;
-  gens: Map<NetworkName, Generator>;
+  info: CheckpointInfo;
+  gens: Map<NetworkName, InspectGenerator>;
   /** undefined = not loaded yet; null = loaded, but the run has no GGDR decoder. */
-  D: Discriminator | null | undefined;
+  D: InspectDiscriminator | null | undefined;
   loads: number;
 }
 
@@ -61,12 +63,6 @@ interface Emitter {
 const isCancel = (e: unknown) => e instanceof Error && e.message === CANCELLED_MESSAGE;
 const pngDataUrl = (data: Uint8Array, res: number, channels: number): string =>
   `data:image/png;base64,${encodePng({ width: res, height: res, channels: channels as 1 | 3, data }).toString('base64')}`;
-
-function strip(tensors: Record<string, tf.Tensor>, prefix: string): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(tensors)) if (k.startsWith(prefix + '/')) out[k.slice(prefix.length + 1)] = t;
-  return out;
-}
 
 /** Spherical interpolation of two vectors (falls back to lerp when they are (anti)parallel). */
 function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
@@ -163,45 +159,38 @@ class InferenceService {
   }
 
   /** G or G_ema of a snapshot, from the cache or read from disk (counted in `loads`). `epoch`: releaseEpoch when the job was requested. */
-  private async generator(snapshot: string, which: NetworkName, epoch: number): Promise<{ G: Generator; entry: ModelEntry; loaded: boolean }> {
+  private async generator(
+    snapshot: string, which: NetworkName, epoch: number, signal?: AbortSignal, onLoad?: (fraction: number, message: string) => void,
+  ): Promise<{ G: InspectGenerator; entry: ModelEntry; loaded: boolean }> {
     const { e, dir } = await this.entry(snapshot);
     const cached = e?.gens.get(which);
     if (e && cached) return { G: cached, entry: e, loaded: false };
-    const nets = await loadNetworks(dir, { which });
+    const nets = await loadCheckpoint(dir, { which, signal, onProgress: onLoad });
     this.totalLoads++;
     if (this.releaseEpoch(snapshot) !== epoch) {
       nets.dispose();
       throw new Error(CANCELLED_MESSAGE);
     }
     let entry = this.models.get(dir);
-    if (!entry) this.models.set(dir, (entry = { dir, meta: nets.meta, gens: new Map(), D: undefined, loads: 0 }));
+    if (!entry) this.models.set(dir, (entry = { dir, info: nets.info, gens: new Map(), D: undefined, loads: 0 }));
     entry.loads++;
     entry.gens.set(which, nets.G);
     return { G: nets.G, entry, loaded: true };
   }
 
   /** D (with its GGDR decoder when the run had one), cached with the snapshot's generators (unless released meanwhile, see `releases`). */
-  private async discriminator(entry: ModelEntry, G: Generator, snapshot: string, epoch: number): Promise<Discriminator | null> {
+  private async discriminator(entry: ModelEntry, G: InspectGenerator, snapshot: string, epoch: number, signal?: AbortSignal): Promise<InspectDiscriminator | null> {
     if (entry.D !== undefined) return entry.D;
-    const o = entry.meta.options;
-    const { tensors } = await readSnapshot(entry.dir, (k) => k.startsWith('D/'));
+    const D = await loadCheckpointD(entry.info, G, signal);
     this.totalLoads++;
     entry.loads++;
-    const D = new Discriminator(o.model, o.seed, o.ggdr.enabled ? { res: o.ggdr.res, genChannels: (r) => G.channelsAt(r) } : null, 'D');
-    try {
-      D.params.load(strip(tensors, 'D'), `snapshot ${path.basename(entry.dir)}`);
-    } catch (e) {
-      D.dispose();
-      throw new UserError(`Cannot load the discriminator of ${entry.dir}: ${(e as Error).message}`, 'The snapshot does not match its own options; it may be corrupt.');
-    } finally {
-      tf.dispose(Object.values(tensors));
-    }
     if (this.releaseEpoch(snapshot) !== epoch || this.models.get(entry.dir) !== entry) {
       D.dispose();
       throw new Error(CANCELLED_MESSAGE);
     }
-    entry.D = D;
-    return D;
+    entry.D = D.decoderRes === null ? null : D;
+    if (entry.D === null) D.dispose();
+    return entry.D;
   }
 
   release(snapshot: string): { released: boolean; numTensors: number } {
@@ -237,13 +226,14 @@ class InferenceService {
   //#region generation
 
   /** Renders latents `z` [N,Z] with progress events; takes ownership of `z` (disposed however it ends). */
-  private async generate(G: Generator, z: tf.Tensor2D, p: GenParams, jobId: string, signal: AbortSignal, what: string): Promise<Uint8Array[]> {
+  private async generate(G: InspectGenerator, z: tf.Tensor2D, p: GenParams, jobId: string, signal: AbortSignal, what: string): Promise<Uint8Array[]> {
     try {
       const { images } = await renderLatents(G, z, {
         truncationPsi: p.psi,
         noiseMode: p.noiseMode,
         noiseSeed: p.noiseSeed,
-        batchSize: BATCH,
+        label: p.label,
+        batchSize: batchFor(G),
         signal,
         onProgress: (done, total) => this.emit.progress({ jobId, done, total, message: `${what} ${done}/${total}` }),
       });
@@ -256,10 +246,10 @@ class InferenceService {
   render(p: InferenceProcessApi['requests']['render']['params']): Promise<RenderResult> {
     const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
-      const { G, loaded } = await this.generator(p.snapshot, p.which, epoch);
+      const { G, loaded } = await this.generator(p.snapshot, p.which, epoch, signal, this.loadProgress(p.jobId));
       const t0 = performance.now();
-      const images = await this.generate(G, latentsForSeeds(p.seeds, G.cfg.zDim), p, p.jobId, signal, 'rendering');
-      const { resolution, channels } = G.cfg;
+      const images = await this.generate(G, G.latents(p.seeds), p, p.jobId, signal, 'rendering');
+      const { resolution, imgChannels: channels } = G;
       const out = images.map((im, i) => ({ seed: p.seeds[i], src: pngDataUrl(im, resolution, channels) }));
       return { images: out, resolution, channels, ms: performance.now() - t0, loaded, backend: this.backendName() };
     });
@@ -268,10 +258,10 @@ class InferenceService {
   interpolate(p: InferenceProcessApi['requests']['interpolate']['params']) {
     const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
-      const { G } = await this.generator(p.snapshot, p.which, epoch);
+      const { G } = await this.generator(p.snapshot, p.which, epoch, signal, this.loadProgress(p.jobId));
       const t0 = performance.now();
-      const zDim = G.cfg.zDim;
-      const ends = latentsForSeeds([p.seedA, p.seedB], zDim);
+      const zDim = G.zDim;
+      const ends = G.latents([p.seedA, p.seedB]);
       const zz = (await ends.data()) as Float32Array; // no dataSync: WebGPU in Node cannot read back synchronously
       ends.dispose();
       const a = zz.slice(0, zDim), b = zz.slice(zDim);
@@ -279,7 +269,7 @@ class InferenceService {
       const data = new Float32Array(p.steps * zDim);
       ts.forEach((t, i) => data.set(interp(a, b, t, p.mode), i * zDim));
       const images = await this.generate(G, tf.tensor2d(data, [p.steps, zDim]), p, p.jobId, signal, 'interpolating');
-      const { resolution, channels } = G.cfg;
+      const { resolution, imgChannels: channels } = G;
       return { frames: images.map((im, i) => ({ t: ts[i], src: pngDataUrl(im, resolution, channels) })), mode: p.mode, ms: performance.now() - t0 };
     });
   }
@@ -288,9 +278,9 @@ class InferenceService {
     const epoch = this.releaseEpoch(p.snapshot);
     return this.run(p.jobId, async (signal) => {
       if (!path.isAbsolute(p.file)) throw new UserError(`Export path must be absolute: ${p.file}`);
-      const { G } = await this.generator(p.snapshot, p.which, epoch);
-      const images = await this.generate(G, latentsForSeeds(p.seeds, G.cfg.zDim), p, p.jobId, signal, 'exporting');
-      const { resolution, channels } = G.cfg;
+      const { G } = await this.generator(p.snapshot, p.which, epoch, signal, this.loadProgress(p.jobId));
+      const images = await this.generate(G, G.latents(p.seeds), p, p.jobId, signal, 'exporting');
+      const { resolution, imgChannels: channels } = G;
       const grid = makeGrid(images, resolution, channels as 1 | 3, Math.min(p.cols, p.seeds.length));
       await writePngAtomic(p.file, grid);
       return { file: p.file, width: grid.width, height: grid.height };
@@ -306,31 +296,19 @@ class InferenceService {
   }
 
   /** The run's dataset (cached: one at a time), for real images. */
-  private async realsDataset(meta: SnapshotMeta, snapshotDir: string): Promise<Dataset> {
-    const o = meta.options;
-    const runDir = path.dirname(snapshotDir);
-    // Relative dataset paths were resolved against the trainer's working folder: usually the workspace
-    // holding the runs root, i.e. two levels above the run folder.
-    const candidates = o.data === 'mnist' || path.isAbsolute(o.data)
-      ? [o.data]
-      : [path.resolve(runDir, '..', '..', o.data), path.resolve(runDir, '..', o.data), path.resolve(o.data)];
-    const key = `${candidates.join('|')}|${o.model.resolution}|${o.model.channels}|${o.maxImages}`;
+  private realsDataset(info: CheckpointInfo): Promise<Dataset> {
+    const where = info.dataset ? locateDataset(info.dataset, info.runDir, info.options?.outdir) : info.runDir;
+    const key = `${where}|${info.resolution}|${info.channels}|${info.dataset?.maxImages ?? 0}`;
     if (this.dataset?.key !== key) {
-      const load = async () => {
-        let last: unknown;
-        for (const c of candidates) {
-          try {
-            return await loadDataset(c, { resolution: o.model.resolution, channels: o.model.channels as 1 | 3, maxImages: o.maxImages });
-          } catch (e) {
-            last = e;
-          }
-        }
-        throw last;
-      };
-      this.dataset = { key, ds: load() };
+      this.dataset = { key, ds: loadCheckpointDataset(info) };
       this.dataset.ds.catch(() => { if (this.dataset?.key === key) this.dataset = undefined; });
     }
     return this.dataset.ds;
+  }
+
+  /** Progress of loading a checkpoint (big official pickles take seconds). */
+  private loadProgress(jobId: string) {
+    return (fraction: number, message: string) => this.emit.progress({ jobId, done: fraction, total: 1, message: `loading: ${message}` });
   }
 
   segment(p: SegmentParams): Promise<SegmentPayload> {
@@ -339,12 +317,11 @@ class InferenceService {
       const t0 = performance.now();
       const progress = (message: string, fraction: number) => this.emit.progress({ jobId: p.jobId, done: fraction, total: 1, message });
       progress('loading the checkpoint', 0);
-      const { G, entry } = await this.generator(p.snapshot, 'G_ema', epoch);
-      const o = entry.meta.options;
-      const ggdr = o.ggdr.enabled;
-      const D = p.withDecoder && ggdr ? await this.discriminator(entry, G, p.snapshot, epoch) : null;
+      const { G, entry } = await this.generator(p.snapshot, 'G_ema', epoch, signal, (f, m) => progress(`loading: ${m}`, 0.02 * f));
+      const ggdrRes = entry.info.ggdrRes;
+      const D = p.withDecoder && ggdrRes !== null ? await this.discriminator(entry, G, p.snapshot, epoch, signal) : null;
       // G's map at the decoder's resolution is shown next to D's (same centroids, same colours).
-      const resolutions = [...new Set([...p.resolutions, ...(p.withDecoder && ggdr ? [o.ggdr.res] : [])])].sort((a, b) => a - b);
+      const resolutions = [...new Set([...p.resolutions, ...(p.withDecoder && D?.decoderRes ? [D.decoderRes] : [])])].sort((a, b) => a - b);
       let reals: Float32Array | undefined;
       let realImages: Uint8Array[] = [];
       let realsNote: string | undefined;
@@ -352,7 +329,7 @@ class InferenceService {
       if (D && p.reals > 0) {
         progress('loading real images', 0.02);
         try {
-          const ds = await this.realsDataset(entry.meta, entry.dir);
+          const ds = await this.realsDataset(entry.info);
           const n = Math.min(p.reals, ds.count);
           const idx = Array.from({ length: n }, (_, i) => Math.floor(((i + 0.5) * ds.count) / n));
           reals = getBatch(ds, idx);
@@ -362,10 +339,9 @@ class InferenceService {
           realsNote = `Real images unavailable: ${(e as Error).message.split('\n')[0]}`;
         }
       }
-      const nets: LoadedNetworks = { meta: entry.meta, G, D, dispose: () => undefined };
-      const r = await segmentNetworks(nets, {
+      const r = await segmentNetworks({ info: entry.info, G, D }, {
         seeds: p.seeds, resolutions, k: p.k, metric: p.metric, psi: p.psi, kmeansSeed: p.kmeansSeed, maxPixels: p.maxPixels,
-        withDecoder: p.withDecoder, reals, onProgress: progress, signal,
+        withDecoder: p.withDecoder, reals, onProgress: progress, signal, label: p.label, batchSize: batchFor(G),
       });
       const R = r.resolution, C = r.channels;
       const out: SegmentPayload = {
@@ -400,19 +376,19 @@ class InferenceService {
         if (signal.aborted) throw new Error(CANCELLED_MESSAGE);
         this.emit.progress({ jobId: p.jobId, done: index, total, message: `snapshot ${index + 1}/${total}: ${path.basename(snap)}` });
         const item: AcrossItem = { index, total, snapshot: snap, name: path.basename(snap), kimg: kimgOf(snap) };
-        let temp: LoadedNetworks | undefined;
+        let temp: Checkpoint | undefined;
         try {
           const dir = await resolveSnapshotPath(snap);
           const cached = this.models.get(dir);
-          let nets: LoadedNetworks;
+          let nets: Pick<Checkpoint, 'info' | 'G' | 'D'>;
           if (cached?.gens.get('G_ema')) {
-            nets = { meta: cached.meta, G: cached.gens.get('G_ema')!, D: null, dispose: () => undefined };
+            nets = { info: cached.info, G: cached.gens.get('G_ema')!, D: null };
           } else {
             // Not kept: the strip may walk hundreds of snapshots.
-            nets = temp = await loadNetworks(dir, { which: 'G_ema' });
+            nets = temp = await loadCheckpoint(dir, { which: 'G_ema', signal });
             this.totalLoads++;
           }
-          item.kimg = nets.meta.kimg;
+          item.kimg = nets.info.kimg ?? item.kimg;
           const r = await segmentNetworks(nets, {
             seeds: p.seeds, resolutions: [p.res], k: p.k, metric: p.metric, psi: p.psi, kmeansSeed: p.kmeansSeed, maxPixels: p.maxPixels, signal,
           });

@@ -4,16 +4,25 @@
  * everywhere. Seed s ↦ z = N(0,1) draws of Rng(hash('seed', s)) (like StyleGAN's RandomState(seed)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Generator, NoiseMode } from '../networks/generator';
-import { Rng } from '../util/rng';
+import type { InspectGenerator, NoiseMode } from '../checkpoints/types';
 import { floatToUint8 } from '../image/grid';
 import { UserError } from '../errors';
 
-/** z [N,Z] for the given seeds. */
-export function latentsForSeeds(seeds: number[], zDim: number): tf.Tensor2D {
-  const data = new Float32Array(seeds.length * zDim);
-  seeds.forEach((s, i) => data.set(Rng.for('seed', s).normalArray(zDim), i * zDim));
-  return tf.tensor2d(data, [seeds.length, zDim]);
+export { latentsForSeeds } from '../networks/generator';
+
+/**
+ * One-hot labels [N,cDim] for a conditional generator (undefined for unconditional ones): class
+ * `label` for every sample, or `label[i]` for sample i.
+ */
+export function classLabels(G: Pick<InspectGenerator, 'cDim'>, n: number, label: number | number[] = 0): tf.Tensor2D | undefined {
+  if (G.cDim <= 0) return undefined;
+  const data = new Float32Array(n * G.cDim);
+  for (let i = 0; i < n; i++) {
+    const l = Array.isArray(label) ? label[i] : label;
+    if (!Number.isInteger(l) || l < 0 || l >= G.cDim) throw new UserError(`Class ${l} does not exist: this conditional model has classes 0–${G.cDim - 1}.`);
+    data[i * G.cDim + l] = 1;
+  }
+  return tf.tensor2d(data, [n, G.cDim]);
 }
 
 export interface RenderOptions {
@@ -27,6 +36,10 @@ export interface RenderOptions {
   featureRes?: number[];
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Class of every sample for conditional models (default 0), or a function of the sample's index. */
+  label?: number | ((index: number) => number);
+  /** Features only, up to this resolution: the image is not rendered (images stays empty). */
+  maxRes?: number;
 }
 
 export interface RenderedSamples {
@@ -37,7 +50,7 @@ export interface RenderedSamples {
 }
 
 /** Generates samples for latents z [N,Z] in batches; downloads results to plain arrays. */
-export async function renderLatents(G: Generator, z: tf.Tensor2D, opts: RenderOptions = {}): Promise<RenderedSamples> {
+export async function renderLatents(G: InspectGenerator, z: tf.Tensor2D, opts: RenderOptions = {}): Promise<RenderedSamples> {
   const n = z.shape[0];
   const bs = Math.max(1, opts.batchSize ?? 16);
   const featureRes = opts.featureRes ?? [];
@@ -47,15 +60,20 @@ export async function renderLatents(G: Generator, z: tf.Tensor2D, opts: RenderOp
     if (opts.signal?.aborted) throw new Error('cancelled');
     const count = Math.min(bs, n - start);
     const zb = tf.slice(z, [start, 0], [count, z.shape[1]]);
-    const w = G.mapping(zb, opts.truncationPsi ?? 1);
-    const out = G.synthesis(w, { noiseMode: opts.noiseMode ?? 'const', noiseSeed: (opts.noiseSeed ?? 0) + start, keepFeatures: featureRes });
+    const lab = opts.label;
+    const c = classLabels(G, count, typeof lab === 'function' ? Array.from({ length: count }, (_, i) => lab(start + i)) : lab);
+    const w = G.mapping(zb, opts.truncationPsi ?? 1, c);
+    const maxRes = opts.maxRes !== undefined && opts.maxRes < G.resolution ? opts.maxRes : undefined;
+    const out = G.synthesis(w, { noiseMode: opts.noiseMode ?? 'const', noiseSeed: (opts.noiseSeed ?? 0) + start, keepFeatures: featureRes, maxRes });
     try {
-      const pix = floatToUint8((await out.image.data()) as Float32Array);
-      const per = pix.length / count;
-      for (let i = 0; i < count; i++) images.push(pix.slice(i * per, (i + 1) * per));
+      if (out.image && maxRes === undefined) {
+        const pix = floatToUint8((await out.image.data()) as Float32Array);
+        const per = pix.length / count;
+        for (let i = 0; i < count; i++) images.push(pix.slice(i * per, (i + 1) * per));
+      }
       for (const r of featureRes) featParts.get(r)!.push((await out.features.get(r)!.data()) as Float32Array);
     } finally {
-      tf.dispose([zb, w, out.image, ...out.features.values()]);
+      tf.dispose([zb, w, ...(c ? [c] : []), ...(out.image ? [out.image] : []), ...out.features.values()]);
     }
     opts.onProgress?.(start + count, n);
     await new Promise((r) => setImmediate(r)); // keep the event loop (IPC, cancellation) responsive
@@ -74,8 +92,8 @@ export async function renderLatents(G: Generator, z: tf.Tensor2D, opts: RenderOp
 }
 
 /** Generates samples for seeds. */
-export async function renderSeeds(G: Generator, seeds: number[], opts: RenderOptions = {}): Promise<RenderedSamples> {
-  const z = latentsForSeeds(seeds, G.cfg.zDim);
+export async function renderSeeds(G: InspectGenerator, seeds: number[], opts: RenderOptions = {}): Promise<RenderedSamples> {
+  const z = G.latents(seeds);
   try {
     return await renderLatents(G, z, opts);
   } finally {

@@ -11,11 +11,10 @@ import { BackendName } from '../config/options';
 import { UserError } from '../errors';
 import { initBackend } from '../backend/backend';
 import { writePngAtomic } from '../image/grid';
-import { LoadedNetworks, loadNetworks } from '../training/snapshot';
+import { loadCheckpoint, resolveSnapshotPath, type Checkpoint } from '../checkpoints/index';
 import { assignToCentroids, clusterFeatures, FeatureBatch, KMeansMetric, meanCosineSimilarity } from './kmeans';
 import { segmentationGrid, segmentationRow } from './segmentation';
-import { renderSeeds } from './samples';
-import { resolveSnapshotPath } from './generate';
+import { classLabels, renderSeeds } from './samples';
 
 export interface SegmentOptions {
   seeds: number[];
@@ -33,6 +32,10 @@ export interface SegmentOptions {
   onProgress?: (message: string, fraction: number) => void;
   /** Aborts between batches and stages (the promise rejects with Error('cancelled')). */
   signal?: AbortSignal;
+  /** Class of every sample for conditional models (default 0). */
+  label?: number;
+  /** Samples per generator pass (large models: small batches give progress and cancellation sooner). */
+  batchSize?: number;
 }
 
 export interface ResolutionSegmentation {
@@ -72,9 +75,9 @@ export interface SegmentResult {
 }
 
 /** Runs the segmentation on loaded networks (G, and D when withDecoder). Tensors are all freed. */
-export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): Promise<SegmentResult> {
+export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>, o: SegmentOptions): Promise<SegmentResult> {
   const G = nets.G;
-  const m = nets.meta.options.model;
+  const m = { resolution: G.resolution, channels: G.imgChannels };
   const all = G.resolutions.filter((r) => r > 4);
   const resolutions = o.resolutions ?? (all.length ? all : G.resolutions);
   for (const r of resolutions) {
@@ -82,10 +85,13 @@ export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): 
   }
   const metric = o.metric ?? 'cosine';
   const k = o.k ?? 6;
-  const ggdrRes = nets.meta.options.ggdr.enabled ? nets.meta.options.ggdr.res : null;
+  const ggdrRes = nets.D ? nets.D.decoderRes : nets.info.ggdrRes;
   const featureRes = [...new Set([...resolutions, ...(o.withDecoder && ggdrRes ? [ggdrRes] : [])])];
   o.onProgress?.('generating samples', 0.05);
-  const rendered = await renderSeeds(G, o.seeds, { truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes, signal: o.signal });
+  const rendered = await renderSeeds(G, o.seeds, {
+    truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes, signal: o.signal, label: o.label,
+    batchSize: o.batchSize, onProgress: (done, total) => o.onProgress?.(`generating samples ${done}/${total}`, 0.05 + 0.05 * (done / total)),
+  });
   const checkAbort = () => { if (o.signal?.aborted) throw new Error('cancelled'); };
   const fit = (batch: FeatureBatch, res: number): ResolutionSegmentation & { centroids: Float32Array } => {
     const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000 });
@@ -103,14 +109,15 @@ export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): 
     out.resolutions.push(seg);
   }
   if (o.withDecoder) {
-    if (!ggdrRes || !nets.D?.decoder) {
-      out.decoderNote = nets.meta.options.ggdr.enabled ? 'the discriminator was not loaded' : 'this run was trained without GGDR, so its discriminator has no decoder';
+    if (!ggdrRes || !nets.D || nets.D.decoderRes === null) {
+      out.decoderNote = nets.info.ggdrRes !== null && !nets.D ? 'the discriminator was not loaded' : 'this run was trained without GGDR, so its discriminator has no decoder';
     } else {
       await new Promise((r) => setImmediate(r));
       checkAbort();
       o.onProgress?.('running the discriminator decoder', 0.75);
       const gFeat = rendered.features.get(ggdrRes)!;
-      const decFake = await decode(nets, imagesToTensor(rendered.images, m.resolution, m.channels));
+      const labelsFor = (n: number) => classLabels(G, n, o.label);
+      const decFake = await decode(nets.D, imagesToTensor(rendered.images, m.resolution, m.channels), labelsFor);
       const { centroids: _own, ...fakesSeg } = fit(decFake, ggdrRes);
       const gCentroids = centroidsByRes.get(ggdrRes) ?? fit(gFeat, ggdrRes).centroids;
       const dec: DecoderSegmentation = {
@@ -122,7 +129,7 @@ export async function segmentNetworks(nets: LoadedNetworks, o: SegmentOptions): 
       if (o.reals && o.reals.length) {
         const per = m.resolution * m.resolution * m.channels;
         const n = o.reals.length / per;
-        const decReal = await decode(nets, tf.tensor4d(o.reals, [n, m.resolution, m.resolution, m.channels]));
+        const decReal = await decode(nets.D, tf.tensor4d(o.reals, [n, m.resolution, m.resolution, m.channels]), labelsFor);
         dec.realsWithGCentroids = assignToCentroids(decReal, gCentroids, metric);
         dec.realsCount = n;
       }
@@ -141,14 +148,15 @@ function imagesToTensor(images: Uint8Array[], res: number, ch: number): tf.Tenso
 }
 
 /** D's decoder on images (consumes `x`). */
-async function decode(nets: LoadedNetworks, x: tf.Tensor4D): Promise<FeatureBatch> {
-  const out = nets.D!.apply(x, true);
+async function decode(D: NonNullable<Checkpoint['D']>, x: tf.Tensor4D, labelsFor: (n: number) => tf.Tensor2D | undefined): Promise<FeatureBatch> {
+  const c = labelsFor(x.shape[0]);
+  let d: tf.Tensor4D | undefined;
   try {
-    const d = out.decoded!;
-    const [n, h, w, c] = d.shape;
-    return { data: (await d.data()) as Float32Array, n, h, w, c };
+    d = D.decode(x, c);
+    const [n, h, w, ch] = d.shape;
+    return { data: (await d.data()) as Float32Array, n, h, w, c: ch };
   } finally {
-    tf.dispose([x, out.logits, out.decoded!]);
+    tf.dispose([x, ...(c ? [c] : []), ...(d ? [d] : [])]);
   }
 }
 
@@ -170,7 +178,7 @@ export interface ClusterToPngOptions extends Omit<SegmentOptions, 'withDecoder' 
 export async function clusterSnapshotToPng(o: ClusterToPngOptions): Promise<{ file: string; result: SegmentResult }> {
   const snap = await resolveSnapshotPath(o.snapshot);
   await initBackend(o.backend ?? 'auto');
-  const nets = await loadNetworks(snap, { withD: true });
+  const nets = await loadCheckpoint(snap, { withD: true });
   try {
     const result = await segmentNetworks(nets, { ...o, withDecoder: true });
     const file = path.resolve(o.out ?? path.join(path.dirname(snap), `cluster-${path.basename(snap).replace('network-snapshot-', '')}-k${o.k ?? 6}.png`));

@@ -12,9 +12,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { Dataset, getBatch, loadDataset } from '../data/dataset';
-import type { Generator } from '../networks/generator';
-import { latentsForSeeds, renderLatents } from '../analysis/samples';
-import { loadNetworks } from '../training/snapshot';
+import { renderLatents } from '../analysis/samples';
+import { loadCheckpoint, loadCheckpointDataset, type InspectGenerator } from '../checkpoints/index';
 import { appendMetricLine } from '../runs/runDir';
 import type { TrainingOptions } from '../config/options';
 import type { MetricLine } from '../../shared/runTypes';
@@ -109,8 +108,8 @@ const GEN_CHUNK = 32;
  * seeded random noise and quantised to 8 bits like a saved image, so the same samples come back on
  * every evaluation.
  */
-export function generatorSource(G: Generator): SampleSource {
-  const R = G.cfg.resolution, C = G.cfg.channels;
+export function generatorSource(G: InspectGenerator): SampleSource {
+  const R = G.resolution, C = G.imgChannels;
   return {
     resolution: R,
     channels: C,
@@ -119,9 +118,10 @@ export function generatorSource(G: Generator): SampleSource {
       for (let s = 0; s < count; s += GEN_CHUNK) {
         const n = Math.min(GEN_CHUNK, count - s);
         const seeds = Array.from({ length: n }, (_, i) => start + s + i);
-        const z = latentsForSeeds(seeds, G.cfg.zDim);
+        const z = G.latents(seeds);
         try {
-          const r = await renderLatents(G, z, { batchSize: GEN_CHUNK, noiseMode: 'random', noiseSeed: start + s, signal });
+          // Conditional models: sample i has class i mod c_dim (an even class mix).
+          const r = await renderLatents(G, z, { batchSize: GEN_CHUNK, noiseMode: 'random', noiseSeed: start + s, signal, label: (j) => (start + s + j) % Math.max(1, G.cDim) });
           r.images.forEach((img, i) => {
             const o = (s + i) * R * R * C;
             for (let j = 0; j < img.length; j++) out[o + j] = img[j] / 127.5 - 1;
@@ -206,7 +206,7 @@ async function realStats(ds: Dataset, n: number, extractor: FeatureExtractor, ca
 
 export interface ComputeMetricsOptions {
   /** Generator to sample (seeds 0…numGen−1); or give `samples`. */
-  G?: Generator;
+  G?: InspectGenerator;
   samples?: SampleSource;
   dataset: Dataset;
   extractor: FeatureExtractor;
@@ -359,33 +359,11 @@ export async function resolveExtractor(name: string, opts: ExtractorOptions = {}
   return (await acquireExtractor(name, opts)).extractor;
 }
 
-/** Finds the folder a run was started from (relative dataset paths are relative to it). */
-function runCwdCandidates(runDir: string, outdir: string | undefined): string[] {
-  const out: string[] = [];
-  if (outdir && !path.isAbsolute(outdir)) {
-    const depth = path.normalize(outdir).split(/[\\/]+/).filter((s) => s && s !== '.').length;
-    out.push(path.resolve(path.dirname(runDir), ...Array(depth).fill('..')));
-  }
-  out.push(process.cwd());
-  return out;
-}
-
 /** The dataset a run trained on, as its options describe it (resolution, channels, maxImages, x-flips). */
-export async function loadRunDataset(options: TrainingOptions, runDir: string): Promise<Dataset> {
-  let spec = options.data;
-  if (spec !== 'mnist' && !path.isAbsolute(spec) && !spec.startsWith('~/')) {
-    const found = runCwdCandidates(runDir, options.outdir).map((c) => path.resolve(c, spec)).find((p) => fs.existsSync(p));
-    if (!found) {
-      throw new UserError(`The run's dataset '${spec}' was not found (relative to ${runCwdCandidates(runDir, options.outdir).join(' or ')}).`,
-        'Pass the dataset explicitly, or run from the folder the training was started in.');
-    }
-    spec = found;
-  }
-  return loadDataset(spec, {
-    resolution: options.model.resolution,
-    channels: options.model.channels as 1 | 3,
-    maxImages: options.maxImages,
-    xflip: options.datasetXflip,
+export function loadRunDataset(options: TrainingOptions, runDir: string): Promise<Dataset> {
+  return loadCheckpointDataset({
+    runDir, resolution: options.model.resolution, channels: options.model.channels, options,
+    dataset: { path: options.data, maxImages: options.maxImages, xflip: options.datasetXflip },
   });
 }
 
@@ -423,7 +401,7 @@ export function metricLinesFraction(p: Pick<MetricLinesProgress, 'phase' | 'done
  * held-out accuracy, cached or not). (The training loop calls this with G_ema in memory.)
  */
 export async function computeMetricLines(
-  G: Generator, dataset: Dataset, metricNames: string[], snapshotPkl: string, opts: MetricLinesOptions = {},
+  G: InspectGenerator, dataset: Dataset, metricNames: string[], snapshotPkl: string, opts: MetricLinesOptions = {},
 ): Promise<MetricLine[]> {
   const specs = metricNames.map(parseMetricName);
   const groups = new Map<string, MetricSpec[]>();
@@ -468,16 +446,17 @@ export interface SnapshotMetricsOptions extends MetricLinesOptions {
 }
 
 /**
- * Evaluates `metricNames` for the G_ema of a snapshot folder against the run's dataset (from the
- * snapshot's options); returns one MetricLine per name (snapshot_pkl = the folder name).
+ * Evaluates `metricNames` for the G_ema of a snapshot (our folder or an official .pkl) against the
+ * run's dataset (from the snapshot's options or the pickle's training_set_kwargs); returns one
+ * MetricLine per name (snapshot_pkl = the folder or file name).
  */
 export async function computeSnapshotMetrics(snapshotDir: string, metricNames: string[], opts: SnapshotMetricsOptions = {}): Promise<MetricLine[]> {
   checkExtractorNames(metricNames, opts); // bad names fail before anything is loaded
   if (metricNames.length === 0) return [];
   const dir = path.resolve(snapshotDir);
-  const nets = await loadNetworks(dir, { which: 'G_ema' });
+  const nets = await loadCheckpoint(dir, { which: 'G_ema', signal: opts.signal });
   try {
-    const ds = opts.dataset ?? (await loadRunDataset(nets.meta.options, path.dirname(dir)));
+    const ds = opts.dataset ?? (await loadCheckpointDataset(nets.info));
     const lines = await computeMetricLines(nets.G, ds, metricNames, path.basename(dir), opts);
     if (opts.append) for (const line of lines) await appendMetricLine(path.dirname(dir), line);
     return lines;

@@ -107,6 +107,19 @@ export class Discriminator {
     return { logits, decoded: decoded ?? null };
   }
 
+  /** ggdr_res when this D has the GGDR decoder (an InspectDiscriminator of src/core/checkpoints). */
+  get decoderRes(): number | null {
+    return this.decoder ? this.decoder.res : null;
+  }
+
+  /** The GGDR decoder's prediction for x (x is not disposed). */
+  decode(x: tf.Tensor4D): tf.Tensor4D {
+    if (!this.decoder) throw new Error('this discriminator has no GGDR decoder');
+    const out = this.apply(x, true);
+    out.logits.dispose();
+    return out.decoded!;
+  }
+
   /** Parameters that the GAN loss trains (everything but the decoder). */
   encoderVars(): tf.Variable[] {
     return this.params.trainable().filter((v) => !this.params.canonicalOf(v).startsWith('decoder/'));

@@ -35,6 +35,14 @@ function blockLayers(res: number): string[] {
   return res === 4 ? ['conv1'] : ['conv0', 'conv1'];
 }
 
+/** z [N,Z] for seeds: seed s ↦ N(0,1) draws of Rng(hash('seed', s)) (our own runs; official pickles use numpy's RandomState). */
+export function latentsForSeeds(seeds: number[], zDim: number): tf.Tensor2D {
+  const data = new Float32Array(seeds.length * zDim);
+  seeds.forEach((s, i) => data.set(Rng.for('seed', s).normalArray(zDim), i * zDim));
+  return tf.tensor2d(data, [seeds.length, zDim]);
+}
+
+/** Our generator; also what the inspectors see (an InspectGenerator of src/core/checkpoints). */
 export class Generator {
   readonly params: ParamSet;
   readonly resolutions: number[];
@@ -75,6 +83,23 @@ export class Generator {
       p.constant(`${tb}/bias`, [cfg.channels], 0);
       cin = cout;
     }
+  }
+
+  get zDim(): number {
+    return this.cfg.zDim;
+  }
+  /** Our models are unconditional. */
+  get cDim(): number {
+    return 0;
+  }
+  get resolution(): number {
+    return this.cfg.resolution;
+  }
+  get imgChannels(): number {
+    return this.cfg.channels;
+  }
+  latents(seeds: number[]): tf.Tensor2D {
+    return latentsForSeeds(seeds, this.cfg.zDim);
   }
 
   /** Channels of the feature map at resolution r (what GGDR's decoder must output there). */

@@ -19,7 +19,26 @@ import { RUN_DIR_RE, RUN_FILES, type OurTrainingOptionsFile } from './runDir';
 const RUN_STATES: readonly RunState[] = ['running', 'finished', 'failed', 'stopped', 'unknown'];
 const MAX_JSON_BYTES = 16 * 1024 * 1024; // options/status/snapshot manifests are KBs; refuse to slurp a huge stray file
 /** Reason shown for official checkpoints. */
-export const PKL_REASON = 'official PyTorch pickle: not loadable by GAN Inspector; sample grids from fakes*.png are shown instead';
+/**
+ * Cheap check that a file can be an official network pickle (the safe unpickler reports anything
+ * deeper when it is opened): not empty, and starting like a pickle or a torch.save zip.
+ */
+export async function checkPickleFile(file: string): Promise<{ loadable: boolean; reason?: string; mtime: number }> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(file, 'r');
+    const st = await fh.stat();
+    if (st.size === 0) return { loadable: false, reason: 'empty file (0 bytes): an interrupted copy or save?', mtime: st.mtimeMs };
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    if (head[0] !== 0x80 && !(head[0] === 0x50 && head[1] === 0x4b)) return { loadable: false, reason: 'not a pickle (wrong first bytes)', mtime: st.mtimeMs };
+    return { loadable: true, mtime: st.mtimeMs };
+  } catch (e) {
+    return { loadable: false, reason: `cannot read: ${errMsg(e)}`, mtime: 0 };
+  } finally {
+    await fh?.close();
+  }
+}
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -399,6 +418,7 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
 
   // Snapshots, grids, metrics.
   const snapDirs: Array<{ name: string; kimg: number }> = [];
+  const snapPkls: Array<{ name: string; kimg: number }> = [];
   for (const e of visible) {
     const full = path.join(abs, e.name);
     let isDir = e.isDirectory();
@@ -414,12 +434,12 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
     }
     let m: RegExpExecArray | null;
     if (isDir && (m = SNAP_DIR_RE.exec(e.name))) snapDirs.push({ name: e.name, kimg: Number(m[1]) });
-    else if (isFile && (m = SNAP_PKL_RE.exec(e.name))) {
-      summary.snapshots.push({ name: e.name, path: full, kimg: Number(m[1]), loadable: false, reason: PKL_REASON });
-    } else if (isFile && GRID_RE.test(e.name)) summary.grids.push(e.name);
+    else if (isFile && (m = SNAP_PKL_RE.exec(e.name))) snapPkls.push({ name: e.name, kimg: Number(m[1]) }); else if (isFile && GRID_RE.test(e.name)) summary.grids.push(e.name);
     else if (isFile && (m = METRIC_RE.exec(e.name))) summary.metrics.push(m[1]);
   }
-  const checked = await mapLimit(snapDirs, 8, async (s) => ({ s, c: await checkSnapshotFolder(path.join(abs, s.name)) }));
+  const checked = await mapLimit([...snapDirs, ...snapPkls], 8, async (s) => ({
+    s, c: s.name.endsWith('.pkl') ? await checkPickleFile(path.join(abs, s.name)) : await checkSnapshotFolder(path.join(abs, s.name)),
+  }));
   for (const { s, c } of checked) {
     const info: SnapshotInfo = { name: s.name, path: path.join(abs, s.name), kimg: s.kimg, loadable: c.loadable };
     if (c.reason) info.reason = c.reason;

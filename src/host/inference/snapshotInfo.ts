@@ -6,7 +6,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { blockResolutions } from '../../core/config/options';
-import { checkSnapshotFolder, PKL_REASON, readRun } from '../../core/runs/readers';
+import { checkSnapshotFolder, readRun } from '../../core/runs/readers';
+import { describeOfficialPickle } from '../../core/checkpoints/officialInfo';
 import { snapshotCompatProblem } from '../../core/runs/snapshotCompat';
 import type { SegmentationInfo, SnapshotPanelInfo } from '../../shared/protocol/panels';
 
@@ -32,10 +33,7 @@ export async function describeSnapshot(p: string): Promise<SnapshotPanelInfo> {
     name, dir, runDir, runName: path.basename(runDir), kimg: m ? Number(m[1]) : null,
     resolution: null, channels: null, ggdr: null, blockResolutions: [],
   };
-  if (name.endsWith('.pkl')) {
-    info.error = `${name} is an official PyTorch pickle (${PKL_REASON}).`;
-    return info;
-  }
+  if (name.endsWith('.pkl')) return describePickle(dir, info);
   let text: string;
   try {
     const st = await fsp.stat(dir);
@@ -83,6 +81,28 @@ export async function describeSnapshot(p: string): Promise<SnapshotPanelInfo> {
   // Weights vs the networks the options describe (a snapshot of another preset, an edited snapshot.json): said before any render.
   const compat = snapshotCompatProblem(o, meta.weightsManifest);
   if (compat) info.error = `${name} cannot be loaded: ${compat}. Restore the snapshot.json the trainer wrote, or use another snapshot.`;
+  return info;
+}
+
+/** An official StyleGAN2-ADA / GGDR pickle: what its structure says (read safely, weights not loaded). */
+async function describePickle(file: string, info: SnapshotPanelInfo): Promise<SnapshotPanelInfo> {
+  try {
+    const d = await describeOfficialPickle(file);
+    info.origin = 'official';
+    info.resolution = d.resolution;
+    info.channels = d.channels;
+    info.classes = d.cDim;
+    info.ggdr = d.ggdrRes !== null ? { res: d.ggdrRes, weight: 10 } : null;
+    info.dataset = d.dataset?.path;
+    if (Number.isInteger(d.resolution) && d.resolution >= 4 && d.resolution <= 4096) info.blockResolutions = blockResolutions(d.resolution);
+    try {
+      info.createdAt = new Date((await fsp.stat(file)).mtimeMs).toISOString();
+    } catch {
+      /* the date is only shown */
+    }
+  } catch (e) {
+    info.error = `${path.basename(file)} cannot be opened: ${(e as Error).message}`;
+  }
   return info;
 }
 

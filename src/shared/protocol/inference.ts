@@ -43,6 +43,8 @@ export interface GenParams {
   noiseMode: NoiseModeName;
   /** Seed of 'random' noise (same seed → same noise). */
   noiseSeed: number;
+  /** Class of conditional models (official pickles with c_dim > 0); default 0. */
+  label?: number;
 }
 
 /** One generated image. */
@@ -113,6 +115,8 @@ export interface SegmentParams {
   withDecoder: boolean;
   /** Real images to run D's decoder on (0 = none). */
   reals: number;
+  /** Class of conditional models; default 0. */
+  label?: number;
 }
 
 export interface SegmentPayload {
@@ -249,10 +253,13 @@ export const isSeed = (v: unknown): v is number => isInt(v, 0, 2 ** 32 - 1);
 const isSeedList = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.length <= MAX_SEEDS && v.every(isSeed);
 const isRes = (v: unknown): v is number => isInt(v, 4, 1024) && ((v as number) & ((v as number) - 1)) === 0;
 
-const GEN_KEYS = ['snapshot', 'which', 'psi', 'noiseMode', 'noiseSeed'] as const;
+const GEN_KEYS = ['snapshot', 'which', 'psi', 'noiseMode', 'noiseSeed', 'label'] as const;
+/** Most classes a conditional model may have for a class picker. */
+export const MAX_CLASSES = 100_000;
+const isLabel = (v: unknown) => v === undefined || isInt(v, 0, MAX_CLASSES - 1);
 function isGen(p: Record<string, unknown>): boolean {
   return isPath(p.snapshot) && (p.which === 'G' || p.which === 'G_ema') && isNum(p.psi) && p.psi >= PSI_MIN && p.psi <= PSI_MAX &&
-    (p.noiseMode === 'const' || p.noiseMode === 'random') && isSeed(p.noiseSeed);
+    (p.noiseMode === 'const' || p.noiseMode === 'random') && isSeed(p.noiseSeed) && isLabel(p.label);
 }
 
 const isSegCommon = (p: Record<string, unknown>) =>
@@ -276,8 +283,8 @@ export const inferenceProcessValidators: RpcValidators<InferenceProcessApi, Infe
       isObj(p) && onlyKeys(p, [...GEN_KEYS, 'jobId', 'seeds', 'cols', 'file']) && isGen(p) && isJobId(p.jobId) &&
       isSeedList(p.seeds) && isInt(p.cols, 1, MAX_SEEDS) && isPath(p.file) && /\.png$/i.test(p.file as string),
     segment: (p): p is SegmentParams =>
-      isObj(p) && onlyKeys(p, ['jobId', 'snapshot', 'seeds', 'resolutions', 'k', 'metric', 'psi', 'kmeansSeed', 'maxPixels', 'withDecoder', 'reals']) &&
-      isSegCommon(p) && isPath(p.snapshot) && Array.isArray(p.resolutions) && p.resolutions.length > 0 && p.resolutions.length <= 10 &&
+      isObj(p) && onlyKeys(p, ['jobId', 'snapshot', 'seeds', 'resolutions', 'k', 'metric', 'psi', 'kmeansSeed', 'maxPixels', 'withDecoder', 'reals', 'label']) &&
+      isSegCommon(p) && isLabel(p.label) && isPath(p.snapshot) && Array.isArray(p.resolutions) && p.resolutions.length > 0 && p.resolutions.length <= 10 &&
       p.resolutions.every(isRes) && typeof p.withDecoder === 'boolean' && isInt(p.reals, 0, MAX_SEEDS),
     segmentAcross: (p): p is InferenceProcessApi['requests']['segmentAcross']['params'] =>
       isObj(p) && onlyKeys(p, ['jobId', 'snapshots', 'res', 'seeds', 'k', 'metric', 'psi', 'kmeansSeed', 'maxPixels']) &&

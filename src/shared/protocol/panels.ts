@@ -246,6 +246,10 @@ export const lossWebviewValidators: RpcValidators<LossWebviewApi, LossHostApi> =
 export interface SnapshotPanelInfo {
   /** Folder (or .pkl) name, e.g. "network-snapshot-000004". */
   name: string;
+  /** Who wrote it: GAN Inspector (default) or the official StyleGAN2-ADA / GGDR code (a .pkl). */
+  origin?: 'gan-inspector' | 'official';
+  /** Classes of a conditional model (c_dim); 0 or absent = unconditional. */
+  classes?: number;
   /** Absolute path of the snapshot folder (or file). */
   dir: string;
   runDir: string;

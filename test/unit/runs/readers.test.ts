@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import {
-  checkSnapshotFolder, diffOptions, listRuns, manifestWeightBytes, PKL_REASON, readJsonlTail, readMetrics, readRun, readRunOptions, readStats,
+  checkSnapshotFolder, diffOptions, listRuns, manifestWeightBytes, readJsonlTail, readMetrics, readRun, readRunOptions, readStats,
 } from '../../../src/core/runs/readers';
 import { asStatsLine } from '../../../src/shared/jsonl';
 import { snapshotName } from '../../../src/core/runs/runDir';
@@ -48,21 +48,24 @@ test('listRuns on the official fixture root: both runs, newest first; missing ro
   await assert.rejects(readRun(path.join(FIXTURE_RUNS, 'nope')), isUserError);
 });
 
-test('official .pkl snapshots are listed, sorted, never loadable; temp leftovers ignored', async () => {
+test('official .pkl snapshots are listed, sorted, loadable when they look like pickles; empty or foreign files are not; temp leftovers ignored', async () => {
   const tmp = await makeTmp();
   try {
     const dir = await copyRun(FIXTURE_GGDR, tmp);
-    for (const k of [12, 0, 8, 4]) await fsp.writeFile(path.join(dir, `network-snapshot-${String(k).padStart(6, '0')}.pkl`), '');
+    const content: Record<number, Uint8Array> = { 0: new Uint8Array([0x80, 0x04, 0x95]), 4: new Uint8Array(0), 8: new Uint8Array(Buffer.from('hello')), 12: new Uint8Array([0x80, 0x02]) };
+    for (const k of [12, 0, 8, 4]) await fsp.writeFile(path.join(dir, `network-snapshot-${String(k).padStart(6, '0')}.pkl`), content[k]);
     await fsp.writeFile(path.join(dir, '.network-snapshot-000016.pkl.123.abcd1234.tmp'), 'partial');
     await fsp.mkdir(path.join(dir, '.network-snapshot-000016.99.deadbeef.tmpdir'));
     const s = await readRun(dir);
     assert.deepEqual(s.snapshots.map((x) => [x.name, x.kimg, x.loadable]), [
-      ['network-snapshot-000000.pkl', 0, false],
+      ['network-snapshot-000000.pkl', 0, true],
       ['network-snapshot-000004.pkl', 4, false],
       ['network-snapshot-000008.pkl', 8, false],
-      ['network-snapshot-000012.pkl', 12, false],
+      ['network-snapshot-000012.pkl', 12, true],
     ]);
-    assert.ok(s.snapshots.every((x) => x.reason === PKL_REASON && x.path === path.join(dir, x.name)));
+    assert.match(s.snapshots[1].reason!, /empty file \(0 bytes\)/);
+    assert.match(s.snapshots[2].reason!, /not a pickle/);
+    assert.ok(s.snapshots.every((x) => x.path === path.join(dir, x.name)));
     assert.equal(s.origin, 'stylegan2-ada');
   } finally {
     await rmTmp(tmp);

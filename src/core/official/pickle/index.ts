@@ -25,6 +25,8 @@ export interface ReadOptions {
   networks?: NetworkKey[];
   signal?: AbortSignal;
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
+  /** Structure and attributes only: tensors keep their shape and dtype but get empty `data` (fast, reads a few KB per tensor). */
+  metadataOnly?: boolean;
 }
 
 /** StyleGAN3's classes (its pickles look like ours but the layers are different). */
@@ -76,7 +78,7 @@ async function readCheckpointFrom(source: ByteSource, opts: ReadOptions): Promis
     const keys = [...top.map.keys()].map(String).slice(0, 8).join(', ');
     throw new PickleError(`has none of G, G_ema, D (keys: ${keys})`, file, 'Not a StyleGAN2-ADA / GGDR network snapshot.');
   }
-  await conv.materialise(opts);
+  if (!opts.metadataOnly) await conv.materialise(opts);
   return out;
 }
 
@@ -186,7 +188,7 @@ class Converter {
   /** Reads every pending tensor's elements (yielding between tensors for progress and cancellation). */
   async materialise(opts: ReadOptions): Promise<void> {
     const total = this.pending.reduce((s, p) => s + p.ref.size.reduce((a, b) => a * b, 1) * ELEMENT_SIZE[p.ref.storage.dtype], 0);
-    let done = 0, sinceYield = 0;
+    let done = 0, sinceYield = 0, reported = false;
     for (const p of this.pending) {
       if (opts.signal?.aborted) throw new Error('cancelled');
       p.t.data = readTensor(p.ref, this.file);
@@ -195,11 +197,12 @@ class Converter {
       sinceYield += n;
       if (sinceYield > 16 << 20) {
         sinceYield = 0;
+        reported = true;
         opts.onProgress?.(done, total);
         await new Promise((r) => setImmediate(r));
       }
     }
-    opts.onProgress?.(total, total);
+    if (reported) opts.onProgress?.(total, total);
   }
 }
 

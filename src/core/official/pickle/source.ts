@@ -80,13 +80,16 @@ export function readSlice(s: ByteSlice): Uint8Array {
   return out;
 }
 
-const WINDOW = 1 << 20;
+/** Window sizes: small first (a nested storage blob's header pickles are ~250 bytes), growing for long sequential reads. */
+const MIN_WINDOW = 4096;
+const MAX_WINDOW = 1 << 20;
 
 /** Sequential reader over a source with a moving window; large spans can be skipped without reading. */
 export class SourceReader {
   pos: number;
   private win = new Uint8Array(0);
   private winStart = 0;
+  private nextWindow = MIN_WINDOW;
 
   constructor(readonly source: ByteSource, start = 0, readonly end = source.length) {
     this.pos = start;
@@ -103,7 +106,8 @@ export class SourceReader {
     }
     const rel = this.pos - this.winStart;
     if (rel < 0 || rel + n > this.win.length) {
-      const len = Math.min(Math.max(WINDOW, n), this.end - this.pos);
+      const len = Math.min(Math.max(this.nextWindow, n), this.end - this.pos);
+      this.nextWindow = Math.min(MAX_WINDOW, this.nextWindow * 4);
       this.win = new Uint8Array(len);
       this.source.readInto(this.pos, this.win);
       this.winStart = this.pos;
