@@ -80,6 +80,7 @@ export class Controller implements vscode.Disposable {
       runInfo: async (dir) => lossRunInfo(await describeRun(dir, (d) => this.manager.ownsRunDir(d))),
       log: (l) => this.output.appendLine(l),
       openFile: (dir, target) => void this.openRunFile(dir, target),
+      restoreRoots: () => this.restoreRoots(),
     });
     this.ui = new TrainingUi({
       manager: this.manager,
@@ -97,7 +98,7 @@ export class Controller implements vscode.Disposable {
       idleExitMs: 5 * 60_000,
     });
     const log = (l: string) => this.output.appendLine(l);
-    this.segmentation = new SegmentationPanels({ extensionUri: ctx.extensionUri, client: this.inference, log, openViewer: (d) => void this.viewer.open(d) });
+    this.segmentation = new SegmentationPanels({ extensionUri: ctx.extensionUri, client: this.inference, log, openViewer: (d) => void this.viewer.open(d), restoreRoots: () => this.restoreRoots() });
     this.viewer = new CheckpointViewerProvider({ extensionUri: ctx.extensionUri, client: this.inference, log, openSegmentation: (d, seeds) => this.segmentation.show(d, seeds) });
     this.compare = new CompareRunsPanels({
       extensionUri: ctx.extensionUri,
@@ -105,6 +106,7 @@ export class Controller implements vscode.Disposable {
       owns: (d) => this.manager.ownsRunDir(d),
       openLossCurves: (dir) => this.panels.show(dir),
       exportDir: () => this.baseDir(),
+      restoreRoots: () => this.restoreRoots(),
     });
     // canSelectMany: Compare Runs takes the multi-selection.
     const view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
@@ -160,6 +162,11 @@ export class Controller implements vscode.Disposable {
 
   private baseDir(): string | undefined {
     return this.workspaceDirs()[0];
+  }
+
+  /** Where a panel restored after a reload may point: the workspace folders and the runs roots. */
+  private restoreRoots(): string[] {
+    return [...this.workspaceDirs(), ...this.roots()];
   }
 
   roots(): string[] {

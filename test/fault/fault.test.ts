@@ -628,3 +628,55 @@ describe('bounds and notes', () => {
     expectExit(r, 0, /generate --snapshot '.*it'\\''s a dir\/00000-[^']+' --seeds/);
   });
 });
+
+describe('hostile restore state (panels restored after a reload)', () => {
+  // The guards the three panel serializers call (src/host/panels/restoreGuard.ts), on real folders and links.
+  const guard = require('../../src/host/panels/restoreGuard') as typeof import('../../src/host/panels/restoreGuard');
+  let ws: string, outside: string, run: string, snap: string;
+  before(async () => {
+    ws = await tmp();
+    outside = await tmp();
+    run = path.join(ws, 'runs', '00000-x');
+    snap = path.join(run, 'network-snapshot-000000');
+    fs.mkdirSync(snap, { recursive: true });
+    fs.writeFileSync(path.join(run, 'training_options.json'), '{}');
+    fs.mkdirSync(path.join(outside, '00000-evil', 'network-snapshot-000000'), { recursive: true });
+    fs.writeFileSync(path.join(outside, '00000-evil', 'training_options.json'), '{}');
+    fs.symlinkSync(path.join(outside, '00000-evil'), path.join(ws, 'runs', 'link-out'));
+  });
+
+  test('R1 a run folder under the workspace is restored (its real path)', () => {
+    assert.deepEqual(guard.checkRestoredFolder(run, [ws]), { ok: true, path: fs.realpathSync(run) });
+  });
+  test('R2 a folder outside the workspace and runsRoots is dropped, with the reason', () => {
+    const r = guard.checkRestoredFolder(path.join(outside, '00000-evil'), [ws]);
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, /outside the workspace and ganInspector\.runsRoots/);
+  });
+  test('R3 ../ traversal out of the workspace is dropped', () => {
+    assert.equal(guard.checkRestoredFolder(path.join(ws, 'runs', '..', '..', path.basename(outside), '00000-evil'), [ws]).ok, false);
+  });
+  test('R4 a symbolic link inside the workspace that leads out is dropped', () => {
+    const r = guard.checkRestoredFolder(path.join(ws, 'runs', 'link-out'), [ws]);
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, /really/);
+  });
+  test('R5 non-strings, relative paths, empty, NUL bytes and missing folders are dropped', () => {
+    for (const bad of [42, null, {}, ['x'], '', 'runs/00000-x', `${run}\0`, path.join(ws, 'nope')]) assert.equal(guard.checkRestoredFolder(bad, [ws]).ok, false, String(bad));
+  });
+  test('R6 a snapshot must be a network-snapshot-* folder inside a run under a root', () => {
+    assert.equal(guard.checkRestoredSnapshot(snap, [ws]).ok, true);
+    assert.equal(guard.checkRestoredSnapshot(run, [ws]).ok, false);
+    assert.equal(guard.checkRestoredSnapshot(path.join(outside, '00000-evil', 'network-snapshot-000000'), [ws]).ok, false);
+    assert.equal(guard.checkRestoredSnapshot(path.join(ws, 'runs', 'link-out', 'network-snapshot-000000'), [ws]).ok, false);
+  });
+  test('R7 a comparison with one foreign folder is dropped whole; an all-local one is restored', () => {
+    assert.equal(guard.checkRestoredFolders([run, path.join(outside, '00000-evil')], [ws]).ok, false);
+    assert.equal(guard.checkRestoredFolders('not a list', [ws]).ok, false);
+    assert.equal(guard.checkRestoredFolders(Array(65).fill(run), [ws]).ok, false);
+    assert.deepEqual(guard.checkRestoredFolders([run], [ws]), { ok: true, paths: [fs.realpathSync(run)] });
+  });
+  test('R8 a runs root outside the workspace counts as allowed', () => {
+    assert.equal(guard.checkRestoredFolder(path.join(outside, '00000-evil'), [ws, outside]).ok, true);
+  });
+});

@@ -18,6 +18,7 @@ import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
 import { compareFigures, compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from './compareData';
+import { checkRestoredFolders } from './restoreGuard';
 
 export interface ComparePanelDeps {
   extensionUri: vscode.Uri;
@@ -27,6 +28,8 @@ export interface ComparePanelDeps {
   openLossCurves: (dir: string) => void;
   /** Folder the export save dialog starts in (the workspace folder). */
   exportDir: () => string | undefined;
+  /** Folders a restored panel may open (workspace folders + runs roots); the saved state is untrusted. */
+  restoreRoots: () => string[];
 }
 
 const WATCHED_RE = /^(stats\.jsonl|status\.json|training_options\.json|metric-.+\.jsonl|fakes.*\.(png|jpe?g)|network-snapshot-.*)$/;
@@ -157,7 +160,13 @@ export class CompareRunsPanels implements vscode.Disposable, vscode.WebviewPanel
       panel.webview.html = messageHtml('This comparison could not be restored. Select runs in the Runs view and run GAN Inspector: Compare Runs again.');
       return;
     }
-    const dirs = normalizeDirs(state.runDirs);
+    const ok = checkRestoredFolders(state.runDirs, this.deps.restoreRoots());
+    if (!ok.ok) {
+      this.deps.log(`Restore: dropped a comparison panel: ${ok.reason}.`);
+      panel.webview.html = messageHtml('This comparison was not restored: one of its run folders is not under the workspace or ganInspector.runsRoots. Select runs in the Runs view and run GAN Inspector: Compare Runs again.');
+      return;
+    }
+    const dirs = normalizeDirs(ok.paths);
     this.panels.restore(keyOf(dirs), panel, (onDispose) => new CompareRunsPanel(panel, dirs, this.deps, onDispose));
   }
 

@@ -11,6 +11,7 @@ import { KeyedBatcher } from '../util/batcher';
 import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
+import { checkRestoredFolder } from './restoreGuard';
 
 export interface LossPanelDeps {
   extensionUri: vscode.Uri;
@@ -19,6 +20,8 @@ export interface LossPanelDeps {
   log: (line: string) => void;
   /** Opens one of the run's files for the webview's links. */
   openFile: (dir: string, target: 'log' | 'stats' | 'folder') => void;
+  /** Folders a restored panel may open (workspace folders + runs roots); the saved state is untrusted. */
+  restoreRoots: () => string[];
 }
 
 const DATA_FILE_RE = /^(stats\.jsonl|metric-.+\.jsonl)$/;
@@ -104,7 +107,13 @@ export class LossCurvesPanels implements vscode.Disposable, vscode.WebviewPanelS
       panel.webview.html = messageHtml('This loss-curves panel could not be restored. Open it again from the Runs view.');
       return;
     }
-    const dir = path.resolve(state.runDir);
+    const ok = checkRestoredFolder(state.runDir, this.deps.restoreRoots());
+    if (!ok.ok) {
+      this.deps.log(`Restore: dropped a loss-curves panel: ${ok.reason}.`);
+      panel.webview.html = messageHtml('This loss-curves panel was not restored: its run folder is not under the workspace or ganInspector.runsRoots. Open it again from the Runs view.');
+      return;
+    }
+    const dir = ok.path;
     this.panels.restore(dir, panel, (onDispose) => new LossCurvesPanel(panel, dir, this.deps, onDispose));
   }
 

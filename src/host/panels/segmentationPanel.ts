@@ -17,12 +17,15 @@ import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
 import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
+import { checkRestoredSnapshot } from './restoreGuard';
 
 export interface SegmentationPanelDeps {
   extensionUri: vscode.Uri;
   client: InferenceClient;
   log: (line: string) => void;
   openViewer: (snapshotDir: string) => void;
+  /** Folders a restored panel may open (workspace folders + runs roots); the saved state is untrusted. */
+  restoreRoots: () => string[];
 }
 
 /** K-means fits on at most this many pixels (a seeded sample), then assigns every pixel. */
@@ -113,7 +116,13 @@ export class SegmentationPanels implements vscode.Disposable, vscode.WebviewPane
       panel.webview.html = messageHtml('This segmentation panel could not be restored. Open it again from the Runs view (snapshot → Cluster Generator Feature Maps).');
       return;
     }
-    const dir = snapshotDirOf(state.snapshot);
+    const ok = checkRestoredSnapshot(snapshotDirOf(state.snapshot), this.deps.restoreRoots());
+    if (!ok.ok) {
+      this.deps.log(`Restore: dropped a segmentation panel: ${ok.reason}.`);
+      panel.webview.html = messageHtml('This segmentation panel was not restored: its snapshot is not under the workspace or ganInspector.runsRoots. Open it again from the Runs view.');
+      return;
+    }
+    const dir = ok.path;
     this.panels.restore(dir, panel, (onDispose) => new SegmentationPanel(panel, dir, this.deps, onDispose));
   }
 
