@@ -14,9 +14,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { OfficialModule } from '../types';
 import { Rec } from './record';
-import { downsample2d, Fir } from './ops';
+import { chain, downsample2d, Fir } from './ops';
 import { Conv2dLayer, FullyConnected, MappingNetwork } from './layers';
-import { Architecture } from './generator';
+import { Architecture, tidyPair } from './generator';
 
 export interface OfficialDiscriminatorOptions {
   /** Labels [N, cDim] (conditional discriminators). */
@@ -76,12 +76,15 @@ class DiscriminatorBlock {
       img = this.architecture === 'skip' ? downsample2d(img!, this.fir) : null;
     }
     if (!x) throw new Error(`Discriminator block b${this.resolution} got no input`);
-    if (this.skip) {
-      const y = this.skip.apply(x, Math.SQRT1_2);
-      const h = this.conv1.apply(this.conv0.apply(x), Math.SQRT1_2);
-      return [tf.add<tf.Tensor4D>(y, h), img];
-    }
-    return [this.conv1.apply(this.conv0.apply(x)), img];
+    const y = this.skip ? this.skip.apply(x, Math.SQRT1_2) : null;
+    const out = chain<tf.Tensor4D>(
+      x,
+      (t) => this.conv0.apply(t as tf.Tensor4D),
+      (t) => this.conv1.apply(t as tf.Tensor4D, y ? Math.SQRT1_2 : 1),
+      y && ((t) => tf.add(y, t)),
+    );
+    y?.dispose();
+    return [out, img];
   }
 
   dispose(): void {
@@ -234,27 +237,43 @@ export class OfficialDiscriminator {
     const decodedAll = runDecoder ? new Map<number, tf.Tensor4D>() : undefined;
     let logits!: tf.Tensor2D;
     let decoded: tf.Tensor4D | null = null;
-    tf.tidy(() => {
+    // One tidy per block: only the block outputs (half the block's resolution, so small) outlive their block.
+    const outs = new Map<number, tf.Tensor4D>();
+    let im: tf.Tensor4D | null = img;
+    try {
       let x: tf.Tensor4D | null = null;
-      let im: tf.Tensor4D | null = img;
-      const outs = new Map<number, tf.Tensor4D>();
       for (const b of this.blocks) {
-        [x, im] = b.apply(x, im);
-        outs.set(b.resolution, x);
-        if (blocks) blocks.set(b.resolution, tf.keep(x));
+        const xIn: tf.Tensor4D | null = x;
+        const imIn: tf.Tensor4D | null = im;
+        const [nx, nim]: [tf.Tensor4D, tf.Tensor4D | null] = tidyPair((): [tf.Tensor4D, tf.Tensor4D | null] => b.apply(xIn, imIn));
+        if (imIn && imIn !== img) imIn.dispose();
+        x = nx;
+        im = nim;
+        outs.set(b.resolution, nx);
       }
-      const cmap = this.mappingNet ? this.mappingNet.apply(null, c!) : null;
-      logits = tf.keep(this.epilogue.apply(x!, im, cmap));
+      const xLast = x!;
+      const imLast = im;
+      logits = tf.tidy(() => this.epilogue.apply(xLast, imLast, this.mappingNet ? this.mappingNet.apply(null, c!) : null));
       if (runDecoder) {
         let y: tf.Tensor4D | null = null;
         this.decResolutions.forEach((r, i) => {
           const feat = outs.get(r)!;
-          y = this.decoders[i].apply(y ? tf.concat([y, feat], 3) : feat);
-          decodedAll!.set(r, tf.keep(y));
+          const prev: tf.Tensor4D | null = y;
+          y = tf.tidy(() => this.decoders[i].apply(prev ? tf.concat([prev, feat], 3) : feat));
+          decodedAll!.set(r, y);
         });
         decoded = decodedAll!.get(this.ggdrRes!)!;
       }
-    });
+    } catch (e) {
+      tf.dispose([...(decodedAll?.values() ?? [])]);
+      if (blocks) blocks.clear();
+      tf.dispose([...outs.values()]);
+      throw e;
+    } finally {
+      if (im && im !== img) im.dispose();
+    }
+    if (blocks) for (const [r, t] of outs) blocks.set(r, t);
+    else tf.dispose([...outs.values()]);
     return { logits, decoded, decodedAll, blocks };
   }
 

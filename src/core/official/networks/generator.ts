@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OfficialModule } from '../types';
 import { hashSeed } from '../../util/rng';
 import { Rec, toTf } from './record';
-import { Fir, upsample2d } from './ops';
+import { chain, Fir, upsample2d } from './ops';
 import { Conv2dLayer, MappingNetwork, NoiseMode, SynthesisLayer, ToRGBLayer } from './layers';
 
 export type Architecture = 'orig' | 'skip' | 'resnet';
@@ -89,21 +89,30 @@ class SynthesisBlock {
     const seed = (layer: number) => hashSeed(noiseSeed, this.resolution, layer);
     let x: tf.Tensor4D;
     if (this.constInput) {
-      x = this.conv1.apply(tf.tile(this.constInput, [n, 1, 1, 1]), ws[wi++], noiseMode, seed(1));
+      x = chain(this.constInput, (t) => tf.tile(t, [n, 1, 1, 1]), (t) => this.conv1.apply(t as tf.Tensor4D, ws[wi++], noiseMode, seed(1)));
     } else {
       if (!xIn) throw new Error(`Synthesis block b${this.resolution} got no input`);
-      if (this.skip) {
-        const y = this.skip.apply(xIn, Math.SQRT1_2);
-        const h = this.conv0!.apply(xIn, ws[wi++], noiseMode, seed(0));
-        x = tf.add<tf.Tensor4D>(y, this.conv1.apply(h, ws[wi++], noiseMode, seed(1), Math.SQRT1_2));
-      } else {
-        x = this.conv1.apply(this.conv0!.apply(xIn, ws[wi++], noiseMode, seed(0)), ws[wi++], noiseMode, seed(1));
-      }
+      const y = this.skip ? this.skip.apply(xIn, Math.SQRT1_2) : null;
+      const gain = this.skip ? Math.SQRT1_2 : 1;
+      x = chain(
+        xIn,
+        (t) => this.conv0!.apply(t as tf.Tensor4D, ws[wi++], noiseMode, seed(0)),
+        (t) => this.conv1.apply(t as tf.Tensor4D, ws[wi++], noiseMode, seed(1), gain),
+        y && ((t) => tf.add(y, t)),
+      );
+      y?.dispose();
     }
     let img = imgIn ? upsample2d(imgIn, this.fir) : null;
     if (this.torgb) {
       const y = this.torgb.apply(x, ws[wi++]);
-      img = img ? tf.add<tf.Tensor4D>(img, y) : y;
+      if (img) {
+        const sum = tf.add<tf.Tensor4D>(img, y);
+        img.dispose();
+        y.dispose();
+        img = sum;
+      } else {
+        img = y;
+      }
     }
     return [x, img];
   }
@@ -116,6 +125,15 @@ class SynthesisBlock {
     this.skip?.dispose();
     this.fir.dispose();
   }
+}
+
+/** tf.tidy for a function returning [tensor, tensor | null] (tidy's types do not admit null). */
+export function tidyPair<A extends tf.Tensor, B extends tf.Tensor>(f: () => [A, B | null]): [A, B | null] {
+  const [a, b] = tf.tidy(() => {
+    const [p, q] = f();
+    return q ? [p, q] : [p];
+  }) as tf.Tensor[];
+  return [a as A, (b as B | undefined) ?? null];
 }
 
 export class OfficialGenerator {
@@ -195,21 +213,36 @@ export class OfficialGenerator {
     const features = new Map<number, tf.Tensor4D>();
     const rgb = keepRgb ? new Map<number, tf.Tensor4D>() : undefined;
     let image: tf.Tensor4D | null = null;
-    tf.tidy(() => {
-      const rows = tf.unstack(ws, 1) as tf.Tensor2D[];
-      let x: tf.Tensor4D | null = null;
-      let img: tf.Tensor4D | null = null;
+    const rows = tf.unstack(ws, 1) as tf.Tensor2D[];
+    let x: tf.Tensor4D | null = null;
+    let img: tf.Tensor4D | null = null;
+    const release = (t: tf.Tensor4D | null) => {
+      if (t && ![...features.values(), ...(rgb?.values() ?? [])].includes(t)) t.dispose();
+    };
+    try {
       let wIdx = 0;
       for (const b of this.blocks) {
         if (b.resolution > maxRes) break;
         const blockWs = rows.slice(wIdx, wIdx + b.numConv + b.numToRgb);
         wIdx += b.numConv;
-        [x, img] = b.apply(x, img, blockWs, noiseMode, noiseSeed);
-        if (!keepFeatures || keepFeatures.includes(b.resolution)) features.set(b.resolution, tf.keep(x));
-        if (rgb && img) rgb.set(b.resolution, tf.keep(img));
-        if (b.isLast) image = tf.keep(img!);
+        // One tidy per block, and the previous block's outputs freed unless kept: peak memory is about one block's.
+        const [nx, nimg] = tidyPair(() => b.apply(x, img, blockWs, noiseMode, noiseSeed));
+        release(x);
+        if (img !== nimg) release(img);
+        x = nx;
+        img = nimg;
+        if (!keepFeatures || keepFeatures.includes(b.resolution)) features.set(b.resolution, x);
+        if (rgb && img) rgb.set(b.resolution, img);
+        if (b.isLast) image = img;
       }
-    });
+      release(x);
+      if (img !== image) release(img);
+    } catch (e) {
+      tf.dispose([...features.values(), ...(rgb?.values() ?? [])]);
+      throw e;
+    } finally {
+      tf.dispose(rows);
+    }
     return { image, features, rgb };
   }
 

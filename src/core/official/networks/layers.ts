@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { permute, Rec, toTf } from './record';
-import { Activation, activationOf, biasAct, DEFAULT_GAIN, Fir, normalize2ndMoment, ResampleConv } from './ops';
+import { Activation, activationOf, biasAct, chain, DEFAULT_GAIN, Fir, normalize2ndMoment, ResampleConv } from './ops';
 
 /** FullyConnectedLayer: act(x · (W·weight_gain)ᵀ + b·bias_gain) · default gain of act. */
 export class FullyConnected {
@@ -74,8 +74,11 @@ export class Conv2dLayer {
   }
 
   apply(x: tf.Tensor4D, gain = 1): tf.Tensor4D {
-    const y = this.conv.apply(x);
-    return biasAct(y, this.b, this.act, this.actGain * gain, this.clamp === null ? null : this.clamp * gain);
+    return chain(
+      x,
+      (t) => this.conv.apply(t as tf.Tensor4D),
+      (t) => biasAct(t, this.b, this.act, this.actGain * gain, this.clamp === null ? null : this.clamp * gain),
+    );
   }
 
   dispose(): void {
@@ -148,16 +151,20 @@ export class SynthesisLayer {
 
   apply(x: tf.Tensor4D, w: tf.Tensor2D, noiseMode: NoiseMode, noiseSeed: number, gain = 1): tf.Tensor4D {
     const n = x.shape[0];
+    const r = this.resolution;
     const s = this.affine.apply(w); // [N,I]
-    let y = this.conv.apply(tf.mul(x, tf.reshape(s, [n, 1, 1, this.inChannels])));
     const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), this.wsq), 1e-8)); // [N,O]
-    y = tf.mul(y, tf.reshape(d, [n, 1, 1, this.outChannels]));
-    if (this.noiseConst && noiseMode === 'const') y = tf.add(y, this.noiseConst);
-    if (this.noiseConst && noiseMode === 'random') {
-      const r = this.resolution;
-      y = tf.add(y, tf.mul(tf.randomNormal([n, r, r, 1], 0, 1, 'float32', noiseSeed), this.noiseStrength));
-    }
-    return biasAct(y, this.b, this.act, this.actGain * gain, this.clamp === null ? null : this.clamp * gain);
+    const noise = !this.noiseConst || noiseMode === 'none' ? null
+      : noiseMode === 'const' ? this.noiseConst
+      : tf.mul(tf.randomNormal([n, r, r, 1], 0, 1, 'float32', noiseSeed), this.noiseStrength);
+    return chain(
+      x,
+      (t) => tf.mul(t, tf.reshape(s, [n, 1, 1, this.inChannels])),
+      (t) => this.conv.apply(t as tf.Tensor4D),
+      (t) => tf.mul(t, tf.reshape(d, [n, 1, 1, this.outChannels])),
+      noise && ((t) => tf.add(t, noise)),
+      (t) => biasAct(t, this.b, this.act, this.actGain * gain, this.clamp === null ? null : this.clamp * gain),
+    );
   }
 
   dispose(): void {
@@ -196,8 +203,12 @@ export class ToRGBLayer {
   apply(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
     const n = x.shape[0];
     const s = tf.mul(this.affine.apply(w), this.styleGain);
-    const y = this.conv.apply(tf.mul(x, tf.reshape(s, [n, 1, 1, this.inChannels])));
-    return biasAct(y, this.b, 'linear', 1, this.clamp);
+    return chain(
+      x,
+      (t) => tf.mul(t, tf.reshape(s, [n, 1, 1, this.inChannels])),
+      (t) => this.conv.apply(t as tf.Tensor4D),
+      (t) => biasAct(t, this.b, 'linear', 1, this.clamp),
+    );
   }
 
   dispose(): void {

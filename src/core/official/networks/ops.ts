@@ -28,23 +28,45 @@ export function activationOf(rec: Rec, name = 'activation', dflt?: Activation): 
   return a as Activation;
 }
 
+/**
+ * Applies `steps` in order, disposing each intermediate as soon as the next one exists (never `x`
+ * itself). Inside tf.tidy everything would otherwise live until the tidy ends: at 1024 px one layer's
+ * intermediates are ~130 MB each, and wasm's heap stops at 4 GB.
+ */
+export function chain<T extends tf.Tensor>(x: tf.Tensor, ...steps: Array<((t: tf.Tensor) => tf.Tensor) | null | false>): T {
+  let cur = x;
+  for (const f of steps) {
+    if (!f) continue;
+    const next = f(cur);
+    if (cur !== x && next !== cur) cur.dispose();
+    cur = next;
+  }
+  return cur as T;
+}
+
 /** bias_act: act(x + b) · gain, then clamped to ±clamp (bias broadcast over the last axis). */
 export function biasAct<T extends tf.Tensor>(x: T, b: tf.Tensor | null, act: Activation, gain: number, clamp: number | null): T {
-  let y: tf.Tensor = b ? tf.add(x, b) : x;
+  return chain<T>(
+    x,
+    b && ((t) => tf.add(t, b)),
+    act !== 'linear' && ((t) => applyActivation(t, act)),
+    gain !== 1 && ((t) => tf.mul(t, gain)),
+    clamp !== null && clamp >= 0 && ((t) => tf.clipByValue(t, -clamp, clamp)),
+  );
+}
+
+function applyActivation(y: tf.Tensor, act: Activation): tf.Tensor {
   switch (act) {
-    case 'linear': break;
-    case 'relu': y = tf.relu(y); break;
-    case 'lrelu': y = tf.leakyRelu(y, LRELU_ALPHA); break;
-    case 'tanh': y = tf.tanh(y); break;
-    case 'sigmoid': y = tf.sigmoid(y); break;
-    case 'elu': y = tf.elu(y); break;
-    case 'selu': y = tf.selu(y); break;
-    case 'softplus': y = tf.softplus(y); break;
-    case 'swish': y = tf.mul(y, tf.sigmoid(y)); break;
+    case 'linear': return y;
+    case 'relu': return tf.relu(y);
+    case 'lrelu': return tf.leakyRelu(y, LRELU_ALPHA);
+    case 'tanh': return tf.tanh(y);
+    case 'sigmoid': return tf.sigmoid(y);
+    case 'elu': return tf.elu(y);
+    case 'selu': return tf.selu(y);
+    case 'softplus': return tf.softplus(y);
+    case 'swish': return tf.tidy(() => tf.mul(y, tf.sigmoid(y)));
   }
-  if (gain !== 1) y = tf.mul(y, gain);
-  if (clamp !== null && clamp >= 0) y = tf.clipByValue(y, -clamp, clamp);
-  return y as T;
 }
 
 /** A prepared low-pass FIR filter (the pickle's `resample_filter` buffer, already normalised). */
@@ -154,9 +176,12 @@ export function padCrop(x: tf.Tensor4D, [x0, x1, y0, y1]: Pad4): tf.Tensor4D {
 export function zeroInsert(x: tf.Tensor4D, u: number): tf.Tensor4D {
   if (u === 1) return x;
   const [n, h, w, c] = x.shape;
-  let y: tf.Tensor = tf.pad(tf.reshape(x, [n * h, w, 1, c]), [[0, 0], [0, 0], [0, u - 1], [0, 0]]);
-  y = tf.pad(tf.reshape(y, [n * h, 1, w * u * c]), [[0, 0], [0, u - 1], [0, 0]]);
-  return tf.reshape(y, [n, h * u, w * u, c]);
+  return chain<tf.Tensor4D>(
+    x,
+    (t) => tf.pad(tf.reshape(t, [n * h, w, 1, c]), [[0, 0], [0, 0], [0, u - 1], [0, 0]]),
+    (t) => tf.pad(tf.reshape(t, [n * h, 1, w * u * c]), [[0, 0], [0, u - 1], [0, 0]]),
+    (t) => tf.reshape(t, [n, h * u, w * u, c]),
+  );
 }
 
 export interface UpFirDnOptions {
@@ -172,13 +197,14 @@ export interface UpFirDnOptions {
  */
 export function upfirdn2d(x: tf.Tensor4D, fir: Fir, { up = 1, down = 1, pad = [0, 0, 0, 0], gain = 1 }: UpFirDnOptions): tf.Tensor4D {
   const c = x.shape[3];
-  let y = zeroInsert(x, up);
-  y = padCrop(y, pad);
-  if (fir.separable) {
-    const [col, row] = fir.separableDepthwise(c, gain);
-    return tf.depthwiseConv2d(tf.depthwiseConv2d(y, col, [down, 1], 'valid'), row, [1, down], 'valid');
-  }
-  return tf.depthwiseConv2d(y, fir.depthwise(c, gain), down, 'valid');
+  const [col, row] = fir.separable ? fir.separableDepthwise(c, gain) : [null, null];
+  return chain<tf.Tensor4D>(
+    x,
+    up > 1 && ((t) => zeroInsert(t as tf.Tensor4D, up)),
+    (t) => padCrop(t as tf.Tensor4D, pad),
+    col ? (t) => tf.depthwiseConv2d(t as tf.Tensor4D, col, [down, 1], 'valid') : (t) => tf.depthwiseConv2d(t as tf.Tensor4D, fir.depthwise(c, gain), down, 'valid'),
+    row && ((t) => tf.depthwiseConv2d(t as tf.Tensor4D, row, [1, down], 'valid')),
+  );
 }
 
 /** 2× upsampling with the FIR (gain 4), output exactly twice the size. */
@@ -235,21 +261,23 @@ export class ResampleConv {
     if (this.down > 1) {
       const px: [number, number] = [p + Math.floor((fir.fw - 1) / 2), p + Math.floor((fir.fw - 2) / 2)];
       const py: [number, number] = [p + Math.floor((fir.fh - 1) / 2), p + Math.floor((fir.fh - 2) / 2)];
-      if (k === 1) {
-        // Downsample first, then the 1×1 conv on 4× fewer pixels.
-        const y = upfirdn2d(x, fir, { down: 2, pad: [px[0], px[1], py[0], py[1]] });
-        return tf.conv2d(y, this.filter, 1, 'valid');
-      }
-      const y = upfirdn2d(x, fir, { pad: [px[0], px[1], py[0], py[1]] });
-      return tf.conv2d(y, this.filter, 2, 'valid');
+      // 1×1: downsample first, then the conv on 4× fewer pixels; else FIR, then a stride-2 conv.
+      return chain(
+        x,
+        (t) => upfirdn2d(t as tf.Tensor4D, fir, { down: k === 1 ? 2 : 1, pad: [px[0], px[1], py[0], py[1]] }),
+        (t) => tf.conv2d(t as tf.Tensor4D, this.filter, k === 1 ? 1 : 2, 'valid'),
+      );
     }
     // up = 2
     const px: [number, number] = [p + Math.floor((fir.fw + 1) / 2), p + Math.floor((fir.fw - 2) / 2)];
     const py: [number, number] = [p + Math.floor((fir.fh + 1) / 2), p + Math.floor((fir.fh - 2) / 2)];
     if (k === 1) {
       // The 1×1 conv on 4× fewer pixels, then upsample.
-      const y = tf.conv2d(x, this.filter, 1, 'valid');
-      return upfirdn2d(y, fir, { up: 2, pad: [px[0], px[1], py[0], py[1]], gain: 4 });
+      return chain(
+        x,
+        (t) => tf.conv2d(t as tf.Tensor4D, this.filter, 1, 'valid'),
+        (t) => upfirdn2d(t as tf.Tensor4D, fir, { up: 2, pad: [px[0], px[1], py[0], py[1]], gain: 4 }),
+      );
     }
     // The official code runs a stride-2 transposed conv (the k×k conv of the zero-inserted input, 2H + k − 2
     // wide) and then the FIR. We compute that transposed conv in polyphase form: one ordinary conv with
@@ -259,12 +287,16 @@ export class ResampleConv {
     const [n, h, w] = x.shape;
     const k2 = Math.ceil(k / 2);
     const o = this.outChannels;
-    const phases = tf.conv2d(x, this.filter, 1, [[0, 0], [k2 - 1, k2 - 1], [k2 - 1, k2 - 1], [0, 0]]);
     const h2 = h + k2 - 1;
     const w2 = w + k2 - 1;
-    const y = tf.reshape(tf.transpose(tf.reshape(phases, [n, h2, w2, 2, 2, o]), [0, 1, 3, 2, 4, 5]), [n, 2 * h2, 2 * w2, o]) as tf.Tensor4D;
     const extra = 2 * k2 - k;
-    return upfirdn2d(y, fir, { pad: [px[0] - (k - 1), px[1] - (k - 2) - extra, py[0] - (k - 1), py[1] - (k - 2) - extra], gain: 4 });
+    return chain(
+      x,
+      (t) => tf.conv2d(t as tf.Tensor4D, this.filter, 1, [[0, 0], [k2 - 1, k2 - 1], [k2 - 1, k2 - 1], [0, 0]]),
+      (t) => tf.transpose(tf.reshape(t, [n, h2, w2, 2, 2, o]), [0, 1, 3, 2, 4, 5]),
+      (t) => tf.reshape(t, [n, 2 * h2, 2 * w2, o]),
+      (t) => upfirdn2d(t as tf.Tensor4D, fir, { pad: [px[0] - (k - 1), px[1] - (k - 2) - extra, py[0] - (k - 1), py[1] - (k - 2) - extra], gain: 4 }),
+    );
   }
 
   dispose(): void {
