@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveOptions } from '../core/config/options';
 import { isUserError, UserError } from '../core/errors';
+import { fsUserError } from '../core/runs/fsErrors';
 import { VIEW_TYPES } from '../shared/protocol/panels';
 import {
   buildOverrides, choicesFromSettings, isTrainChoices, normalizeSettings, parseWorkspaceConfigFile, resolveRunsRoots,
@@ -231,7 +232,9 @@ export class Controller implements vscode.Disposable {
   private async guard(id: string, fn: () => unknown): Promise<unknown> {
     try {
       return await fn();
-    } catch (e) {
+    } catch (caught) {
+      // Disk full, read-only, a folder where a file goes, …: a notification with what to do, not a stack.
+      const e = fsUserError(caught) ?? caught;
       if (isUserError(e)) {
         const lines = e.message.split('\n');
         this.output.appendLine(`${id}: ${e.message}`);
