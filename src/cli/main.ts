@@ -19,26 +19,49 @@ Commands
   train      train a GAN (GGDR on by default) into a new run folder
   generate   write a PNG grid of samples from a snapshot for given seeds and ψ
   cluster    write the K-means segmentation grid of generator feature maps of a snapshot
+  features   write a feature map of G (or of D's GGDR decoder) as a float32 NCHW .npy
   metrics    compute FID/KID of a snapshot and append them to its run's metric-*.jsonl
+
+A snapshot is a GAN Inspector network-snapshot-* folder, an official StyleGAN2-ADA / GGDR
+network-snapshot-*.pkl (read safely: nothing in it is executed), or a run folder (its latest).
+Seeds of official pickles are numpy's RandomState(seed), as in the official generate.py.
 `;
 
 const GENERATE_HELP = `Usage: gan-inspector generate --snapshot PATH [options]
 
-  --snapshot PATH     a network-snapshot-* folder, or a run folder (its latest snapshot)
+  --snapshot PATH     a network-snapshot-* folder, an official .pkl, or a run folder (its latest snapshot)
   --seeds LIST        seeds, e.g. 0-15 or 1,5,9 (default 0-15)
   --psi X             truncation ψ (default 1)
   --noise MODE        const (default) | random | none
   --which NET         G_ema (default) | G
+  --class N           class of a conditional model (default 0)
   --cols N            grid columns (default √n)
   --out FILE          output PNG (default: <run>/generate-<snapshot>-<seeds>.png); never a run's own files
-  --force             replace an existing --out file
+  --npy FILE          instead of a PNG: the images as float32 NCHW .npy, before clamping
+  --force             replace an existing --out / --npy file
+  --backend NAME      auto | tensorflow | webgpu | wasm | cpu
+`;
+
+const FEATURES_HELP = `Usage: gan-inspector features --snapshot PATH --res R --npy FILE [options]
+
+  --snapshot PATH     a network-snapshot-* folder, an official .pkl, or a run folder (its latest snapshot)
+  --net NET           G (default): G_ema's synthesis feature map after block b{R}
+                      D-decoder: the GGDR decoder's output at R for D applied to the batch of G_ema images
+  --res R             resolution of the block / decoder level
+  --seeds LIST        seeds, one batch (default 0-7)
+  --psi X             truncation ψ (default 1)
+  --noise MODE        const (default) | random | none
+  --class N           class of a conditional model (default 0)
+  --npy FILE          output: float32 NCHW .npy
+  --force             replace an existing --npy file
   --backend NAME      auto | tensorflow | webgpu | wasm | cpu
 `;
 
 const CLUSTER_HELP = `Usage: gan-inspector cluster --snapshot PATH [options]
 
-  --snapshot PATH     a network-snapshot-* folder, or a run folder (its latest snapshot)
+  --snapshot PATH     a network-snapshot-* folder, an official .pkl, or a run folder (its latest snapshot)
   --seeds LIST        seeds to generate and cluster together (default 0-7)
+  --class N           class of a conditional model (default 0)
   --res LIST          generator resolutions to cluster, e.g. 8,16 (default: all but 4)
   --k N               clusters (default 6)
   --metric M          cosine (default) | euclidean
@@ -85,17 +108,21 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       if (help) return print(CLUSTER_HELP);
       rejectPositional('cluster', args.positional);
       return cmdCluster(f, io);
+    case 'features':
+      if (help) return print(FEATURES_HELP);
+      rejectPositional('features', args.positional);
+      return cmdFeatures(f, io);
     case 'help':
     case '--help':
     case '-h': {
       // `gan-inspector help train` = `gan-inspector train --help`.
       const topic = args.positional[0];
-      const pages: Record<string, string> = { train: TRAIN_HELP, generate: GENERATE_HELP, cluster: CLUSTER_HELP, metrics: METRICS_HELP };
+      const pages: Record<string, string> = { train: TRAIN_HELP, generate: GENERATE_HELP, cluster: CLUSTER_HELP, features: FEATURES_HELP, metrics: METRICS_HELP };
       if (topic !== undefined && !(topic in pages)) throw new UserError(`No help for '${topic}'.`, `Use one of: ${Object.keys(pages).join(', ')}.`);
       return print(topic !== undefined ? pages[topic] : HELP);
     }
     default:
-      throw new UserError(`Unknown command '${args.command}'.`, 'Use train, generate, cluster or metrics (gan-inspector --help).');
+      throw new UserError(`Unknown command '${args.command}'.`, 'Use train, generate, cluster, features or metrics (gan-inspector --help).');
   }
 }
 
@@ -203,19 +230,63 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   const noise = (f.str('noise') ?? 'const') as 'const' | 'random' | 'none';
   const which = (f.str('which') ?? 'G_ema') as 'G' | 'G_ema';
   const cols = f.num('cols', { int: true, min: 1 });
+  const label = f.num('class', { int: true, min: 0 });
   const out = f.str('out');
+  const npy = f.str('npy');
   const force = f.has('force');
   const backend = f.str('backend') ?? 'auto';
   f.rejectUnknown('generate');
-  if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder or a run folder.');
+  if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder, an official .pkl, or a run folder.');
   if (!['const', 'random', 'none'].includes(noise)) throw new UserError(`--noise ${noise}: use const, random or none.`);
   if (which !== 'G' && which !== 'G_ema') throw new UserError(`--which ${which}: use G_ema or G.`);
-  const { generateGrid } = await import('../core/analysis/generate');
+  if (npy !== undefined && (out !== undefined || cols !== undefined)) throw new UserError('--npy writes the raw images instead of a PNG grid: drop --out/--cols.');
   const { parseSeeds } = await import('../core/analysis/samples');
+  const seeds = parseSeeds(seedsSpec);
+  const bk = resolveOptions({ backend: backend as never }).backend;
+  if (npy !== undefined) {
+    const file = checkOutPath(npy, force);
+    const shape = await withOutputLock(npy, snapshot, 'generate', () => writeRawWithBackend(bk, { images: true }, { snapshot, seeds, psi, noiseMode: noise, which, label }, file));
+    io.out(`Wrote ${file} (float32 [${shape.join(', ')}], NCHW, before clamping)\n`);
+    return 0;
+  }
+  const { generateGrid } = await import('../core/analysis/generate');
   if (out !== undefined) checkOutPath(out, force);
   const file = await withOutputLock(out, snapshot, 'generate', () =>
-    generateGrid({ snapshot, seeds: parseSeeds(seedsSpec), psi, noiseMode: noise, which, cols, out, backend: resolveOptions({ backend: backend as never }).backend }));
+    generateGrid({ snapshot, seeds, psi, noiseMode: noise, which, cols, out, label, backend: bk }));
   io.out(`Wrote ${file}\n`);
+  return 0;
+}
+
+async function writeRawWithBackend(backend: TrainingOptions['backend'], ...a: Parameters<typeof import('../core/analysis/rawOutputs').writeRawOutput>): Promise<number[]> {
+  const { initBackend } = await import('../core/backend/backend');
+  await initBackend(backend);
+  const { writeRawOutput } = await import('../core/analysis/rawOutputs');
+  return writeRawOutput(...a);
+}
+
+async function cmdFeatures(f: FlagReader, io: CliIo): Promise<number> {
+  const snapshot = f.str('snapshot');
+  const net = (f.str('net') ?? 'G') as 'G' | 'D-decoder';
+  const res = f.num('res', { int: true, min: 4 });
+  const seedsSpec = f.str('seeds') ?? '0-7';
+  const psi = f.num('psi') ?? 1;
+  const noise = (f.str('noise') ?? 'const') as 'const' | 'random' | 'none';
+  const label = f.num('class', { int: true, min: 0 });
+  const npy = f.str('npy');
+  const force = f.has('force');
+  const backend = f.str('backend') ?? 'auto';
+  f.rejectUnknown('features');
+  if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder, an official .pkl, or a run folder.');
+  if (res === undefined) throw new UserError('--res is required.', 'Give the resolution of a generator block, e.g. --res 16.');
+  if (npy === undefined) throw new UserError('--npy FILE is required.', 'Name the .npy file to write.');
+  if (net !== 'G' && net !== 'D-decoder') throw new UserError(`--net ${net}: use G or D-decoder.`);
+  if (!['const', 'random', 'none'].includes(noise)) throw new UserError(`--noise ${noise}: use const, random or none.`);
+  const { parseSeeds } = await import('../core/analysis/samples');
+  const seeds = parseSeeds(seedsSpec);
+  const file = checkOutPath(npy, force);
+  const bk = resolveOptions({ backend: backend as never }).backend;
+  const shape = await withOutputLock(npy, snapshot, 'features', () => writeRawWithBackend(bk, { net, res }, { snapshot, seeds, psi, noiseMode: noise, label }, file));
+  io.out(`Wrote ${file} (float32 [${shape.join(', ')}], NCHW)\n`);
   return 0;
 }
 
@@ -228,6 +299,7 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const psi = f.num('psi') ?? 1;
   const kmeansSeed = f.num('kmeans-seed', { int: true, min: 0 }) ?? 0;
   const maxPixels = f.num('max-pixels', { int: true, min: 1 });
+  const label = f.num('class', { int: true, min: 0 });
   const out = f.str('out');
   const force = f.has('force');
   const backend = f.str('backend') ?? 'auto';
@@ -239,7 +311,7 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const { clusterSnapshotToPng } = await import('../core/analysis/segmentSnapshot');
   const { parseSeeds } = await import('../core/analysis/samples');
   if (out !== undefined) checkOutPath(out, force);
-  const r = await withOutputLock(out, snapshot, 'cluster', () => clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, backend: resolveOptions({ backend: backend as never }).backend }));
+  const r = await withOutputLock(out, snapshot, 'cluster', () => clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, label, backend: resolveOptions({ backend: backend as never }).backend }));
   io.out(`Wrote ${r.file}\n`);
   for (const res of r.result.resolutions) {
     io.out(`  ${res.res}×${res.res}: ` + res.shares.map((s, i) => `c${i} ${(s * 100).toFixed(1)}%`).join('  ') + (res.sampled ? `  (fit on ${res.fitPixels} sampled pixels)` : '') + '\n');

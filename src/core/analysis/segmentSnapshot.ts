@@ -181,7 +181,7 @@ export async function clusterSnapshotToPng(o: ClusterToPngOptions): Promise<{ fi
   const nets = await loadCheckpoint(snap, { withD: true });
   try {
     const result = await segmentNetworks(nets, { ...o, withDecoder: true });
-    const file = path.resolve(o.out ?? path.join(path.dirname(snap), `cluster-${path.basename(snap).replace('network-snapshot-', '')}-k${o.k ?? 6}.png`));
+    const file = path.resolve(o.out ?? path.join(path.dirname(snap), `cluster-${path.basename(snap).replace('network-snapshot-', '').replace(/\.pkl$/, '')}-k${o.k ?? 6}.png`));
     await writePngAtomic(file, segmentationPicture(result));
     return { file, result };
   } finally {

@@ -53,14 +53,20 @@ class OfficialInspectGenerator implements InspectGenerator {
 class OfficialInspectDiscriminator implements InspectDiscriminator {
   constructor(readonly net: OfficialDiscriminator) {}
   get decoderRes() { return this.net.ggdrRes; }
+  get decoderResolutions() { return this.net.decResolutions; }
   decode(x: tf.Tensor4D, c?: tf.Tensor2D): tf.Tensor4D {
     if (this.net.ggdrRes === null) throw new Error('this discriminator has no GGDR decoder');
+    return this.decodeAt(x, this.net.ggdrRes, c);
+  }
+  decodeAt(x: tf.Tensor4D, res: number, c?: tf.Tensor2D): tf.Tensor4D {
     let labels = c;
     if (this.net.cDim > 0 && !labels) labels = tf.zeros([x.shape[0], this.net.cDim]) as tf.Tensor2D;
     try {
       const out = this.net.apply(x, { c: labels, withDecoder: true });
-      out.logits.dispose();
-      return out.decoded!;
+      const keep = out.decodedAll?.get(res);
+      if (!keep) throw new UserError(`The GGDR decoder has no output at ${res} (it outputs at ${this.net.decResolutions.join(', ')}).`);
+      tf.dispose([out.logits, ...[...(out.decodedAll?.values() ?? [])].filter((t) => t !== keep)]);
+      return keep;
     } finally {
       if (labels !== c) labels?.dispose();
     }

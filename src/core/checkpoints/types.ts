@@ -50,6 +50,10 @@ export interface InspectDiscriminator {
   readonly decoderRes: number | null;
   /** The decoder's prediction [N,g,g,C_G(g)] for images x [N,R,R,C] in [-1,1]. */
   decode(x: tf.Tensor4D, c?: tf.Tensor2D): tf.Tensor4D;
+  /** Every resolution the decoder outputs at (official GGDR decoders have several levels; ours: ggdr_res only). */
+  readonly decoderResolutions?: number[];
+  /** The decoder's output at one of decoderResolutions. */
+  decodeAt?(x: tf.Tensor4D, res: number, c?: tf.Tensor2D): tf.Tensor4D;
   dispose(): void;
 }
 
