@@ -106,7 +106,7 @@ export function parseSeeds(spec: string, max = 1024): number[] {
   const out: number[] = [];
   const parts = spec.split(',').map((s) => s.trim());
   // '1,,2' or a trailing comma is a typo (a seed left out), not something to skip silently.
-  if (parts.length > 1 && parts.some((x) => !x)) throw new UserError(`bad seed list '${spec}': an empty entry between commas`, 'use numbers and ranges like 0-7,12');
+  if (parts.some((x) => !x) && parts.some((x) => x)) throw new UserError(`bad seed list '${spec}': an empty entry between commas`, 'use numbers and ranges like 0-7,12');
   for (const part of parts.filter(Boolean)) {
     const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
     if (!m) throw new UserError(`bad seed '${part}': use numbers and ranges like 0-7,12`);
