@@ -21,7 +21,7 @@ import {
 } from '../../src/shared/protocol/panels';
 import { MAX_K, decodeLabels, formatSeeds, parseSeedSpec, type AcrossItem, type ClusterMap, type MetricName, type SegmentPayload } from '../../src/shared/protocol/inference';
 import { paletteHex } from '../../src/shared/palette';
-import { button, cellSize, checkbox, errorText, formatMs, radioGroup, slider, textfield } from '../viewer/ui';
+import { button, cellSize, checkbox, classPicker, errorText, formatMs, radioGroup, seedNote, slider, textfield } from '../viewer/ui';
 import { formatShare, labelAt, labelImageRgba } from './labels';
 
 const channel = connect<SegmentationWebviewApi, SegmentationHostApi>();
@@ -56,6 +56,12 @@ const psi = slider('psi', 'ψ', { min: 0, max: 1.5, step: 0.05, value: ui.psi, t
 const realsBox = checkbox('reals', "D's decoder on real images too", ui.reals);
 const runBtn = button('run', 'Cluster', { title: 'Generate the batch and run K-means (Enter in a field does the same)' });
 const viewerBtn = button('open-viewer', 'Open checkpoint viewer', { secondary: true });
+// Conditional models only: the class of the whole batch.
+const classes = classPicker('class', 'Class', (v) => {
+  ui.label = v;
+  persist();
+});
+classes.wrap.hidden = true;
 
 const viewMode = radioGroup<SegmentationView>('view-mode', 'Show', [['maps', 'maps'], ['overlay', 'overlay on samples']], ui.view, (v) => {
   ui.view = v;
@@ -67,13 +73,15 @@ const opacity = slider('opacity', 'Opacity', { min: 0, max: 1, step: 0.05, value
 const clearSel = button('clear-selection', 'Clear highlight', { secondary: true });
 
 const controls = el('div', { class: 'controls', role: 'group', 'aria-label': 'Clustering settings' },
-  seedsField.wrap, resBox, kField.wrap, metric.wrap, psi.wrap, realsBox, runBtn, viewerBtn);
+  seedsField.wrap, classes.wrap, resBox, kField.wrap, metric.wrap, psi.wrap, realsBox, runBtn, viewerBtn);
 const viewControls = el('div', { class: 'controls', role: 'group', 'aria-label': 'Display' }, viewMode.wrap, opacity.wrap, clearSel);
 const header = el('header', { class: 'toolbar' },
   el('div', { class: 'title-row' }, title, meta, status, progress, cancelBtn),
   controls, viewControls, el('div', { class: 'subrow' }, seedsError));
 
 const fitNote = el('p', { id: 'fit-note', class: 'muted note' });
+const seedsNote = el('p', { id: 'seed-note', class: 'muted note' });
+seedsNote.hidden = true;
 // Scrolls sideways with many seeds: Chromium then makes it a Tab stop (to scroll by keyboard), so it needs a name.
 const rows = el('div', { id: 'rows', class: 'rows', role: 'region', 'aria-label': 'Samples and segmentation maps' });
 const decoderCosine = el('p', { id: 'decoder-cosine' });
@@ -88,7 +96,7 @@ for (const t of [sharesTable, decoderShares]) {
   roving(t, 'button.pick', { orientation: 'vertical', key: (b) => `${b.closest('tr')?.dataset.source ?? ''}|${b.dataset.space}|${b.dataset.cluster}` });
 }
 const results = el('section', { id: 'results', 'data-run-count': '0', 'aria-labelledby': 'results-heading' },
-  el('h2', { id: 'results-heading' }, 'Samples and segmentation maps'), fitNote, decoderCosine, decoderNote, rows,
+  el('h2', { id: 'results-heading' }, 'Samples and segmentation maps'), seedsNote, fitNote, decoderCosine, decoderNote, rows,
   el('div', { class: 'tables' },
     el('section', {}, el('h2', {}, 'Cluster shares (G)'), el('p', { class: 'muted note' }, 'Select a cluster to highlight it in every image (or click a map). Up and Down arrow keys move between clusters.'), sharesTable),
     el('section', { id: 'decoder-shares-section' }, el('h2', {}, "Cluster shares (D's decoder)"), decoderShares)));
@@ -335,7 +343,8 @@ async function runSegment(): Promise<void> {
   progress.value = 0;
   cancelBtn.hidden = false;
   try {
-    const r = await channel.request('segment', { seeds, resolutions, k, metric: ui.metric, psi: ui.psi, reals: ui.reals }, { timeoutMs: 0 });
+    const label = (info?.classes ?? 0) > 0 ? { label: ui.label ?? 0 } : {};
+    const r = await channel.request('segment', { seeds, resolutions, k, metric: ui.metric, psi: ui.psi, reals: ui.reals, ...label }, { timeoutMs: 0 });
     if (seq !== segSeq) return;
     if ('cancelled' in r) {
       setStatus('Cancelled', 'cancelled');
@@ -464,8 +473,11 @@ function showInfo(i: SegmentationInfo): void {
   const bits = [i.runName];
   if (i.kimg !== null) bits.push(`kimg ${i.kimg}`);
   if (i.resolution !== null) bits.push(`${i.resolution}×${i.resolution}`);
+  if (i.origin === 'official') bits.push('official pickle');
+  if ((i.classes ?? 0) > 0) bits.push(`${i.classes} classes`);
   bits.push(i.ggdr ? `GGDR decoder at ${i.ggdr.res}×${i.ggdr.res}` : 'baseline (no GGDR decoder)');
   meta.textContent = bits.join(' · ');
+  seedNote(seedsNote, i.origin);
   if (i.error) {
     showError(i.error);
     setStatus('Cannot load this snapshot', 'error');
@@ -474,6 +486,13 @@ function showInfo(i: SegmentationInfo): void {
     results.hidden = true;
     acrossSection.hidden = true;
     return;
+  }
+  if ((i.classes ?? 0) > 0) {
+    if (ui.label === undefined || ui.label >= i.classes!) ui.label = 0;
+    classes.setClasses(i.classes!, ui.label);
+    classes.wrap.hidden = false;
+  } else {
+    delete ui.label;
   }
   // Resolutions: the saved choice where valid, else every block above 4×4.
   const valid = ui.resolutions.filter((r) => i.blockResolutions.includes(r));

@@ -3,8 +3,10 @@
  * G_ema, truncation ψ (towards w_avg), const/random noise, a latent interpolation strip between two
  * seeds (slerp or lerp in z), a large view of a clicked sample, and PNG export into the run folder.
  * Generation happens in the host's inference process; superseded renders are cancelled there.
- * Stable ids for end-to-end tests: #grid[data-render-count][data-psi] .sample[data-seed],
- * #interp-strip[data-render-count], #status[data-state], #error, #export-status[data-file].
+ * Official pickles: seeds are numpy RandomState seeds as in the official generate.py (#seed-note says so);
+ * conditional models get a class picker (#class). Loading a big checkpoint shows its progress, with Cancel.
+ * Stable ids for end-to-end tests: #grid[data-render-count][data-psi][data-label] .sample[data-seed],
+ * #interp-strip[data-render-count], #status[data-state], #error, #export-status[data-file], #seed-note[data-origin].
  */
 import '../common/base.css';
 import './viewer.css';
@@ -15,7 +17,7 @@ import {
   isViewerPanelState, type SnapshotPanelInfo, type ViewerGenParams, type ViewerHostApi, type ViewerPanelState, type ViewerWebviewApi,
 } from '../../src/shared/protocol/panels';
 import { MAX_INTERP_STEPS, MAX_SEEDS, formatSeeds, parseSeedSpec, type InterpMode, type NetworkName, type NoiseModeName, type SampleImage } from '../../src/shared/protocol/inference';
-import { button, cellSize, errorText, formatMs, radioGroup, slider, textfield } from './ui';
+import { button, cellSize, classPicker, errorText, formatMs, radioGroup, seedNote, slider, textfield } from './ui';
 
 const channel = connect<ViewerWebviewApi, ViewerHostApi>();
 reportErrors((message) => channel.emit('webviewError', { message }));
@@ -60,17 +62,27 @@ reroll.disabled = ui.noiseMode !== 'random';
 const exportBtn = button('export', 'Export PNG', { title: 'Write this grid as a PNG into the run folder' });
 const segBtn = button('open-segmentation', 'Cluster feature maps…', { secondary: true, title: 'K-means segmentation of the generator feature maps for these seeds' });
 const exportStatus = el('span', { id: 'export-status', class: 'muted', 'aria-live': 'polite' });
+const cancelBtn = button('cancel', 'Cancel', { secondary: true, title: 'Stop loading the checkpoint / rendering' });
+cancelBtn.hidden = true;
+// Conditional models only (filled in by showInfo): the class every sample is generated for.
+const classes = classPicker('class', 'Class', (v) => {
+  ui.label = v;
+  changed(0);
+});
+classes.wrap.hidden = true;
+const seedsNote = el('p', { id: 'seed-note', class: 'muted note' });
+seedsNote.hidden = true;
 
 const controls = el('div', { class: 'controls', role: 'group', 'aria-label': 'Sample grid settings' },
-  seedsField.wrap, colsField.wrap, which.wrap, psi.wrap, noise.wrap, reroll, exportBtn, segBtn);
+  seedsField.wrap, colsField.wrap, classes.wrap, which.wrap, psi.wrap, noise.wrap, reroll, exportBtn, segBtn);
 const header = el('header', { class: 'toolbar' },
-  el('div', { class: 'title-row' }, title, meta, status, progress),
+  el('div', { class: 'title-row' }, title, meta, status, progress, cancelBtn),
   controls, el('div', { class: 'subrow' }, seedsError, exportStatus));
 
 // One Tab stop for the whole grid; the arrow keys move between samples (Up/Down by a row), Enter enlarges.
 const grid = el('div', { id: 'grid', class: 'grid', role: 'group', 'data-render-count': '0', 'aria-label': 'Samples: arrow keys move between them, Enter enlarges one' });
 roving(grid, 'button.sample', { orientation: 'grid', columns: () => Math.max(1, Math.min(ui.cols, lastImages.length || ui.cols)), key: (b) => b.dataset.seed ?? '' });
-const gridSection = el('section', { id: 'grid-section', 'aria-labelledby': 'grid-heading' }, el('h2', { id: 'grid-heading' }, 'Samples'), grid);
+const gridSection = el('section', { id: 'grid-section', 'aria-labelledby': 'grid-heading' }, el('h2', { id: 'grid-heading' }, 'Samples'), seedsNote, grid);
 
 const interpA = textfield('interp-a', 'From seed', String(ui.interp.a), { type: 'number', min: 0, size: 's' });
 const interpB = textfield('interp-b', 'To seed', String(ui.interp.b), { type: 'number', min: 0, size: 's' });
@@ -118,7 +130,17 @@ let interpCount = 0;
 let lastImages: SampleImage[] = [];
 
 function genParams(): ViewerGenParams {
-  return { which: ui.which, psi: ui.psi, noiseMode: ui.noiseMode, noiseSeed: ui.noiseSeed };
+  const p: ViewerGenParams = { which: ui.which, psi: ui.psi, noiseMode: ui.noiseMode, noiseSeed: ui.noiseSeed };
+  if ((info?.classes ?? 0) > 0) p.label = ui.label ?? 0;
+  return p;
+}
+
+/** Requests in flight that Cancel stops (the grid's and the interpolation's). */
+const busy = new Set<'grid' | 'interp'>();
+function setBusy(what: 'grid' | 'interp', on: boolean): void {
+  if (on) busy.add(what);
+  else busy.delete(what);
+  cancelBtn.hidden = busy.size === 0;
 }
 
 function layoutGrid(): void {
@@ -171,9 +193,14 @@ async function renderGrid(): Promise<void> {
   setStatus('Rendering…', 'busy');
   progress.hidden = false;
   progress.removeAttribute('value');
+  setBusy('grid', true);
   try {
     const r = await channel.request('render', { seeds, ...genParams() }, { timeoutMs: 0 });
-    if ('cancelled' in r || seq !== renderSeq) return;
+    if (seq !== renderSeq) return;
+    if ('cancelled' in r) {
+      setStatus('Cancelled', 'ready');
+      return;
+    }
     showError(null);
     showGrid(r.images);
     renderCount++;
@@ -181,13 +208,18 @@ async function renderGrid(): Promise<void> {
     grid.dataset.psi = String(psiNow);
     grid.dataset.which = ui.which;
     grid.dataset.seeds = seeds;
+    if (ui.label !== undefined && (info.classes ?? 0) > 0) grid.dataset.label = String(ui.label);
+    else delete grid.dataset.label;
     setStatus(`${r.images.length} sample${r.images.length === 1 ? '' : 's'} in ${formatMs(r.ms)}${r.loaded ? ' (checkpoint loaded)' : ''} · ${r.backend}`, 'ready');
   } catch (e) {
     if (seq !== renderSeq) return;
     showError(errorText(e));
     setStatus('Render failed', 'error');
   } finally {
-    if (seq === renderSeq) progress.hidden = true;
+    if (seq === renderSeq) {
+      progress.hidden = true;
+      setBusy('grid', false);
+    }
   }
 }
 
@@ -214,6 +246,7 @@ async function renderInterp(): Promise<void> {
   persist();
   const seq = ++interpSeq;
   interpStrip.setAttribute('aria-busy', 'true');
+  setBusy('interp', true);
   try {
     const r = await channel.request('interpolate', { seedA: v.a, seedB: v.b, steps: v.steps, mode: ui.interp.mode, ...genParams() }, { timeoutMs: 0 });
     if ('cancelled' in r || seq !== interpSeq) return;
@@ -228,7 +261,10 @@ async function renderInterp(): Promise<void> {
   } catch (e) {
     if (seq === interpSeq) setText(interpError, errorText(e));
   } finally {
-    if (seq === interpSeq) interpStrip.removeAttribute('aria-busy');
+    if (seq === interpSeq) {
+      interpStrip.removeAttribute('aria-busy');
+      setBusy('interp', false);
+    }
   }
 }
 
@@ -293,10 +329,17 @@ for (const f of [interpA.field, interpB.field, interpSteps.field]) {
   f.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') void renderInterp(); });
 }
 
+cancelBtn.addEventListener('click', () => {
+  for (const what of busy) channel.emit('cancel', { what });
+});
+
 channel.on('progress', (p) => {
   if (p.what !== 'grid' || p.total <= 0) return;
   progress.hidden = false;
   progress.value = p.done / p.total;
+  // Loading a big checkpoint takes seconds: say so (the process's "loading: …" messages).
+  if (p.message?.startsWith('loading')) setStatus(`${p.message[0].toUpperCase()}${p.message.slice(1)}…`, 'busy');
+  else if (p.message) setStatus(`Rendering ${Math.round((100 * p.done) / p.total)}%…`, 'busy');
 });
 
 //#endregion
@@ -314,8 +357,11 @@ function showInfo(i: SnapshotPanelInfo): void {
   if (i.kimg !== null) bits.push(`kimg ${i.kimg}`);
   if (i.resolution !== null) bits.push(`${i.resolution}×${i.resolution}${i.channels === 3 ? ' RGB' : i.channels === 1 ? ' gray' : ''}`);
   if (i.preset) bits.push(i.preset);
+  if (i.origin === 'official') bits.push('official StyleGAN2-ADA/GGDR pickle');
+  if ((i.classes ?? 0) > 0) bits.push(`${i.classes} classes`);
   bits.push(i.ggdr ? `GGDR (res ${i.ggdr.res})` : 'baseline (no GGDR)');
   meta.textContent = bits.join(' · ');
+  seedNote(seedsNote, i.origin);
   if (i.error) {
     showError(i.error);
     setStatus('Cannot load this snapshot', 'error');
@@ -323,6 +369,13 @@ function showInfo(i: SnapshotPanelInfo): void {
     interpSection.hidden = true;
     gridSection.hidden = true;
     return;
+  }
+  if ((i.classes ?? 0) > 0) {
+    if (ui.label === undefined || ui.label >= i.classes!) ui.label = 0;
+    classes.setClasses(i.classes!, ui.label);
+    classes.wrap.hidden = false;
+  } else {
+    delete ui.label;
   }
   layoutGrid();
   void renderGrid();

@@ -8,11 +8,14 @@ import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
 import { wireRadioGroup } from '../common/a11y';
 import { el } from '../common/dom';
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { VscodeRadioGroup } from '@vscode-elements/elements/dist/vscode-radio-group/vscode-radio-group.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 
 /** A labelled text field; returns the field and a wrapper holding the label. */
@@ -103,4 +106,44 @@ export function formatMs(ms: number): string {
 export function cellSize(res: number, target = 96, max = 256): number {
   if (res >= target) return Math.min(res, max);
   return res * Math.ceil(target / res);
+}
+
+/**
+ * The class of a conditional model: a labelled drop-down (type to filter when there are many classes;
+ * arrow keys and Enter work as in VS Code's own selects). `setClasses` fills it; `onChange` gets the class.
+ */
+export function classPicker(id: string, label: string, onChange: (label: number) => void) {
+  const select = document.createElement('vscode-single-select') as VscodeSingleSelect;
+  select.id = id;
+  select.label = label;
+  select.title = 'Every sample is generated for this class (the one-hot c of the conditional mapping network)';
+  const l = document.createElement('vscode-label');
+  l.setAttribute('for', id);
+  l.textContent = label;
+  select.addEventListener('change', () => {
+    const v = Number(select.value);
+    if (Number.isInteger(v) && v >= 0) onChange(v);
+  });
+  const setClasses = (count: number, value: number) => {
+    select.combobox = count > 20;
+    select.replaceChildren(...Array.from({ length: count }, (_, i) => {
+      const o = document.createElement('vscode-option');
+      o.value = String(i);
+      o.textContent = String(i);
+      if (i === value) o.selected = true;
+      return o;
+    }));
+    select.value = String(value);
+  };
+  return { select, wrap: el('span', { class: 'control' }, l, select), setClasses };
+}
+
+/** What seeds mean for this snapshot, under the grid: numpy's RandomState for official pickles (as generate.py), ours otherwise. */
+export function seedNote(p: HTMLElement, origin: 'gan-inspector' | 'official' | undefined): void {
+  p.dataset.origin = origin ?? 'gan-inspector';
+  p.hidden = false;
+  p.textContent = origin === 'official'
+    ? 'Seeds as in the official generate.py: z = numpy.random.RandomState(seed).randn(1, z_dim), so seed 42 here is generate.py --seeds=42 ' +
+      '(noise const = --noise-mode=const, ψ = --trunc).'
+    : "Seeds are GAN Inspector's: seed s gives the same z in every run with the same z size, and cell i of the trainer's fakes*.png grids is seed i.";
 }

@@ -1,7 +1,8 @@
 /**
  * What the checkpoint viewer and segmentation panels know about a snapshot before asking the inference
  * process for anything: read from snapshot.json and the run folder with plain fs (no tfjs, no vscode),
- * with a message for people when it cannot be loaded (official .pkl, missing or truncated files).
+ * official .pkl files through their safe reader (structure only, no weights), with a message for people
+ * when it cannot be loaded (a pickle of another kind, missing or truncated files).
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -119,10 +120,10 @@ export async function describeForSegmentation(p: string): Promise<SegmentationIn
   return { ...info, snapshots };
 }
 
-/** File name for an exported grid, inside the run folder: viewer-<snapshot>-seeds<a>-<b>-psi<ψ>-<G>.png. */
-export function exportFileName(info: Pick<SnapshotPanelInfo, 'name'>, seeds: number[], psi: number, which: string, noise: string): string {
-  const snap = info.name.replace(/^network-snapshot-/, '');
+/** File name for an exported grid, inside the run folder: viewer-<snapshot>-seeds<a>-<b>-psi<ψ>-<G>[-class<c>].png. */
+export function exportFileName(info: Pick<SnapshotPanelInfo, 'name'>, seeds: number[], psi: number, which: string, noise: string, label?: number): string {
+  const snap = info.name.replace(/^network-snapshot-/, '').replace(/\.pkl$/, '');
   const range = seeds.length === 1 ? `${seeds[0]}` : `${seeds[0]}-${seeds[seeds.length - 1]}`;
   const n = seeds.length > 1 && seeds[seeds.length - 1] - seeds[0] + 1 !== seeds.length ? `-n${seeds.length}` : '';
-  return `viewer-${snap}-seeds${range}${n}-psi${psi}-${which}${noise === 'random' ? '-noise' : ''}.png`;
+  return `viewer-${snap}-seeds${range}${n}-psi${psi}-${which}${label !== undefined ? `-class${label}` : ''}${noise === 'random' ? '-noise' : ''}.png`;
 }

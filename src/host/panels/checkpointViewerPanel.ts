@@ -1,6 +1,6 @@
 /**
  * Checkpoint viewer: a read-only custom editor of `network-snapshot-*` folders (registered for their
- * snapshot.json; also opened on a folder or an official .pkl, which then explains why it cannot load).
+ * snapshot.json) and of official StyleGAN2-ADA / GGDR `network-snapshot-*.pkl` files.
  * Generation runs in the inference process; this side validates every webview message, turns seed
  * specs into seeds, keeps one lane per kind of request (a new ψ cancels the render in flight), and
  * tells the client which checkpoint the editor holds so it is freed when the last panel closes.
@@ -8,8 +8,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
-import { MAX_SEEDS, parseSeedSpec } from '../../shared/protocol/inference';
-import { VIEW_TYPES, viewerHostValidators, type Cancelled, type SnapshotPanelInfo, type ViewerHostApi, type ViewerWebviewApi } from '../../shared/protocol/panels';
+import { MAX_SEEDS, parseSeedSpec, type ProgressInfo } from '../../shared/protocol/inference';
+import {
+  VIEW_TYPES, viewerHostValidators, type Cancelled, type SnapshotPanelInfo, type ViewerHostApi, type ViewerJob, type ViewerWebviewApi,
+} from '../../shared/protocol/panels';
 import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
 import { describeSnapshot, exportFileName, snapshotDirOf } from '../inference/snapshotInfo';
 import { panelHtml, webviewOptions } from '../webview/html';
@@ -33,6 +35,18 @@ export async function cancellable<T>(p: Promise<T>): Promise<T | Cancelled> {
     if (isCancelled(e)) return CANCELLED;
     throw e;
   }
+}
+
+/**
+ * The `label` field for the inference process: the class of a conditional model (checked against its
+ * classes), nothing for an unconditional one (a label sent to one is refused, not ignored).
+ */
+export function labelFor(info: Pick<SnapshotPanelInfo, 'classes' | 'name'>, label: number | undefined): { label?: number } {
+  const classes = info.classes ?? 0;
+  if (label === undefined) return classes > 0 ? { label: 0 } : {};
+  if (classes <= 0) throw new UserError(`${info.name} is not a conditional model; it takes no class.`);
+  if (label >= classes) throw new UserError(`Class ${label} does not exist: ${info.name} has classes 0–${classes - 1}.`);
+  return { label };
 }
 
 /** Seeds from a webview's spec, or a UserError that the webview shows. */
@@ -64,28 +78,30 @@ class ViewerSession extends PanelSession<ViewerHostApi, ViewerWebviewApi> {
       if (!this.info.error) deps.client.retain(this.owner, dir);
       return this.info;
     });
+    const progress = (what: ViewerJob) => (q: ProgressInfo) => void c.emit('progress', { what, done: q.done, total: q.total, message: q.message });
     c.onRequest('render', async (p) => {
       const seeds = seedsFromSpec(p.seeds);
-      this.ready();
-      return cancellable(deps.client.call('render', { snapshot: dir, seeds, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
+      const label = labelFor(this.ready(), p.label);
+      return cancellable(deps.client.call('render', { snapshot: dir, seeds, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed, ...label }, {
         lane: `${this.owner}:grid`,
-        onProgress: (q) => void c.emit('progress', { what: 'grid', done: q.done, total: q.total }),
+        onProgress: progress('grid'),
       }).then((r) => ({ images: r.images, ms: r.ms, backend: r.backend, loaded: r.loaded })));
     });
     c.onRequest('interpolate', async (p) => {
-      this.ready();
-      return cancellable(deps.client.call('interpolate', { snapshot: dir, ...p }, {
+      const label = labelFor(this.ready(), p.label);
+      return cancellable(deps.client.call('interpolate', { snapshot: dir, ...p, ...label }, {
         lane: `${this.owner}:interp`,
-        onProgress: (q) => void c.emit('progress', { what: 'interp', done: q.done, total: q.total }),
+        onProgress: progress('interp'),
       }));
     });
     c.onRequest('exportGrid', async (p) => {
       const seeds = seedsFromSpec(p.seeds);
       const info = this.ready();
-      const file = path.join(info.runDir, exportFileName(info, seeds, p.psi, p.which, p.noiseMode));
-      const r = await cancellable(deps.client.call('exportGrid', { snapshot: dir, seeds, cols: p.cols, file, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed }, {
+      const label = labelFor(info, p.label);
+      const file = path.join(info.runDir, exportFileName(info, seeds, p.psi, p.which, p.noiseMode, label.label));
+      const r = await cancellable(deps.client.call('exportGrid', { snapshot: dir, seeds, cols: p.cols, file, which: p.which, psi: p.psi, noiseMode: p.noiseMode, noiseSeed: p.noiseSeed, ...label }, {
         lane: `${this.owner}:export`,
-        onProgress: (q) => void c.emit('progress', { what: 'export', done: q.done, total: q.total }),
+        onProgress: progress('export'),
       }));
       if ('cancelled' in r) return r;
       deps.log(`Checkpoint viewer: wrote ${r.file} (${r.width}×${r.height})`);
@@ -95,6 +111,7 @@ class ViewerSession extends PanelSession<ViewerHostApi, ViewerWebviewApi> {
       return { file: r.file };
     });
     c.on('openSegmentation', ({ seeds }) => deps.openSegmentation(dir, seeds));
+    c.on('cancel', ({ what }) => deps.client.cancelLane(`${this.owner}:${what}`));
     this.setHtml(() => panelHtml(panel.webview, deps.extensionUri, 'viewer', `Checkpoint · ${path.basename(dir)}`));
   }
 
@@ -130,7 +147,7 @@ export class CheckpointViewerProvider implements vscode.CustomReadonlyEditorProv
     this.sessions.add(s);
   }
 
-  /** Opens the viewer on a snapshot folder (its snapshot.json) or an official .pkl (which explains itself). */
+  /** Opens the viewer on a snapshot folder (its snapshot.json) or an official .pkl. */
   async open(snapshot: string): Promise<void> {
     const dir = snapshotDirOf(snapshot);
     const target = dir.endsWith('.pkl') ? dir : path.join(dir, 'snapshot.json');

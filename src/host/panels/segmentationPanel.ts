@@ -16,7 +16,7 @@ import { describeForSegmentation, snapshotDirOf } from '../inference/snapshotInf
 import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
-import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
+import { cancellable, labelFor, seedsFromSpec } from './checkpointViewerPanel';
 import { checkRestoredSnapshot } from './restoreGuard';
 
 export interface SegmentationPanelDeps {
@@ -59,7 +59,7 @@ class SegmentationPanel extends PanelSession<SegmentationHostApi, SegmentationWe
       if (bad.length) throw new UserError(`Resolution ${bad.join(', ')} is not a generator block of this ${info.resolution}px model.`, `Use ${info.blockResolutions.join(', ')}.`);
       return cancellable(deps.client.call('segment', {
         snapshot: dir, seeds, resolutions: p.resolutions, k: p.k, metric: p.metric, psi: p.psi,
-        kmeansSeed: KMEANS_SEED, maxPixels: FIT_PIXELS, withDecoder: true, reals: p.reals ? seeds.length : 0,
+        kmeansSeed: KMEANS_SEED, maxPixels: FIT_PIXELS, withDecoder: true, reals: p.reals ? seeds.length : 0, ...labelFor(info, p.label),
       }, {
         lane: `${this.owner}:segment`,
         onProgress: (q) => void c.emit('progress', { what: 'segment', done: q.done, total: q.total, message: q.message }),

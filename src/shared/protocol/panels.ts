@@ -6,7 +6,7 @@
 import type { RpcApi, RpcValidators } from './rpc';
 import type { RunOrigin, RunState } from '../runTypes';
 import {
-  MAX_INTERP_STEPS, MAX_K, PSI_MAX, PSI_MIN, isSeed,
+  MAX_CLASSES, MAX_INTERP_STEPS, MAX_K, PSI_MAX, PSI_MIN, isSeed,
   type AcrossItem, type InterpMode, type InterpResult, type MetricName, type NetworkName, type NoiseModeName, type SampleImage, type SegmentPayload,
 } from './inference';
 
@@ -291,6 +291,8 @@ export interface ViewerGenParams {
   psi: number;
   noiseMode: NoiseModeName;
   noiseSeed: number;
+  /** Class of a conditional model (0 … classes − 1); absent for unconditional ones. */
+  label?: number;
 }
 
 export interface ViewerRenderResult {
@@ -301,11 +303,17 @@ export interface ViewerRenderResult {
   loaded: boolean;
 }
 
+/** The viewer's kinds of request (one lane each). */
+export type ViewerJob = 'grid' | 'interp' | 'export';
+const VIEWER_JOBS: readonly ViewerJob[] = ['grid', 'interp', 'export'];
+
 /** Messages the host receives from a checkpoint-viewer webview. */
 export interface ViewerHostApi extends RpcApi {
   events: {
     /** Open the segmentation panel of this snapshot with these seeds. */
     openSegmentation: { seeds: string };
+    /** Cancel the request in flight of one kind (loading a big checkpoint takes seconds). */
+    cancel: { what: ViewerJob };
     webviewError: { message: string };
   };
   requests: {
@@ -320,7 +328,8 @@ export interface ViewerHostApi extends RpcApi {
 /** Messages a checkpoint-viewer webview receives. */
 export interface ViewerWebviewApi extends RpcApi {
   events: {
-    progress: { what: 'grid' | 'interp' | 'export'; done: number; total: number };
+    /** `message`: what the process is doing ("loading: …" while a checkpoint is read). */
+    progress: { what: ViewerJob; done: number; total: number; message?: string };
   };
   requests: Record<string, never>;
 }
@@ -336,14 +345,19 @@ export interface ViewerPanelState {
   noiseMode: NoiseModeName;
   noiseSeed: number;
   interp: { a: number; b: number; steps: number; mode: InterpMode; open: boolean };
+  /** Class of a conditional model. */
+  label?: number;
 }
 
 const isPsi = (v: unknown): v is number => isNum(v) && v >= PSI_MIN && v <= PSI_MAX;
 const isWhich = (v: unknown): v is NetworkName => v === 'G' || v === 'G_ema';
 const isNoise = (v: unknown): v is NoiseModeName => v === 'const' || v === 'random';
 const isIntIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-const GEN_KEYS = ['which', 'psi', 'noiseMode', 'noiseSeed'];
-const isGenParams = (p: Record<string, unknown>) => isWhich(p.which) && isPsi(p.psi) && isNoise(p.noiseMode) && isSeed(p.noiseSeed);
+/** A class label: absent, or an integer in [0, MAX_CLASSES) (the host checks it against the model's classes). */
+const isOptLabel = (v: unknown) => v === undefined || isIntIn(v, 0, MAX_CLASSES - 1);
+const GEN_KEYS = ['which', 'psi', 'noiseMode', 'noiseSeed', 'label'];
+const isGenParams = (p: Record<string, unknown>) =>
+  isWhich(p.which) && isPsi(p.psi) && isNoise(p.noiseMode) && isSeed(p.noiseSeed) && isOptLabel(p.label);
 const isSeedSpec = (v: unknown): v is string => isStr(v, MAX_SEED_SPEC) && v.trim().length > 0;
 const isInterpMode = (v: unknown): v is InterpMode => v === 'lerp' || v === 'slerp';
 
@@ -358,6 +372,7 @@ export function isViewerPanelState(v: unknown): v is ViewerPanelState {
 export const viewerHostValidators: RpcValidators<ViewerHostApi, ViewerWebviewApi> = {
   events: {
     openSegmentation: (p): p is { seeds: string } => isObj(p) && onlyKeys(p, ['seeds']) && isStr(p.seeds, MAX_SEED_SPEC),
+    cancel: (p): p is { what: ViewerJob } => isObj(p) && onlyKeys(p, ['what']) && VIEWER_JOBS.includes(p.what as ViewerJob),
     webviewError: (p): p is { message: string } => isObj(p) && onlyKeys(p, ['message']) && isStr(p.message, 10_000),
   },
   requests: {
@@ -391,6 +406,8 @@ export interface SegmentRequest {
   psi: number;
   /** Also run D's decoder on real images from the run's dataset. */
   reals: boolean;
+  /** Class of a conditional model. */
+  label?: number;
 }
 
 export interface AcrossRequest {
@@ -443,6 +460,8 @@ export interface SegmentationPanelState {
   selected: { res: number; cluster: number } | null;
   acrossRes: number;
   acrossSeeds: string;
+  /** Class of a conditional model. */
+  label?: number;
 }
 
 const isResolution = (v: unknown): v is number => isIntIn(v, 4, 1024) && ((v as number) & ((v as number) - 1)) === 0;
@@ -455,7 +474,7 @@ export function isSegmentationPanelState(v: unknown): v is SegmentationPanelStat
     isIntIn(v.k, 2, MAX_K) && isMetric(v.metric) && isPsi(v.psi) && typeof v.reals === 'boolean' &&
     (v.view === 'maps' || v.view === 'overlay') && isNum(v.opacity) && v.opacity >= 0 && v.opacity <= 1 &&
     (v.selected === null || (isObj(v.selected) && isResolution(v.selected.res) && isIntIn(v.selected.cluster, 0, MAX_K - 1))) &&
-    isResolution(v.acrossRes) && isStr(v.acrossSeeds, MAX_SEED_SPEC)
+    isResolution(v.acrossRes) && isStr(v.acrossSeeds, MAX_SEED_SPEC) && isOptLabel(v.label)
   );
 }
 
@@ -469,9 +488,9 @@ export const segmentationHostValidators: RpcValidators<SegmentationHostApi, Segm
   requests: {
     hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
     segment: (p): p is SegmentRequest =>
-      isObj(p) && onlyKeys(p, ['seeds', 'resolutions', 'k', 'metric', 'psi', 'reals']) && isSeedSpec(p.seeds) &&
+      isObj(p) && onlyKeys(p, ['seeds', 'resolutions', 'k', 'metric', 'psi', 'reals', 'label']) && isSeedSpec(p.seeds) &&
       Array.isArray(p.resolutions) && p.resolutions.length > 0 && p.resolutions.length <= 10 && p.resolutions.every(isResolution) &&
-      isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi) && typeof p.reals === 'boolean',
+      isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi) && typeof p.reals === 'boolean' && isOptLabel(p.label),
     across: (p): p is AcrossRequest =>
       isObj(p) && onlyKeys(p, ['seeds', 'res', 'k', 'metric', 'psi']) && isSeedSpec(p.seeds) && isResolution(p.res) &&
       isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi),
