@@ -34,7 +34,7 @@ const GENERATE_HELP = `Usage: gan-inspector generate --snapshot PATH [options]
   --psi X             truncation ψ (default 1)
   --noise MODE        const (default) | random | none
   --which NET         G_ema (default) | G
-  --class N           class of a conditional model (default 0)
+  --class N|LIST      class of a conditional model: one for all seeds, or one per seed (default 0)
   --cols N            grid columns (default √n)
   --out FILE          output PNG (default: <run>/generate-<snapshot>-<seeds>.png); never a run's own files
   --npy FILE          instead of a PNG: the images as float32 NCHW .npy, before clamping
@@ -51,7 +51,7 @@ const FEATURES_HELP = `Usage: gan-inspector features --snapshot PATH --res R --n
   --seeds LIST        seeds, one batch (default 0-7)
   --psi X             truncation ψ (default 1)
   --noise MODE        const (default) | random | none
-  --class N           class of a conditional model (default 0)
+  --class N|LIST      class of a conditional model: one for all seeds, or one per seed (default 0)
   --npy FILE          output: float32 NCHW .npy
   --force             replace an existing --npy file
   --backend NAME      auto | tensorflow | webgpu | wasm | cpu
@@ -230,7 +230,7 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   const noise = (f.str('noise') ?? 'const') as 'const' | 'random' | 'none';
   const which = (f.str('which') ?? 'G_ema') as 'G' | 'G_ema';
   const cols = f.num('cols', { int: true, min: 1 });
-  const label = f.num('class', { int: true, min: 0 });
+  const classSpec = f.str('class');
   const out = f.str('out');
   const npy = f.str('npy');
   const force = f.has('force');
@@ -242,6 +242,7 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   if (npy !== undefined && (out !== undefined || cols !== undefined)) throw new UserError('--npy writes the raw images instead of a PNG grid: drop --out/--cols.');
   const { parseSeeds } = await import('../core/analysis/samples');
   const seeds = parseSeeds(seedsSpec);
+  const label = classesFor(classSpec, seeds.length, parseSeeds);
   const bk = resolveOptions({ backend: backend as never }).backend;
   if (npy !== undefined) {
     const file = checkOutPath(npy, force);
@@ -252,9 +253,18 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   const { generateGrid } = await import('../core/analysis/generate');
   if (out !== undefined) checkOutPath(out, force);
   const file = await withOutputLock(out, snapshot, 'generate', () =>
-    generateGrid({ snapshot, seeds, psi, noiseMode: noise, which, cols, out, label, backend: bk }));
+    generateGrid({ snapshot, seeds, psi, noiseMode: noise, which, cols, out, label: typeof label === 'number' ? label : undefined, labels: Array.isArray(label) ? label : undefined, backend: bk }));
   io.out(`Wrote ${file}\n`);
   return 0;
+}
+
+/** `--class N` (every sample) or `--class LIST` (one class per seed, seed-list syntax). */
+function classesFor(spec: string | undefined, n: number, parse: (s: string, max?: number) => number[]): number | number[] | undefined {
+  if (spec === undefined) return undefined;
+  const list = parse(spec, 100_000);
+  if (list.length === 1) return list[0];
+  if (list.length !== n) throw new UserError(`--class ${spec}: give one class, or one per seed (${n}).`);
+  return list;
 }
 
 async function writeRawWithBackend(backend: TrainingOptions['backend'], ...a: Parameters<typeof import('../core/analysis/rawOutputs').writeRawOutput>): Promise<number[]> {
@@ -271,7 +281,7 @@ async function cmdFeatures(f: FlagReader, io: CliIo): Promise<number> {
   const seedsSpec = f.str('seeds') ?? '0-7';
   const psi = f.num('psi') ?? 1;
   const noise = (f.str('noise') ?? 'const') as 'const' | 'random' | 'none';
-  const label = f.num('class', { int: true, min: 0 });
+  const classSpec = f.str('class');
   const npy = f.str('npy');
   const force = f.has('force');
   const backend = f.str('backend') ?? 'auto';
@@ -283,6 +293,7 @@ async function cmdFeatures(f: FlagReader, io: CliIo): Promise<number> {
   if (!['const', 'random', 'none'].includes(noise)) throw new UserError(`--noise ${noise}: use const, random or none.`);
   const { parseSeeds } = await import('../core/analysis/samples');
   const seeds = parseSeeds(seedsSpec);
+  const label = classesFor(classSpec, seeds.length, parseSeeds);
   const file = checkOutPath(npy, force);
   const bk = resolveOptions({ backend: backend as never }).backend;
   const shape = await withOutputLock(npy, snapshot, 'features', () => writeRawWithBackend(bk, { net, res }, { snapshot, seeds, psi, noiseMode: noise, label }, file));

@@ -21,8 +21,9 @@ export interface GenerateGridOptions {
   cols?: number;
   out?: string;
   backend?: BackendName;
-  /** Class for conditional models. */
+  /** Class for conditional models (every sample), or one per seed in `labels`. */
   label?: number;
+  labels?: number[];
 }
 
 /** Writes a PNG grid of the seeds' samples; returns its path. */
@@ -31,7 +32,7 @@ export async function generateGrid(o: GenerateGridOptions): Promise<string> {
   await initBackend(o.backend ?? 'auto');
   const nets = await loadCheckpoint(snap, { which: o.which ?? 'G_ema' });
   try {
-    const { images } = await renderSeeds(nets.G, o.seeds, { truncationPsi: o.psi ?? 1, noiseMode: o.noiseMode ?? 'const', label: o.label });
+    const { images } = await renderSeeds(nets.G, o.seeds, { truncationPsi: o.psi ?? 1, noiseMode: o.noiseMode ?? 'const', label: o.labels ? (i: number) => o.labels![i] : o.label });
     const cols = o.cols ?? Math.ceil(Math.sqrt(o.seeds.length));
     const stem = path.basename(snap).replace('network-snapshot-', '').replace(/\.pkl$/, '');
     const file = path.resolve(o.out ?? path.join(path.dirname(snap), `generate-${stem}-seeds${o.seeds[0]}-${o.seeds[o.seeds.length - 1]}-psi${o.psi ?? 1}.png`));

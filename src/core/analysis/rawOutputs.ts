@@ -18,8 +18,8 @@ export interface RawOptions {
   psi?: number;
   noiseMode?: NoiseMode;
   which?: 'G' | 'G_ema';
-  /** Class of conditional models (default 0). */
-  label?: number;
+  /** Class of conditional models: one for every seed, or one per seed (default 0). */
+  label?: number | number[];
   signal?: AbortSignal;
 }
 
