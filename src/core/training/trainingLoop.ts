@@ -21,7 +21,7 @@ import { renderSeeds } from '../analysis/samples';
 import { computeMetricLines, parseMetricName } from '../metrics/metrics';
 import type { FeatureExtractor } from '../metrics/extractor';
 import { LENET_DEFAULTS } from '../metrics/lenet';
-import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
+import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, metricFileName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { removeStaleTemps } from '../runs/fsAtomic';
 import { resumeTarget } from '../runs/readers';
 import { acquireRunLock, type RunLock } from '../runs/runLock';
@@ -393,8 +393,13 @@ export function metricSizeNotes(metrics: readonly string[], count: number): stri
 async function evaluateMetrics(t: GanTrainer, ds: Dataset, opts: TrainingOptions, runDir: string, snapshot: string, hooks: TrainHooks, logFile: (l: string) => void): Promise<void> {
   const lines = await computeMetricLines(t.G_ema, ds, opts.metrics, snapshot, { cacheDir: hooks.cacheDir, extractors: hooks.extractors, onLog: logFile, signal: hooks.signal });
   for (const line of lines) {
-    await appendMetricLine(runDir, line);
+    // Logged first: if the append fails (disk full, metric-*.jsonl is a folder) the value is still in log.txt and the message.
     logFile(`metric ${line.metric} at ${snapshot}: ${Object.entries(line.results).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${line.total_time_str})`);
+    try {
+      await appendMetricLine(runDir, line);
+    } catch (e) {
+      throw fsUserError(e, { doing: `appending to ${metricFileName(line.metric)}`, then: `The computed value (${line.metric} ${Object.values(line.results)[0]} at ${snapshot}) is in log.txt.` }) ?? e;
+    }
   }
 }
 
