@@ -235,8 +235,9 @@ export class ResampleConv {
   readonly outChannels: number;
   readonly inChannels: number;
   readonly kernel: number;
-  /** [kh,kw,I,O] for correlation, or, for the up path with k > 1, the polyphase kernel [⌈k/2⌉,⌈k/2⌉,I,4·O]. */
-  readonly filter: tf.Tensor4D;
+  /** [kh,kw,I,O] for correlation; for the up path with k > 1, the four polyphase kernels instead. */
+  readonly filter: tf.Tensor4D | null;
+  private readonly phases: PhaseKernel[] | null;
 
   constructor(rec: Rec, weight: TorchTensor, scale: number, readonly up: number, readonly down: number, readonly padding: number, readonly fir: Fir | null) {
     const [o, i, kh, kw] = weight.shape;
@@ -248,14 +249,16 @@ export class ResampleConv {
     this.kernel = kh;
     const p = permute(weight.data as Float32Array, weight.shape, [2, 3, 1, 0]); // [k,k,I,O]
     if (scale !== 1) for (let j = 0; j < p.data.length; j++) p.data[j] *= scale;
-    this.filter = up > 1 && kh > 1 ? polyphaseKernel(p.data, kh, i, o) : tf.tensor4d(p.data, p.shape as [number, number, number, number]);
+    const poly = up > 1 && kh > 1;
+    this.phases = poly ? polyphaseKernels(p.data, kh, i, o) : null;
+    this.filter = poly ? null : tf.tensor4d(p.data, p.shape as [number, number, number, number]);
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const k = this.kernel;
     const p = this.padding;
     if (this.up === 1 && this.down === 1) {
-      return tf.conv2d(x, this.filter, 1, p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]]);
+      return tf.conv2d(x, this.filter!, 1, p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]]);
     }
     const fir = this.fir!;
     if (this.down > 1) {
@@ -265,7 +268,7 @@ export class ResampleConv {
       return chain(
         x,
         (t) => upfirdn2d(t as tf.Tensor4D, fir, { down: k === 1 ? 2 : 1, pad: [px[0], px[1], py[0], py[1]] }),
-        (t) => tf.conv2d(t as tf.Tensor4D, this.filter, k === 1 ? 1 : 2, 'valid'),
+        (t) => tf.conv2d(t as tf.Tensor4D, this.filter!, k === 1 ? 1 : 2, 'valid'),
       );
     }
     // up = 2
@@ -275,15 +278,16 @@ export class ResampleConv {
       // The 1×1 conv on 4× fewer pixels, then upsample.
       return chain(
         x,
-        (t) => tf.conv2d(t as tf.Tensor4D, this.filter, 1, 'valid'),
+        (t) => tf.conv2d(t as tf.Tensor4D, this.filter!, 1, 'valid'),
         (t) => upfirdn2d(t as tf.Tensor4D, fir, { up: 2, pad: [px[0], px[1], py[0], py[1]], gain: 4 }),
       );
     }
     // The official code runs a stride-2 transposed conv (the k×k conv of the zero-inserted input, 2H + k − 2
-    // wide) and then the FIR. We compute that transposed conv in polyphase form: one ordinary conv with
-    // ⌈k/2⌉² taps gives the four output phases as 4·O channels, interleaved by a reshape/transpose
-    // (wasm's Conv2DBackpropInput and DepthToSpace are both several times slower). The result is
-    // 2·(H + ⌈k/2⌉ − 1) wide: the transposed conv's output plus 2⌈k/2⌉ − k trailing zeros.
+    // wide) and then the FIR. We compute that transposed conv in polyphase form: each of the four output
+    // phases is an ordinary conv of x with a sub-kernel (2×2, 2×1, 1×2, 1×1 for k = 3), concatenated as
+    // 4·O channels and interleaved by a reshape/transpose (wasm's Conv2DBackpropInput and DepthToSpace are
+    // both several times slower, and one conv with zero-padded 2×2 sub-kernels does 16/9 the work).
+    // The result is 2·(H + ⌈k/2⌉ − 1) wide: the transposed conv's output plus 2⌈k/2⌉ − k trailing zeros.
     const [n, h, w] = x.shape;
     const k2 = Math.ceil(k / 2);
     const o = this.outChannels;
@@ -292,7 +296,7 @@ export class ResampleConv {
     const extra = 2 * k2 - k;
     return chain(
       x,
-      (t) => tf.conv2d(t as tf.Tensor4D, this.filter, 1, [[0, 0], [k2 - 1, k2 - 1], [k2 - 1, k2 - 1], [0, 0]]),
+      (t) => tf.tidy(() => tf.concat(this.phases!.map((ph) => tf.conv2d(t as tf.Tensor4D, ph.filter, 1, [[0, 0], [ph.th - 1, k2 - 1], [ph.tw - 1, k2 - 1], [0, 0]])), 3)),
       (t) => tf.transpose(tf.reshape(t, [n, h2, w2, 2, 2, o]), [0, 1, 3, 2, 4, 5]),
       (t) => tf.reshape(t, [n, 2 * h2, 2 * w2, o]),
       (t) => upfirdn2d(t as tf.Tensor4D, fir, { pad: [px[0] - (k - 1), px[1] - (k - 2) - extra, py[0] - (k - 1), py[1] - (k - 2) - extra], gain: 4 }),
@@ -300,32 +304,40 @@ export class ResampleConv {
   }
 
   dispose(): void {
-    this.filter.dispose();
+    this.filter?.dispose();
+    for (const ph of this.phases ?? []) ph.filter.dispose();
   }
 }
 
+interface PhaseKernel {
+  /** Taps along H and W. */
+  th: number;
+  tw: number;
+  /** [th,tw,I,O] */
+  filter: tf.Tensor4D;
+}
+
 /**
- * The polyphase form of a stride-2 transposed conv with the (non-flipped) kernel w [k,k,I,O]:
- * output phase (a, b) at (2j + a, 2l + b) is Σ_{t,u} x[j − t, l − u] · w[a + 2t, b + 2u], i.e. a correlation
- * with the ⌈k/2⌉×⌈k/2⌉ kernel s ↦ w[a + 2(⌈k/2⌉ − 1 − s)] over x padded by ⌈k/2⌉ − 1. Phase (a, b) is
- * stored as output channels (2a + b)·O … (2a + b)·O + O − 1.
+ * The polyphase form of a stride-2 transposed conv with the (non-flipped) kernel w [k,k,I,O]: output
+ * phase (a, b), at (2j + a, 2l + b), is Σ_{t,u} x[j − t, l − u] · w[a + 2t, b + 2u] — a correlation of x,
+ * padded by (taps − 1) before and ⌈k/2⌉ − 1 after, with the sub-kernel s ↦ w[a + 2(taps − 1 − s)].
+ * Returned in phase order (0,0), (0,1), (1,0), (1,1): the channel-block order of the interleave.
  */
-function polyphaseKernel(w: Float32Array, k: number, ci: number, co: number): tf.Tensor4D {
-  const k2 = Math.ceil(k / 2);
-  const out = new Float32Array(k2 * k2 * ci * 4 * co);
+function polyphaseKernels(w: Float32Array, k: number, ci: number, co: number): PhaseKernel[] {
+  const out: PhaseKernel[] = [];
   for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
-    for (let sy = 0; sy < k2; sy++) for (let sx = 0; sx < k2; sx++) {
-      const ky = a + 2 * (k2 - 1 - sy);
-      const kx = b + 2 * (k2 - 1 - sx);
-      if (ky >= k || kx >= k) continue;
-      for (let i = 0; i < ci; i++) {
-        const src = ((ky * k + kx) * ci + i) * co;
-        const dst = ((sy * k2 + sx) * ci + i) * 4 * co + (2 * a + b) * co;
-        out.set(w.subarray(src, src + co), dst);
-      }
+    const th = Math.ceil((k - a) / 2);
+    const tw = Math.ceil((k - b) / 2);
+    const data = new Float32Array(th * tw * ci * co);
+    for (let sy = 0; sy < th; sy++) for (let sx = 0; sx < tw; sx++) {
+      const ky = a + 2 * (th - 1 - sy);
+      const kx = b + 2 * (tw - 1 - sx);
+      const src = (ky * k + kx) * ci * co;
+      data.set(w.subarray(src, src + ci * co), (sy * tw + sx) * ci * co);
     }
+    out.push({ th, tw, filter: tf.tensor4d(data, [th, tw, ci, co]) });
   }
-  return tf.tensor4d(out, [k2, k2, ci, 4 * co]);
+  return out;
 }
 
 /** x · rsqrt(mean(x², axis 1) + 1e-8) for [N,F]. */
