@@ -108,6 +108,7 @@ export class Controller implements vscode.Disposable {
       openLossCurves: (dir) => this.panels.show(dir),
       exportDir: () => this.baseDir(),
       restoreRoots: () => this.restoreRoots(),
+      client: this.inference,
     });
     // canSelectMany: Compare Runs takes the multi-selection.
     const view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
@@ -416,7 +417,7 @@ export class Controller implements vscode.Disposable {
     const p = await vscode.window.showQuickPick(
       snaps.map((s) => ({
         label: s.name,
-        description: `kimg ${s.kimg}${s.loadable ? '' : ' · not loadable'}`,
+        description: `kimg ${s.kimg}${s.name.endsWith('.pkl') ? ' · official pickle' : ''}${s.loadable ? '' : ' · not loadable'}`,
         detail: s.loadable ? undefined : s.reason,
         path: s.path,
       })),

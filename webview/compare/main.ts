@@ -1,7 +1,8 @@
 /**
  * Compare Runs webview: overlaid curves of one scalar or metric per run (aligned by kimg, the loss
  * panel's chart and smoothing), the runs × key-figures table, the option diff, and sample grids side by
- * side (whole grids, or the same seeds' cells cropped from each of our runs' grids).
+ * side (whole grids, or the same seeds' cells: cropped from each of our runs' grids, rendered from the
+ * .pkl snapshots of official runs).
  * Stable ids for end-to-end tests: #runs-table tr[data-run] td[data-col][data-value],
  * #option-diff tr[data-key] td[data-run][data-value], #scalar, #series-legend button[data-run],
  * #hover-readout, #samples figure[data-run][data-kimg], #compare-status[data-runs].
@@ -15,9 +16,9 @@ import { keepFocusBelow, roving, setText } from '../common/a11y';
 import { el } from '../common/dom';
 import {
   DEFAULT_SMOOTHING, isComparePanelState,
-  type CompareColumn, type CompareHostApi, type CompareInfo, type CompareRunInfo, type CompareSeries, type ComparePanelState, type CompareWebviewApi,
+  type CompareCells, type CompareColumn, type CompareHostApi, type CompareInfo, type CompareRunInfo, type CompareSeries, type ComparePanelState, type CompareWebviewApi,
 } from '../../src/shared/protocol/panels';
-import { parseSeedSpec } from '../../src/shared/protocol/inference';
+import { formatSeeds, parseSeedSpec } from '../../src/shared/protocol/inference';
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from '../loss/chart';
 import { formatValue, smooth } from '../loss/series';
@@ -112,7 +113,8 @@ const samplesSection = el('section', { id: 'samples-section', 'aria-labelledby':
     el('label', { class: 'control', for: 'sample-mode' }, 'Show ', modeSelect),
     el('label', { class: 'control', for: 'grid-kimg' }, 'Grid ', kimgSelect),
     seedsLabel),
-  el('p', { class: 'muted small' }, 'Our runs draw grid cell i from seed i, so the same cell shows the same latent in every run (at the same resolution). Official runs show their own saved grids.'),
+  el('p', { class: 'muted small' }, 'Our runs draw grid cell i from seed i, so the same cell shows the same latent in every run (at the same resolution). ' +
+    "Official runs' whole grids are their own saved grids; their same-seed cells are rendered from their .pkl snapshots (numpy RandomState seeds, as generate.py)."),
   samples);
 
 document.body.append(header, el('main', {}, curves, tableSection, diffSection, samplesSection));
@@ -352,7 +354,7 @@ function gridFor(r: CompareRunInfo): CompareRunInfo['grids'][number] | undefined
 
 function renderKimgOptions(): void {
   if (!info) return;
-  const ks = [...new Set(info.runs.flatMap((r) => r.grids.map((g) => g.kimg).filter((k): k is number => k !== null)))].sort((a, b) => a - b);
+  const ks = [...new Set(info.runs.flatMap((r) => [...r.grids.map((g) => g.kimg).filter((k): k is number => k !== null), ...(r.pickles ?? [])]))].sort((a, b) => a - b);
   if (ui.gridKimg !== 'latest' && !ks.includes(Number(ui.gridKimg))) ui.gridKimg = 'latest';
   kimgSelect.replaceChildren(el('option', { value: 'latest' }, 'latest of each run'), ...ks.map((k) => el('option', { value: String(k) }, `kimg ${formatValue(k)}`)));
   kimgSelect.value = ui.gridKimg;
@@ -391,10 +393,12 @@ function renderSamples(): void {
     const cap = el('figcaption', {}, sw, el('strong', {}, r.name), ` ${ggdrText(r)}`,
       el('span', { class: 'muted' }, g ? ` · ${g.file}${g.snapshot ? ' (snapshot)' : ''}` : ''));
     const fig = el('figure', { 'data-run': r.name, 'data-kimg': g?.kimg === null || !g ? '' : String(g.kimg), 'data-file': g?.file ?? '' }, cap);
-    if (!g) {
+    if (!g && !(ui.gridMode === 'cells' && r.pickles?.length)) {
       fig.append(el('p', { class: 'muted' }, r.grids.length ? `No grid at or before kimg ${ui.gridKimg}.` : 'No fakes*.png grid yet.'));
     } else if (ui.gridMode === 'cells' && r.seedCells && r.cellPx) {
       fig.append(cellStrip(r, g.uri, r.cellPx, seeds));
+    } else if (ui.gridMode === 'cells' && r.pickles?.length) {
+      fig.append(pickleStrip(r, seeds));
     } else {
       const img = el('img', { src: g.uri, alt: `${r.name}: ${g.file}`, class: 'grid' });
       if (r.cellPx) img.dataset.cellPx = String(r.cellPx);
@@ -404,6 +408,46 @@ function renderSamples(): void {
     if (r.note) fig.append(el('p', { class: 'muted small note' }, r.note));
     return fig;
   }));
+}
+
+/** Rendered cells by run|kimg|seeds (info refreshes redraw the samples; the images stay). */
+const renderedCells = new Map<string, Promise<CompareCells | { cancelled: true }>>();
+
+/**
+ * The given seeds rendered from an official run's .pkl snapshot at or before the chosen kimg (by the
+ * host's inference process): the same seeds in every official run, numpy RandomState seeds as generate.py.
+ */
+function pickleStrip(r: CompareRunInfo, seeds: number[]): HTMLElement {
+  const strip = el('div', { class: 'cell-strip pickle-strip', 'aria-busy': 'true' });
+  const note = el('p', { class: 'muted small pickle-note', role: 'status' }, 'Rendering from the .pkl snapshot…');
+  const wrap = el('div', {}, strip, note);
+  if (!seeds.length) return wrap;
+  const spec = formatSeeds(seeds);
+  const key = `${r.name}|${ui.gridKimg}|${spec}`;
+  let p = renderedCells.get(key);
+  if (!p) {
+    p = channel.request('renderCells', { run: r.name, kimg: ui.gridKimg, seeds: spec }, { timeoutMs: 0 });
+    renderedCells.set(key, p);
+    p.then((x) => { if ('cancelled' in x) renderedCells.delete(key); }, () => renderedCells.delete(key));
+  }
+  p.then((res) => {
+    if ('cancelled' in res) return;
+    strip.replaceChildren(...res.images.map((im) => {
+      const img = el('img', { src: im.src, alt: `${r.name}: seed ${im.seed} from ${res.snapshot}`, 'data-seed': String(im.seed), title: `seed ${im.seed}`, class: 'pickle-cell' });
+      // Same size as our runs' cropped cells (64 px), crisp pixels.
+      img.style.width = img.style.height = '64px';
+      return el('div', { class: 'cell' }, img, el('span', { class: 'muted small' }, String(im.seed)));
+    }));
+    strip.removeAttribute('aria-busy');
+    strip.dataset.snapshot = res.snapshot;
+    strip.dataset.kimg = String(res.kimg);
+    note.textContent = `Rendered from ${res.snapshot} (kimg ${formatValue(res.kimg)}): G_ema, ψ 1, noise const; seed s = numpy RandomState(s), as generate.py --seeds.`;
+  }, (e: unknown) => {
+    strip.removeAttribute('aria-busy');
+    note.className = 'error-text';
+    note.textContent = `${r.name}: ${e instanceof Error ? e.message : String(e)}`;
+  });
+  return wrap;
 }
 
 /** The given seeds' cells cropped from a grid whose cell i is seed i, at 2× with crisp pixels. */

@@ -111,7 +111,28 @@ export function compareFigures(runs: LoadedRun[]): { table: CompareTable; option
   };
 }
 
-const OFFICIAL_NOTE = 'Official StyleGAN2-ADA/GGDR run: these are its own saved fakes*.png grids (latents drawn by the official code, so cell i is not seed i); its .pkl snapshots cannot be loaded here.';
+const OFFICIAL_NOTE = 'Official StyleGAN2-ADA/GGDR run: whole grids are its own saved fakes*.png (latents drawn by the official code, so cell i is not seed i); ' +
+  '"Same seeds, cell by cell" renders the seeds from its .pkl snapshot at or before that kimg (G_ema, ψ 1, seed = numpy RandomState seed, as generate.py).';
+const OFFICIAL_NOTE_NO_PKL = 'Official StyleGAN2-ADA/GGDR run: these are its own saved fakes*.png grids (latents drawn by the official code, so cell i is not seed i); ' +
+  'it has no loadable .pkl snapshot to render the same seeds from.';
+
+/** kimg of an official run's loadable .pkl snapshots, oldest first. */
+export function officialPickles(view: RunView): Array<{ kimg: number; path: string; name: string }> {
+  return view.summary.snapshots
+    .filter((x) => x.loadable && x.name.endsWith('.pkl'))
+    .map((x) => ({ kimg: x.kimg, path: x.path, name: x.name }))
+    .sort((a, b) => a.kimg - b.kimg);
+}
+
+/** The pickle rendered for `kimg` ('latest' or a number as text): the newest at or before it, else the oldest. */
+export function pickleFor<T extends { kimg: number }>(pickles: T[], kimg: string): T | undefined {
+  if (!pickles.length) return undefined;
+  if (kimg === 'latest') return pickles[pickles.length - 1];
+  const want = Number(kimg);
+  let pick: T | undefined;
+  for (const p of pickles) if (p.kimg <= want + 1e-9) pick = p;
+  return pick ?? pickles[0];
+}
 
 /** Everything the panel's webview gets; `uriOf` turns an absolute file path into a URI the webview may load. */
 export function compareInfo(runs: LoadedRun[], errors: string[], uriOf: (file: string) => string): CompareInfo {
@@ -120,6 +141,7 @@ export function compareInfo(runs: LoadedRun[], errors: string[], uriOf: (file: s
     const ours = s.origin === 'gan-inspector';
     const opts = r.options as { model?: { resolution?: unknown } } | null;
     const res = ours && typeof opts?.model?.resolution === 'number' ? opts.model.resolution : s.resolution;
+    const pickles = ours ? [] : officialPickles(r.view).map((p) => p.kimg);
     return {
       name: s.name,
       dir: s.dir,
@@ -129,7 +151,7 @@ export function compareInfo(runs: LoadedRun[], errors: string[], uriOf: (file: s
       grids: fakesGrids(r.view).map((g) => ({ ...g, uri: uriOf(path.join(s.dir, g.file)) })),
       cellPx: typeof res === 'number' && res > 0 ? res : null,
       seedCells: ours,
-      note: ours ? undefined : OFFICIAL_NOTE,
+      ...(ours ? {} : { pickles, note: pickles.length ? OFFICIAL_NOTE : OFFICIAL_NOTE_NO_PKL }),
       lastError: s.lastError ?? null,
     };
   });

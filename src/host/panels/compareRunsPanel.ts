@@ -1,7 +1,8 @@
 /**
  * Compare Runs panels: one per set of run folders (create-or-reveal), restored after a reload by a
  * serializer. The host reads the runs (compareData.ts), sends the table, the option diff, the scalar
- * catalogue and grid URIs, answers one scalar at a time, and writes CSV / Markdown exports through a
+ * catalogue and grid URIs, answers one scalar at a time, renders official runs' same-seed cells from
+ * their .pkl snapshots (inference process), and writes CSV / Markdown exports through a
  * save dialog. Webview messages are validated; runs are named by folder name, never by path.
  */
 import * as path from 'node:path';
@@ -11,13 +12,15 @@ import { tableToCsv, tableToMarkdown } from '../../core/runs/compareTable';
 import { writeFileAtomic } from '../../core/runs/fsAtomic';
 import {
   MAX_COMPARE_RUNS, VIEW_TYPES, compareHostValidators, isComparePanelState,
-  type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi,
+  type Cancelled, type CompareCells, type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi,
 } from '../../shared/protocol/panels';
 import { KeyedBatcher } from '../util/batcher';
 import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
-import { compareFigures, compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from './compareData';
+import type { InferenceClient } from '../inference/inferenceClient';
+import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
+import { compareFigures, compareInfo, loadCompareRuns, officialPickles, pickleFor, readCompareSeries, type LoadedRun } from './compareData';
 import { checkRestoredFolders } from './restoreGuard';
 
 export interface ComparePanelDeps {
@@ -30,7 +33,11 @@ export interface ComparePanelDeps {
   exportDir: () => string | undefined;
   /** Folders a restored panel may open (workspace folders + runs roots); the saved state is untrusted. */
   restoreRoots: () => string[];
+  /** The inference process: renders official runs' same-seed cells from their .pkl snapshots. */
+  client?: InferenceClient;
 }
+
+let nextOwner = 1;
 
 const WATCHED_RE = /^(stats\.jsonl|status\.json|training_options\.json|metric-.+\.jsonl|fakes.*\.(png|jpe?g)|network-snapshot-.*)$/;
 
@@ -41,6 +48,7 @@ export function fileStamp(d = new Date()): string {
 }
 
 class CompareRunsPanel extends PanelSession<CompareHostApi, CompareWebviewApi> {
+  private readonly owner = `compare#${nextOwner++}`;
   private readonly batcher: KeyedBatcher<'reload'>;
   private runs: LoadedRun[] = [];
   private loading: Promise<CompareInfo> | undefined;
@@ -59,6 +67,11 @@ class CompareRunsPanel extends PanelSession<CompareHostApi, CompareWebviewApi> {
       return { key, runs: await Promise.all(this.runs.map((r) => readCompareSeries(r, key))) };
     });
     this.channel.onRequest('exportTable', ({ format }) => this.export(format));
+    this.channel.onRequest('renderCells', (p) => this.renderCells(p.run, p.kimg, p.seeds));
+    if (deps.client) {
+      const client = deps.client;
+      this.disposables.push({ dispose: () => void client.releaseOwner(this.owner) });
+    }
     this.channel.on('openLossCurves', ({ run }) => {
       const r = this.runs.find((x) => x.summary.name === run);
       if (r) deps.openLossCurves(r.summary.dir);
@@ -103,6 +116,24 @@ class CompareRunsPanel extends PanelSession<CompareHostApi, CompareWebviewApi> {
     } catch (e) {
       this.deps.log(`Compare panel: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** Same-seed cells of an official run, from the .pkl at or before `kimg` (one lane per run: a newer request cancels the older). */
+  private async renderCells(run: string, kimg: string, spec: string): Promise<CompareCells | Cancelled> {
+    const client = this.deps.client;
+    if (!client) throw new UserError('Rendering from snapshots is not available here.');
+    if (!this.runs.length) await this.load();
+    const r = this.runs.find((x) => x.summary.name === run);
+    if (!r) throw new UserError(`No compared run named ${run}.`);
+    const pkl = pickleFor(officialPickles(r.view), kimg);
+    if (!pkl) throw new UserError(`${run} has no loadable .pkl snapshot.`);
+    const seeds = seedsFromSpec(spec, 64);
+    client.retain(this.owner, pkl.path);
+    const res = await cancellable(client.call('render', { snapshot: pkl.path, seeds, which: 'G_ema', psi: 1, noiseMode: 'const', noiseSeed: 0 }, {
+      lane: `${this.owner}:cells:${run}`,
+    }));
+    if ('cancelled' in res) return res;
+    return { run, snapshot: pkl.name, kimg: pkl.kimg, images: res.images, resolution: res.resolution };
   }
 
   private async export(format: CompareExportFormat): Promise<{ file: string } | { cancelled: true }> {

@@ -1,6 +1,6 @@
 /**
  * The Runs view: every run folder under the runs roots, newest first, with state icons, and children
- * for snapshots (official .pkl ones greyed with the reason), sample grids, metric files and logs.
+ * for snapshots (ours and official .pkl ones; unloadable ones greyed with the reason), sample grids, metric files and logs.
  * Refreshed per run from file-system events (see RunsWatcher); never polls.
  */
 import * as fs from 'node:fs';
@@ -225,10 +225,11 @@ function snapshotItem(n: Extract<RunsNode, { kind: 'snapshot' }>): vscode.TreeIt
   const s = n.snapshot;
   const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
   item.id = `snapshot:${s.path}`;
+  const official = s.name.endsWith('.pkl');
   if (s.loadable) {
     item.iconPath = new vscode.ThemeIcon('package');
-    item.description = `kimg ${s.kimg}`;
-    item.tooltip = s.path;
+    item.description = `kimg ${s.kimg}${official ? ' · official pickle' : ''}`;
+    item.tooltip = official ? `${s.path}\nOfficial StyleGAN2-ADA / GGDR pickle (read safely: nothing in it is executed)` : s.path;
     item.contextValue = 'snapshot loadable';
   } else {
     item.iconPath = new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));

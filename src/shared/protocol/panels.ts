@@ -571,6 +571,11 @@ export interface CompareRunInfo {
   cellPx: number | null;
   /** True when cell i of its fakes grids is seed i (our runs); official grids use the official code's random latents. */
   seedCells: boolean;
+  /**
+   * Official runs: kimg of each loadable .pkl snapshot, oldest first. Same-seed cells of these runs are
+   * rendered from the pickle (`renderCells`), seeds being numpy RandomState seeds as in generate.py.
+   */
+  pickles?: number[];
   /** Shown under the run's grid (e.g. why official snapshots cannot be rendered). */
   note?: string;
   lastError?: string | null;
@@ -617,7 +622,22 @@ export interface CompareHostApi extends RpcApi {
     series: { params: { key: string }; result: { key: string; runs: CompareSeries[] } };
     /** Save dialog, then write; `cancelled` when the dialog was dismissed. */
     exportTable: { params: { format: CompareExportFormat }; result: { file: string } | Cancelled };
+    /**
+     * Same-seed cells of an official run, rendered from its .pkl snapshot at or before `kimg` ('latest' or
+     * a number as text): G_ema, ψ 1, const noise. Runs are named by folder name.
+     */
+    renderCells: { params: { run: string; kimg: string; seeds: string }; result: CompareCells | Cancelled };
   };
+}
+
+/** Cells rendered from a snapshot for the compare panel. */
+export interface CompareCells {
+  run: string;
+  /** The snapshot used, e.g. "network-snapshot-000100.pkl". */
+  snapshot: string;
+  kimg: number;
+  images: SampleImage[];
+  resolution: number;
 }
 
 /** Messages a compare webview receives. */
@@ -665,6 +685,9 @@ export const compareHostValidators: RpcValidators<CompareHostApi, CompareWebview
     hello: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
     series: (p): p is { key: string } => isObj(p) && onlyKeys(p, ['key']) && isStr(p.key, 512) && p.key.length > 0,
     exportTable: (p): p is { format: CompareExportFormat } => isObj(p) && onlyKeys(p, ['format']) && (p.format === 'csv' || p.format === 'markdown'),
+    renderCells: (p): p is CompareHostApi['requests']['renderCells']['params'] =>
+      isObj(p) && onlyKeys(p, ['run', 'kimg', 'seeds']) && isStr(p.run, 512) && p.run.length > 0 &&
+      isStr(p.kimg, 32) && (p.kimg === 'latest' || (p.kimg.trim() !== '' && Number.isFinite(Number(p.kimg)) && Number(p.kimg) >= 0)) && isSeedSpec(p.seeds),
   },
 };
 

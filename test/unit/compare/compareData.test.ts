@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { compareFigures, fakesGrids, loadCompareRuns, readCompareSeries } from '../../../src/host/panels/compareData';
+import { compareFigures, compareInfo, fakesGrids, loadCompareRuns, officialPickles, pickleFor, readCompareSeries } from '../../../src/host/panels/compareData';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
 import { compareHostValidators, isComparePanelState, type CompareHostApi, type CompareWebviewApi } from '../../../src/shared/protocol/panels';
 import { BASE_NAME, GGDR_NAME, makeTmp, officialRuns, ourRuns, rmTmp } from './helpers';
@@ -48,13 +48,41 @@ test('grids, figures and unreadable folders', async () => {
   assert.equal(runs.length, 2);
   assert.equal(errors.length, 1);
   assert.match(errors[0], /^00099-gone: Run folder not found/);
-  assert.deepEqual(fakesGrids(runs[0].view).map((g) => [g.file, g.kimg, g.snapshot]), [['fakes000012.png', 12, false]], 'official: pkl snapshots are not loadable');
+  assert.deepEqual(fakesGrids(runs[0].view).map((g) => [g.file, g.kimg, g.snapshot]), [['fakes000012.png', 12, false]], 'official: this run folder kept no .pkl');
   assert.deepEqual(fakesGrids(runs[1].view).map((g) => [g.kimg, g.snapshot]), [[1, true], [2, true], [3, true]]);
   const f = compareFigures(runs);
   assert.deepEqual(f.table.rows.map((r) => r.run), [GGDR_NAME, path.basename(our.base)]);
   // One run per trainer: each option is compared only within its trainer, so nothing differs.
   assert.deepEqual(f.optionDiff.rows, []);
   assert.ok(f.optionDiff.totalKeys > 50);
+});
+
+test('official runs with .pkl snapshots: same-seed cells are rendered from the pickle at or before the kimg; the note says so', async () => {
+  const dir = path.join(root, 'with-pkl', path.basename(off.ggdr));
+  fs.cpSync(off.ggdr, dir, { recursive: true });
+  // What the Runs view's reader checks of a pickle: its first bytes (the safe unpickler reads the rest when it is opened).
+  const pickle = Buffer.from([0x80, 0x04, 0x95, 0x00, 0x2e]);
+  fs.writeFileSync(path.join(dir, 'network-snapshot-000004.pkl'), pickle);
+  fs.writeFileSync(path.join(dir, 'network-snapshot-000012.pkl'), pickle);
+  fs.writeFileSync(path.join(dir, 'network-snapshot-000008.pkl'), ''); // an interrupted copy: listed, not loadable
+  const { runs } = await loadCompareRuns([dir, off.base, our.base], () => false);
+  assert.deepEqual(officialPickles(runs[0].view).map((p) => [p.name, p.kimg]), [['network-snapshot-000004.pkl', 4], ['network-snapshot-000012.pkl', 12]]);
+  assert.deepEqual(fakesGrids(runs[0].view).map((g) => [g.file, g.snapshot]), [['fakes000012.png', true]]);
+  const info = compareInfo(runs, [], (f) => `uri:${path.basename(f)}`);
+  const [withPkl, noPkl, ours] = info.runs;
+  assert.deepEqual(withPkl.pickles, [4, 12]);
+  assert.equal(withPkl.seedCells, false, 'its saved grids still use the official latents');
+  assert.match(withPkl.note ?? '', /renders the seeds from its \.pkl snapshot/);
+  assert.match(withPkl.note ?? '', /numpy RandomState/);
+  assert.doesNotMatch(withPkl.note ?? '', /cannot be loaded/);
+  assert.deepEqual(noPkl.pickles, []);
+  assert.match(noPkl.note ?? '', /no loadable \.pkl snapshot/);
+  assert.equal(ours.pickles, undefined);
+  assert.equal(ours.note, undefined);
+  // Which pickle a kimg renders: the newest at or before it, else the oldest; 'latest' the newest.
+  const pk = officialPickles(runs[0].view);
+  assert.deepEqual(['latest', '12', '11.5', '4', '0', '100'].map((k) => pickleFor(pk, k)?.kimg), [12, 12, 4, 4, 4, 12]);
+  assert.equal(pickleFor([], 'latest'), undefined);
 });
 
 test('the same folder name under two roots gets its parent folder prefixed', async () => {
@@ -92,6 +120,8 @@ test('compare panel: the host accepts exactly the valid webview messages', async
   host.on('openLossCurves', (p) => opened.push(p.run));
   host.onRequest('series', (p) => { keys.push(p.key); return { key: p.key, runs: [] }; });
   host.onRequest('exportTable', (p) => { formats.push(p.format); return { cancelled: true as const }; });
+  const cells: string[] = [];
+  host.onRequest('renderCells', (p) => { cells.push(`${p.run}|${p.kimg}|${p.seeds}`); return { cancelled: true as const }; });
   host.handle(ev('openLossCurves', { run: '00000-x' }));
   host.handle(req(1, 'series', { key: 'Loss/G/loss' }));
   host.handle(req(2, 'exportTable', { format: 'csv' }));
@@ -105,13 +135,23 @@ test('compare panel: the host accepts exactly the valid webview messages', async
   host.handle(req(6, 'exportTable', { format: 'xlsx' }));
   host.handle(req(7, 'exportTable', { format: 'csv', file: '/etc/passwd' }));
   host.handle(req(8, 'hello', { runDirs: ['/'] }));
+  host.handle(req(9, 'renderCells', { run: '00000-x', kimg: 'latest', seeds: '0-7' }));
+  host.handle(req(10, 'renderCells', { run: '00000-x', kimg: '12.5', seeds: '1,5' }));
+  // Invalid: a path instead of a run name, a kimg that is not a number, no seeds, a snapshot path smuggled in.
+  host.handle(req(11, 'renderCells', { run: '00000-x', kimg: 'first', seeds: '0-7' }));
+  host.handle(req(12, 'renderCells', { run: '00000-x', kimg: '-1', seeds: '0-7' }));
+  host.handle(req(13, 'renderCells', { run: '00000-x', kimg: 'latest', seeds: ' ' }));
+  host.handle(req(14, 'renderCells', { run: '00000-x', kimg: 'latest', seeds: '0', snapshot: '/etc/x.pkl' }));
+  host.handle(req(15, 'renderCells', { run: '', kimg: 'latest', seeds: '0' }));
   await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(opened, ['00000-x']);
   assert.deepEqual(keys, ['Loss/G/loss']);
   assert.deepEqual(formats, ['csv', 'markdown']);
-  assert.equal(invalid.length, 8);
+  assert.deepEqual(cells, ['00000-x|latest|0-7', '00000-x|12.5|1,5']);
+  assert.equal(invalid.length, 13);
   const replies = sent.filter((m): m is Extract<RpcEnvelope, { kind: 'reply' }> => m.kind === 'reply');
-  assert.deepEqual(replies.map((r) => [r.id, r.ok]).sort((a, b) => Number(a[0]) - Number(b[0])), [[1, true], [2, true], [3, true], [4, false], [5, false], [6, false], [7, false], [8, false]]);
+  assert.deepEqual(replies.map((r) => [r.id, r.ok]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    [[1, true], [2, true], [3, true], [4, false], [5, false], [6, false], [7, false], [8, false], [9, true], [10, true], [11, false], [12, false], [13, false], [14, false], [15, false]]);
 });
 
 test('persisted compare panel state is validated before the serializer reopens runs', () => {
