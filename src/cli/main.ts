@@ -8,6 +8,7 @@ import { UserError } from '../core/errors';
 import { fsUserError } from '../core/runs/fsErrors';
 import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
 import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
+import { EXPORT_DATASET_HELP, runExportDatasetCommand } from './exportDatasetCommand';
 import { checkOutPath, withOutputLock } from './outPath';
 import { shellQuote } from '../core/util/shellQuote';
 
@@ -21,6 +22,7 @@ Commands
   cluster    write the K-means segmentation grid of generator feature maps of a snapshot
   features   write a feature map of G (or of D's GGDR decoder) as a float32 NCHW .npy
   metrics    compute FID/KID of a snapshot and append them to its run's metric-*.jsonl
+  export-dataset  write a StyleGAN2-ADA dataset zip (mnist or an image folder) for the official train.py
 
 A snapshot is a GAN Inspector network-snapshot-* folder, an official StyleGAN2-ADA / GGDR
 network-snapshot-*.pkl (read safely: nothing in it is executed), or a run folder (its latest).
@@ -92,6 +94,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const args = parseArgv(argv);
   // `metrics` parses its own flags (and maps its own errors to exit codes).
   if (args.command === 'metrics') return runMetricsCommand(argv.slice(1), { out: io.out, err: io.err, tty: io.tty });
+  if (args.command === 'export-dataset') return runExportDatasetCommand(argv.slice(1), io);
   const f = new FlagReader(args.flags);
   const help = f.has('help') || f.has('h') || args.positional.includes('-h');
   const print = (s: string) => { io.out(s); return 0; };
@@ -117,7 +120,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     case '-h': {
       // `gan-inspector help train` = `gan-inspector train --help`.
       const topic = args.positional[0];
-      const pages: Record<string, string> = { train: TRAIN_HELP, generate: GENERATE_HELP, cluster: CLUSTER_HELP, features: FEATURES_HELP, metrics: METRICS_HELP };
+      const pages: Record<string, string> = { train: TRAIN_HELP, generate: GENERATE_HELP, cluster: CLUSTER_HELP, features: FEATURES_HELP, metrics: METRICS_HELP, 'export-dataset': EXPORT_DATASET_HELP };
       if (topic !== undefined && !(topic in pages)) throw new UserError(`No help for '${topic}'.`, `Use one of: ${Object.keys(pages).join(', ')}.`);
       return print(topic !== undefined ? pages[topic] : HELP);
     }

@@ -1,0 +1,404 @@
+/**
+ * Runs the official StyleGAN2-ADA / GGDR `train.py` as a child process and tracks it with the same job
+ * shape and events as our own TrainingManager, so the same TrainingUi (status bar, progress
+ * notification, Stop, Output channel) shows it. What train.py tells us comes from its files, not from a
+ * protocol: the run folder from its "Output directory:" line (or the new NNNNN-* folder in --outdir),
+ * progress from stats.jsonl (Progress/kimg, Timing/sec_per_kimg), the total from training_options.json.
+ * train.py itself tees stdout/stderr into the run's log.txt (dnnlib.util.Logger). Stop: SIGINT to the
+ * process group (what Ctrl-C does: --gpus N spawns N processes), then SIGTERM, then SIGKILL.
+ * No vscode imports: tested in plain Node against a real Python child.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainingOverrides } from '../../core/config/options';
+import { outputDirFromLine, tracebackTail } from '../../core/official/trainer/args';
+import type { TrainingProgressMessage } from '../../shared/protocol/worker';
+import type { JobPhase, LogStream, TrainingJob, TrainingManagerEvents } from '../training/trainingManager';
+
+export interface OfficialStartSpec {
+  python: string;
+  /** The checkout: train.py's working directory. */
+  repo: string;
+  /** argv after `train.py` (see buildTrainArgs). */
+  args: string[];
+  /** --outdir (absolute): where the run folder will appear. */
+  outdir: string;
+  /** The whole environment of the child (the user's environment plus the configured extras). */
+  env: NodeJS.ProcessEnv;
+  /** Shown until the run folder is known, e.g. "official GGDR on mnist32.zip". */
+  label: string;
+  data: string;
+  /** --kimg when given (0: the cfg's, read from training_options.json later). */
+  kimg: number;
+}
+
+export interface OfficialTrainingManagerOptions {
+  /** After SIGINT, wait this long before SIGTERM (train.py ends at once on KeyboardInterrupt; a tick's pickle may be mid-write). */
+  sigintGraceMs?: number;
+  /** After SIGTERM, wait this long before SIGKILL. */
+  killGraceMs?: number;
+  /** How often stats.jsonl and --outdir are polled. */
+  pollMs?: number;
+  /** Output lines kept per job for the crash message. */
+  tailLines?: number;
+}
+
+interface Internal {
+  job: TrainingJob;
+  child: ChildProcess;
+  spec: OfficialStartSpec;
+  /** NNNNN-* folders in outdir before the start (a new one is ours). */
+  before: Set<string>;
+  timers: ReturnType<typeof setTimeout>[];
+  poll?: ReturnType<typeof setInterval>;
+  statsOffset: number;
+  statsRest: string;
+  totalKnown: boolean;
+  announced: boolean;
+  tail: string[];
+  rest: { stdout: string; stderr: string };
+  spawnError?: Error;
+  done: Promise<TrainingJob>;
+  resolveDone: (j: TrainingJob) => void;
+}
+
+const ACTIVE: readonly JobPhase[] = ['starting', 'running', 'stopping'];
+const RUN_DIR_RE = /^\d{5}-/;
+
+/** Tracks official train.py processes. */
+export class OfficialTrainingManager {
+  /** Ids start high so they never collide with TrainingManager's in shared UI state. */
+  private nextId = 100_001;
+  private readonly all = new Map<number, Internal>();
+  private readonly listeners: { [K in keyof TrainingManagerEvents]: Set<TrainingManagerEvents[K]> } = {
+    started: new Set(), progress: new Set(), log: new Set(), ended: new Set(), invalidMessage: new Set(),
+  };
+  private sigintGraceMs: number;
+  private readonly killGraceMs: number;
+  private readonly pollMs: number;
+  private readonly tailLines: number;
+
+  constructor(opts: OfficialTrainingManagerOptions = {}) {
+    this.sigintGraceMs = opts.sigintGraceMs ?? 30_000;
+    this.killGraceMs = opts.killGraceMs ?? 5_000;
+    this.pollMs = opts.pollMs ?? 1_000;
+    this.tailLines = opts.tailLines ?? 60;
+  }
+
+  on<K extends keyof TrainingManagerEvents>(event: K, fn: TrainingManagerEvents[K]): () => void {
+    this.listeners[event].add(fn);
+    return () => this.listeners[event].delete(fn);
+  }
+
+  /** Starts `python train.py ARGS` in the checkout. Spawn failures end the job as failed (no throw). */
+  start(spec: OfficialStartSpec): TrainingJob {
+    const before = new Set(listRunDirs(spec.outdir));
+    const posix = process.platform !== 'win32';
+    const child = spawn(spec.python, ['train.py', ...spec.args], {
+      cwd: spec.repo,
+      env: { ...spec.env, PYTHONUNBUFFERED: '1' },
+      // Its own process group, so Stop reaches every --gpus process the way Ctrl-C in a terminal does.
+      detached: posix,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    const overrides: TrainingOverrides = { data: spec.data, ...(spec.kimg > 0 ? { kimg: spec.kimg } : {}) };
+    const job: TrainingJob = {
+      id: this.nextId++,
+      overrides,
+      startedAt: Date.now(),
+      pid: child.pid,
+      phase: 'starting',
+      runDir: null,
+      runName: spec.label,
+      backend: 'PyTorch (official train.py)',
+      curKimg: 0,
+      totalKimg: spec.kimg,
+      tick: 0,
+      secPerKimg: 0,
+      etaSec: -1,
+      losses: {},
+      stderrTail: [],
+    };
+    let resolveDone!: (j: TrainingJob) => void;
+    const done = new Promise<TrainingJob>((r) => (resolveDone = r));
+    const st: Internal = {
+      job, child, spec, before, timers: [], statsOffset: 0, statsRest: '', totalKnown: false, announced: false,
+      tail: [], rest: { stdout: '', stderr: '' }, done, resolveDone,
+    };
+    this.all.set(job.id, st);
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (s: string) => this.onData(st, s, 'stdout'));
+    child.stderr?.on('data', (s: string) => this.onData(st, s, 'stderr'));
+    child.on('error', (e) => {
+      st.spawnError ??= e;
+      if (child.pid === undefined) this.finish(st, null, null);
+    });
+    child.on('close', (code, signal) => this.finish(st, code, signal));
+    st.poll = setInterval(() => this.pollFiles(st), this.pollMs);
+    return job;
+  }
+
+  /** SIGINT (like Ctrl-C), then SIGTERM after sigintGraceMs, then SIGKILL after killGraceMs. Resolves when the process is gone. */
+  stop(id: number): Promise<TrainingJob> {
+    const st = this.all.get(id);
+    if (!st) return Promise.reject(new Error(`No official training job ${id}.`));
+    if (!ACTIVE.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
+    st.job.phase = 'stopping';
+    this.emit('log', st.job, `Stop: sending SIGINT to train.py (pid ${st.child.pid}, its process group).`, 'worker');
+    this.signal(st, 'SIGINT');
+    st.timers.push(setTimeout(() => {
+      if (!ACTIVE.includes(st.job.phase)) return;
+      st.job.forced = true;
+      this.emit('log', st.job, `train.py still running ${Math.round(this.sigintGraceMs / 1000)} s after SIGINT; sending SIGTERM.`, 'worker');
+      this.signal(st, 'SIGTERM');
+      st.timers.push(setTimeout(() => {
+        if (!ACTIVE.includes(st.job.phase)) return;
+        this.emit('log', st.job, 'train.py ignored SIGTERM; sending SIGKILL.', 'worker');
+        this.signal(st, 'SIGKILL');
+      }, this.killGraceMs));
+    }, this.sigintGraceMs));
+    this.emit('progress', st.job, progressMessage(st.job));
+    return st.done;
+  }
+
+  async stopAll(graceMs?: number): Promise<void> {
+    const saved = this.sigintGraceMs;
+    if (graceMs !== undefined) this.sigintGraceMs = graceMs;
+    try {
+      await Promise.all(this.active().map((j) => this.stop(j.id)));
+    } finally {
+      this.sigintGraceMs = saved;
+    }
+  }
+
+  whenEnded(id: number): Promise<TrainingJob> {
+    const st = this.all.get(id);
+    return st ? st.done : Promise.reject(new Error(`No official training job ${id}.`));
+  }
+
+  jobs(): TrainingJob[] {
+    return [...this.all.values()].map((s) => s.job);
+  }
+
+  active(): TrainingJob[] {
+    return this.jobs().filter((j) => ACTIVE.includes(j.phase));
+  }
+
+  activeJobFor(runDir: string): TrainingJob | undefined {
+    const d = path.resolve(runDir);
+    return this.active().find((j) => j.runDir !== null && path.resolve(j.runDir) === d);
+  }
+
+  ownsRunDir(runDir: string): boolean {
+    return this.activeJobFor(runDir) !== undefined;
+  }
+
+  private emit<K extends keyof TrainingManagerEvents>(event: K, ...args: Parameters<TrainingManagerEvents[K]>): void {
+    for (const fn of this.listeners[event]) {
+      try {
+        (fn as (...a: Parameters<TrainingManagerEvents[K]>) => void)(...args);
+      } catch {
+        // A listener's failure must not break the job's bookkeeping.
+      }
+    }
+  }
+
+  private signal(st: Internal, sig: NodeJS.Signals): void {
+    const pid = st.child.pid;
+    if (pid === undefined) return;
+    try {
+      if (process.platform !== 'win32') process.kill(-pid, sig);
+      else st.child.kill(sig);
+    } catch {
+      try {
+        st.child.kill(sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private onData(st: Internal, text: string, stream: 'stdout' | 'stderr'): void {
+    const parts = (st.rest[stream] + text).split(/\r?\n|\r/);
+    st.rest[stream] = parts.pop() ?? '';
+    if (st.rest[stream].length > 64 * 1024) {
+      parts.push(st.rest[stream]);
+      st.rest[stream] = '';
+    }
+    for (const line of parts) this.onLine(st, line, stream);
+  }
+
+  private onLine(st: Internal, line: string, stream: LogStream): void {
+    st.tail.push(line);
+    if (st.tail.length > this.tailLines) st.tail.splice(0, st.tail.length - this.tailLines);
+    if (stream === 'stderr') {
+      st.job.stderrTail.push(line);
+      if (st.job.stderrTail.length > this.tailLines) st.job.stderrTail.splice(0, st.job.stderrTail.length - this.tailLines);
+    }
+    const out = outputDirFromLine(line);
+    if (out && !st.job.runDir) this.setRunDir(st, path.resolve(st.spec.repo, out));
+    this.emit('log', st.job, line, stream);
+  }
+
+  private setRunDir(st: Internal, dir: string): void {
+    st.job.runDir = dir;
+    st.job.runName = path.basename(dir);
+    this.pollFiles(st);
+  }
+
+  /** Finds the run folder (if train.py's line was missed), announces it once it exists, reads new stats lines. */
+  private pollFiles(st: Internal): void {
+    const job = st.job;
+    if (!job.runDir) {
+      const fresh = listRunDirs(st.spec.outdir).filter((n) => !st.before.has(n)).sort();
+      if (fresh.length) {
+        job.runDir = path.join(st.spec.outdir, fresh[fresh.length - 1]);
+        job.runName = fresh[fresh.length - 1];
+      }
+    }
+    if (!job.runDir || !fs.existsSync(job.runDir)) return;
+    if (!st.totalKnown) {
+      try {
+        const o = JSON.parse(fs.readFileSync(path.join(job.runDir, 'training_options.json'), 'utf8')) as { total_kimg?: unknown };
+        if (typeof o.total_kimg === 'number' && o.total_kimg > 0) {
+          job.totalKimg = o.total_kimg;
+          st.totalKnown = true;
+        }
+      } catch {
+        // not written yet (train.py writes it right after creating the folder)
+      }
+    }
+    if (!st.announced) {
+      st.announced = true;
+      if (job.phase === 'starting') job.phase = 'running';
+      this.emit('started', job);
+    }
+    if (this.readStats(st)) this.emit('progress', job, progressMessage(job));
+  }
+
+  /** Reads complete new lines of stats.jsonl; true when progress changed. */
+  private readStats(st: Internal): boolean {
+    const file = path.join(st.job.runDir!, 'stats.jsonl');
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return false;
+    }
+    let changed = false;
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < st.statsOffset) {
+        st.statsOffset = 0;
+        st.statsRest = '';
+      }
+      if (size === st.statsOffset) return false;
+      const buf = Buffer.alloc(Math.min(size - st.statsOffset, 16 * 1024 * 1024));
+      const n = fs.readSync(fd, buf, 0, buf.length, st.statsOffset);
+      st.statsOffset += n;
+      const lines = (st.statsRest + buf.subarray(0, n).toString('utf8')).split('\n');
+      st.statsRest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        let rec: Record<string, unknown>;
+        try {
+          rec = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if (applyStats(st.job, rec)) changed = true;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return changed;
+  }
+
+  private finish(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
+    const job = st.job;
+    if (!ACTIVE.includes(job.phase)) return;
+    for (const t of st.timers) clearTimeout(t);
+    if (st.poll) clearInterval(st.poll);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (st.rest[stream]) this.onLine(st, st.rest[stream], stream);
+      st.rest[stream] = '';
+    }
+    this.pollFiles(st);
+    job.exitCode = code;
+    job.signal = signal;
+    job.endedAt = Date.now();
+    const snaps = job.runDir ? latestPkl(job.runDir) : null;
+    job.latestSnapshot = snaps;
+    if (job.phase === 'stopping') {
+      job.phase = 'stopped';
+      if (job.forced) job.error = `train.py did not exit after SIGINT and was killed (${signal ?? `exit code ${code}`}); the newest snapshot may be incomplete.`;
+    } else if (st.spawnError && job.pid === undefined) {
+      job.phase = 'failed';
+      job.error = `Could not start ${st.spec.python} train.py: ${st.spawnError.message}`;
+    } else if (code === 0) {
+      job.phase = 'finished';
+    } else {
+      job.phase = 'failed';
+      const { exception, tail } = tracebackTail(st.tail, 8);
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      job.error = `${exception ?? `train.py ${how}`}${exception ? ` (train.py ${how})` : ''}\n${tail.join('\n')}`;
+    }
+    this.emit('ended', job);
+    st.resolveDone(job);
+  }
+}
+
+/** NNNNN-* folder names in `outdir` (none when it does not exist). */
+function listRunDirs(outdir: string): string[] {
+  try {
+    return fs.readdirSync(outdir, { withFileTypes: true }).filter((e) => e.isDirectory() && RUN_DIR_RE.test(e.name)).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** The newest network-snapshot-*.pkl of a run (absolute), or null. */
+function latestPkl(runDir: string): string | null {
+  try {
+    const pkls = fs.readdirSync(runDir).filter((n) => /^network-snapshot-\d+\.pkl$/.test(n)).sort();
+    return pkls.length ? path.join(runDir, pkls[pkls.length - 1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const mean = (rec: Record<string, unknown>, k: string): number | undefined => {
+  const v = rec[k];
+  const m = v && typeof v === 'object' ? (v as { mean?: unknown }).mean : undefined;
+  return typeof m === 'number' && Number.isFinite(m) ? m : undefined;
+};
+
+/** Applies one stats.jsonl record (StyleGAN2-ADA's `{name: {num, mean, std}}`) to a job; true when kimg moved. */
+export function applyStats(job: TrainingJob, rec: Record<string, unknown>): boolean {
+  const kimg = mean(rec, 'Progress/kimg');
+  if (kimg === undefined) return false;
+  job.curKimg = kimg;
+  const tick = mean(rec, 'Progress/tick');
+  if (tick !== undefined) job.tick = tick;
+  const spk = mean(rec, 'Timing/sec_per_kimg');
+  if (spk !== undefined && spk > 0) job.secPerKimg = spk;
+  job.etaSec = job.totalKimg > 0 && job.secPerKimg > 0 ? Math.max(0, job.totalKimg - kimg) * job.secPerKimg : -1;
+  const losses: Record<string, number> = {};
+  for (const k of Object.keys(rec)) {
+    if (!k.startsWith('Loss/')) continue;
+    const m = mean(rec, k);
+    if (m !== undefined) losses[k] = m;
+  }
+  job.losses = losses;
+  return true;
+}
+
+function progressMessage(job: TrainingJob): TrainingProgressMessage {
+  return {
+    type: 'progress', runDir: job.runDir ?? '', curKimg: job.curKimg, totalKimg: job.totalKimg, tick: job.tick,
+    secPerKimg: job.secPerKimg, etaSec: job.etaSec, losses: job.losses,
+  };
+}
