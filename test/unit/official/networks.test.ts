@@ -183,4 +183,12 @@ test('official networks: unsupported records are refused with a UserError naming
   for (const [make, msg] of cases) {
     assert.throws(make, (e: unknown) => isUserError(e) && msg.test((e as Error).message), String(msg));
   }
+  // Minibatch stddev with group 32: a batch of 33 cannot be split into groups (the official code fails too).
+  const before = tf.memory().numTensors;
+  const D = new OfficialDiscriminator(ck.D!, 'D');
+  const img = tf.zeros([33, 32, 32, 1]) as tf.Tensor4D;
+  assert.throws(() => D.apply(img), (e: unknown) => isUserError(e) && /multiple of its group size 32/.test((e as Error).message));
+  img.dispose();
+  D.dispose();
+  assert.equal(tf.memory().numTensors, before, 'a failed apply leaks nothing');
 });

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OfficialModule } from '../types';
+import { UserError } from '../../errors';
 import { Rec } from './record';
 import { chain, downsample2d, Fir } from './ops';
 import { Conv2dLayer, FullyConnected, MappingNetwork } from './layers';
@@ -144,7 +145,7 @@ class Epilogue {
   private mbstd(x: tf.Tensor4D): tf.Tensor4D {
     const [n, h, w, c] = x.shape;
     const g = this.mbstdGroup === null ? n : Math.min(this.mbstdGroup, n);
-    if (n % g !== 0) throw new Error(`Minibatch stddev: the batch (${n}) must be a multiple of the group size (${g}), as in the official code`);
+    if (n % g !== 0) throw new UserError(`The discriminator's minibatch-stddev layer needs a batch that is a multiple of its group size ${g} (or at most ${g}); got ${n}.`, 'The official code has the same constraint: evaluate in batches of that size.');
     const f = this.mbstdChannels;
     const m = n / g;
     const y = tf.reshape(x, [g, m * h * w * c]);
@@ -197,7 +198,9 @@ export class OfficialDiscriminator {
     this.cDim = rec.num('c_dim');
     this.resolution = rec.num('img_resolution');
     this.imgChannels = rec.num('img_channels');
-    this.blockResolutions = rec.numList('block_resolutions');
+    const log2 = Math.log2(this.resolution);
+    if (!Number.isInteger(log2) || log2 < 3) rec.fail(`has img_resolution ${this.resolution}, not a power of two ≥ 8`);
+    this.blockResolutions = rec.has('block_resolutions') ? rec.numList('block_resolutions') : Array.from({ length: log2 - 2 }, (_, i) => this.resolution >> i);
     this.decResolutions = rec.has('dec_resolutions') ? rec.numList('dec_resolutions') : [];
     this.ggdrRes = this.decResolutions.length ? Math.max(...this.decResolutions) : null;
     const made: Array<{ dispose(): void }> = [];
@@ -231,7 +234,7 @@ export class OfficialDiscriminator {
     if (h !== this.resolution || w !== this.resolution || ch !== this.imgChannels) {
       throw new Error(`Discriminator input must be [N,${this.resolution},${this.resolution},${this.imgChannels}], got [${img.shape}]`);
     }
-    if (this.cDim > 0 && (!c || c.shape[1] !== this.cDim)) throw new Error(`This discriminator is conditional: pass c [N,${this.cDim}]`);
+    if (this.cDim > 0 && (!c || c.shape[1] !== this.cDim)) throw new UserError(`This discriminator is conditional (${this.cDim} classes): it needs labels c [N,${this.cDim}].`);
     const runDecoder = withDecoder && this.decoders.length > 0;
     const blocks = keepBlocks ? new Map<number, tf.Tensor4D>() : undefined;
     const decodedAll = runDecoder ? new Map<number, tf.Tensor4D>() : undefined;

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { OfficialModule } from '../types';
 import { hashSeed } from '../../util/rng';
+import { UserError } from '../../errors';
 import { Rec, toTf } from './record';
 import { chain, Fir, upsample2d } from './ops';
 import { Conv2dLayer, MappingNetwork, NoiseMode, SynthesisLayer, ToRGBLayer } from './layers';
@@ -159,7 +160,9 @@ export class OfficialGenerator {
     this.imgChannels = rec.num('img_channels');
     const syn = rec.child('synthesis', 'SynthesisNetwork');
     this.mappingNet = new MappingNetwork(rec.child('mapping', 'MappingNetwork'));
-    this.resolutions = syn.numList('block_resolutions');
+    const log2 = Math.log2(this.resolution);
+    if (!Number.isInteger(log2) || log2 < 2) rec.fail(`has img_resolution ${this.resolution}, not a power of two ≥ 4`);
+    this.resolutions = syn.has('block_resolutions') ? syn.numList('block_resolutions') : Array.from({ length: log2 - 1 }, (_, i) => 4 << i);
     if (this.resolutions[this.resolutions.length - 1] !== this.resolution) syn.fail(`has block_resolutions [${this.resolutions}] not ending at img_resolution ${this.resolution}`);
     try {
       for (const r of this.resolutions) this.blocks.push(new SynthesisBlock(syn.child(`b${r}`), r === this.resolution));
@@ -187,12 +190,12 @@ export class OfficialGenerator {
   mapping(z: tf.Tensor2D, psi = 1, opts: { c?: tf.Tensor2D; cutoff?: number | null } = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const n = z.shape[0];
-      if (this.cDim > 0 && !opts.c) throw new Error(`This generator is conditional: pass c [N,${this.cDim}]`);
+      if (this.cDim > 0 && (!opts.c || opts.c.shape[1] !== this.cDim)) throw new UserError(`This generator is conditional (${this.cDim} classes): it needs labels c [N,${this.cDim}].`);
       const w = this.mappingNet.apply(z, opts.c ?? null);
       let ws = tf.tile(tf.reshape(w, [n, 1, this.wDim]), [1, this.numWs, 1]) as tf.Tensor3D;
       if (psi !== 1) {
         const avg = this.mappingNet.wAvg;
-        if (!avg) throw new Error('This mapping network has no w_avg: truncation is not possible');
+        if (!avg) throw new UserError('This mapping network has no w_avg, so truncation (ψ ≠ 1) is not possible.', 'Use ψ = 1.');
         // torch.lerp(start, end, t): start + t·(end − start) for t < ½, else end − (1 − t)·(end − start).
         const diff = tf.sub(ws, avg);
         const trunc: tf.Tensor3D = psi < 0.5 ? tf.add(avg, tf.mul(diff, psi)) : tf.sub(ws, tf.mul(diff, 1 - psi));
