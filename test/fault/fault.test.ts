@@ -519,8 +519,19 @@ describe('file-system errors are messages', () => {
     fs.mkdirSync(path.join(run, 'stats.jsonl'));
     const before = stable(run);
     const r = await cli(['train', '--resume', run]);
-    expectExit(r, 2, /stats\.jsonl is a folder, not a file/);
+    expectExit(r, 2, /stats\.jsonl is a folder where a file should be/);
     assertKept(before, hashTree(run));
+  });
+
+  test('F11 metrics when metric-*.jsonl is a folder: the value is printed before the append fails, exit 2', { timeout: 300_000 }, async () => {
+    const run = await copy(CRASHED);
+    fs.mkdirSync(path.join(run, 'metric-fid50_lenet.jsonl'));
+    const skip = (rel: string) => rel === 'metric-fid50_lenet.jsonl' || rel === LOCK; // the crash's stale lock is taken over
+    const before = hashTree(run, skip);
+    const r = await cli(['metrics', '--snapshot', run, '--metrics', 'fid50_lenet'], { timeoutMs: 280_000 });
+    expectExit(r, 2, /fid50_lenet\s+\d+\.\d{4}[\s\S]*metric-fid50_lenet\.jsonl is a folder where a file should be[\s\S]*computed values are printed above/);
+    assertKept(before, hashTree(run, skip), true);
+    assert.ok(!fs.existsSync(path.join(run, LOCK)));
   });
 
   test('F9 --outdir with a name too long', async () => {

@@ -69,7 +69,7 @@ export function fsUserError(e: unknown, ctx: FsErrorContext = {}): UserError | u
     case 'EPERM':
       return new UserError(`Permission denied${doing}: cannot write${where}.`, `Check the folder's permissions or choose another ${ctx.option ?? 'location'}.${then}`);
     case 'EISDIR':
-      return new UserError(`${p || 'The target'} is a folder, not a file${doing}.`, `Give a file name${ctx.option ? ` to ${ctx.option}` : ''}, or move the folder away.${then}`);
+      return new UserError(`${p || 'The target'} is a folder where a file should be${ctx.doing ? ` (${ctx.doing})` : ''}.`, `Give a file name${ctx.option ? ` to ${ctx.option}` : ''}, or move the folder away.${then}`);
     case 'ENOTDIR':
       return new UserError(`A part of${where || ' the path'} is a file, not a folder${doing}.`, `Check the path.${then}`);
     case 'ENAMETOOLONG':
