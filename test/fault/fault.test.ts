@@ -534,6 +534,30 @@ describe('file-system errors are messages', () => {
     assert.ok(!fs.existsSync(path.join(run, LOCK)));
   });
 
+  test('F12 the training worker (the extension\'s) on a full disk: the ended message and status.json carry the message, not a stack', async (t) => {
+    const m = mountTmpfs('1100k');
+    if (!m) return t.skip('needs root (mount -t tmpfs)');
+    cleanups.push(m.unmount);
+    const { fork } = require('node:child_process') as typeof import('node:child_process');
+    const child = fork(path.join(__dirname, '../../dist/worker.js'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const msgs: Array<Record<string, unknown>> = [];
+    child.on('message', (msg) => msgs.push(msg as Record<string, unknown>));
+    child.send({ type: 'start', overrides: { preset: 'tiny', kimg: 0.128, metrics: [], outdir: path.join(m.dir, 'runs') } });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const ended = msgs.find((x) => x.type === 'ended')!;
+    assert.ok(ended, JSON.stringify(msgs));
+    assert.equal(ended.state, 'failed');
+    assert.equal(ended.userError, true);
+    assert.match(String(ended.error), /Disk full .*--outdir.*resume with/s);
+    assertNoStack(String(ended.error));
+    const st = JSON.parse(fs.readFileSync(path.join(onlyRun(path.join(m.dir, 'runs')), 'status.json'), 'utf8'));
+    assert.equal(st.state, 'failed');
+    assert.match(st.lastError, /Disk full/);
+    assertNoStack(st.lastError);
+    assert.equal(code, 1);
+    m.unmount();
+  });
+
   test('F9 --outdir with a name too long', async () => {
     const r = await cli(['train', ...TINY, '--kimg', '0.016', '--outdir', path.join(os.tmpdir(), 'y'.repeat(300))]);
     expectExit(r, 2, /too long/i);
