@@ -64,3 +64,11 @@ test('real dist/worker.js: an unavailable backend fails before a run folder exis
   assert.deepEqual(n.actions, ['Open Log', 'Open Settings']);
   assert.deepEqual(jobLogTarget(end), { kind: 'output' });
 });
+
+test('a resume past a broken newest snapshot says so in its end notification', () => {
+  const runDir = '/runs/00002-mnist-tiny-ggdr';
+  const note = 'The newest snapshot network-snapshot-000012 is broken (checksum); resumed from the older network-snapshot-000008.';
+  const n = jobEndNotice(job({ phase: 'finished', runDir, runName: '00002-mnist-tiny-ggdr', totalKimg: 16, notices: [note] }))!;
+  assert.equal(n.message, `Training 00002-mnist-tiny-ggdr finished (16 kimg). Note: ${note}`);
+  assert.equal(n.severity, 'info');
+});
