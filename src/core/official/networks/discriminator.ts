@@ -15,9 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { OfficialModule } from '../types';
 import { UserError } from '../../errors';
 import { Rec } from './record';
-import { chain, downsample2d, Fir } from './ops';
+import { chain, downsample2d, Fir, tidyPair } from './ops';
 import { Conv2dLayer, FullyConnected, MappingNetwork } from './layers';
-import { Architecture, tidyPair } from './generator';
+import type { Architecture } from './generator';
 
 export interface OfficialDiscriminatorOptions {
   /** Labels [N, cDim] (conditional discriminators). */

@@ -16,7 +16,7 @@ import { OfficialModule } from '../types';
 import { hashSeed } from '../../util/rng';
 import { UserError } from '../../errors';
 import { Rec, toTf } from './record';
-import { chain, Fir, upsample2d } from './ops';
+import { chain, Fir, tidyPair, upsample2d } from './ops';
 import { Conv2dLayer, MappingNetwork, NoiseMode, SynthesisLayer, ToRGBLayer } from './layers';
 
 export type Architecture = 'orig' | 'skip' | 'resnet';
@@ -128,15 +128,6 @@ class SynthesisBlock {
   }
 }
 
-/** tf.tidy for a function returning [tensor, tensor | null] (tidy's types do not admit null). */
-export function tidyPair<A extends tf.Tensor, B extends tf.Tensor>(f: () => [A, B | null]): [A, B | null] {
-  const [a, b] = tf.tidy(() => {
-    const [p, q] = f();
-    return q ? [p, q] : [p];
-  }) as tf.Tensor[];
-  return [a as A, (b as B | undefined) ?? null];
-}
-
 export class OfficialGenerator {
   readonly zDim: number;
   readonly cDim: number;
@@ -241,6 +232,8 @@ export class OfficialGenerator {
       release(x);
       if (img !== image) release(img);
     } catch (e) {
+      release(x);
+      if (img !== x) release(img);
       tf.dispose([...features.values(), ...(rgb?.values() ?? [])]);
       throw e;
     } finally {

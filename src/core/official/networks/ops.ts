@@ -44,6 +44,15 @@ export function chain<T extends tf.Tensor>(x: tf.Tensor, ...steps: Array<((t: tf
   return cur as T;
 }
 
+/** tf.tidy for a function returning [tensor, tensor | null] (tidy's types do not admit null). */
+export function tidyPair<A extends tf.Tensor, B extends tf.Tensor>(f: () => [A, B | null]): [A, B | null] {
+  const [a, b] = tf.tidy(() => {
+    const [p, q] = f();
+    return q ? [p, q] : [p];
+  }) as tf.Tensor[];
+  return [a as A, (b as B | undefined) ?? null];
+}
+
 /** bias_act: act(x + b) · gain, then clamped to ±clamp (bias broadcast over the last axis). */
 export function biasAct<T extends tf.Tensor>(x: T, b: tf.Tensor | null, act: Activation, gain: number, clamp: number | null): T {
   return chain<T>(
