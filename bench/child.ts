@@ -2,7 +2,7 @@
  * Child-process side of `npm run bench`: each measurement runs in a fresh Node process so backends,
  * heaps and peak RSS do not leak between measurements.
  *   node --import tsx bench/child.ts <mode> '<json args>' <result.json>
- * Modes: train, kernels, matmul, samples, viewer, stats, webview, fid, baseline. The result (plus maxRssMB) is written to <result.json>.
+ * Modes: train, kernels, matmul, samples, viewer, stats, webview, fid, officialLoad, officialInfer, baseline. The result (plus maxRssMB) is written to <result.json>.
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -641,6 +641,126 @@ async function fidBench(a: { backend: BackendName; samples: number; trainBudgetS
 }
 
 // ------------------------------------------------------------------------------------------------
+// officialLoad / officialInfer: official StyleGAN2-ADA / GGDR .pkl checkpoints (src/core/official, src/core/checkpoints)
+
+type OfficialLoadHow = 'parse' | 'all' | 'gema' | 'build' | 'buildD';
+
+/**
+ * One way of reading an official pickle, in this fresh process (peak RSS = this child's maxRSS):
+ * parse = structure only (`metadataOnly`); all = every network's tensors (G, G_ema, D, augment_pipe);
+ * gema = G_ema's tensors only; build = loadCheckpoint (G_ema read and built as tfjs networks on `backend`);
+ * buildD = loadCheckpoint with D (and its GGDR decoder) too.
+ */
+async function officialLoad(a: { file: string; how: OfficialLoadHow; backend?: BackendName }): Promise<Json> {
+  let backend: BackendInfo | undefined;
+  if (a.how === 'build' || a.how === 'buildD') {
+    const b = await startBackend(a.backend ?? 'wasm');
+    if ('skipped' in b) return b;
+    backend = b.info;
+  }
+  const bytes = fs.statSync(a.file).size;
+  const rssBefore = process.resourceUsage().maxRSS / 1024;
+  let bytesRead = 0;
+  const onProgress = (done: number) => { bytesRead = done; };
+  const t = await timedAsync(async (): Promise<Json> => {
+    if (a.how === 'build' || a.how === 'buildD') {
+      const { loadCheckpoint } = await import('../src/core/checkpoints/index');
+      const ck = await loadCheckpoint(a.file, { which: 'G_ema', withD: a.how === 'buildD' });
+      const r = { resolution: ck.info.resolution, channels: ck.info.channels, cDim: ck.info.cDim, ggdrRes: ck.info.ggdrRes, tensorMB: tf.memory().numBytes / 2 ** 20 };
+      ck.dispose();
+      return r;
+    }
+    const { readOfficialCheckpoint } = await import('../src/core/official/pickle/index');
+    const networks = a.how === 'gema' ? ['G_ema' as const] : ['G' as const, 'G_ema' as const, 'D' as const, 'augment_pipe' as const];
+    const ck = await readOfficialCheckpoint(a.file, { networks, metadataOnly: a.how === 'parse', onProgress });
+    // Count what was materialised (all tensors' elements) so the read cannot be optimised away and the result says what it holds.
+    let tensors = 0, elements = 0;
+    const walk = (m: { params: Json; buffers: Json; modules: Json } | undefined | null) => {
+      if (!m) return;
+      for (const t of [...Object.values(m.params), ...Object.values(m.buffers)] as Array<{ data: { length: number } } | null>) {
+        if (t) { tensors++; elements += t.data.length; }
+      }
+      for (const c of Object.values(m.modules)) walk(c as never);
+    };
+    for (const k of ['G', 'G_ema', 'D', 'augmentPipe'] as const) walk(ck[k] as never);
+    return { networks: (['G', 'G_ema', 'D', 'augmentPipe'] as const).filter((k) => ck[k]), tensors, elementsRead: elements };
+  });
+  return { file: a.file, bytes, how: a.how, backend, ...t.value, bytesRead: bytesRead || undefined, sec: t.wall, cpuSec: t.cpu, rssBeforeMB: rssBefore };
+}
+
+/**
+ * Inference cost of an official G_ema on `backend` (wasm): renderSeeds of full images and of features only up
+ * to `featRes` (`maxRes`), `batch` seeds per pass: a warm-up batch (seeds 0…batch−1), then `reps` timed batches
+ * of the next seeds; sec/image = median batch / batch. Then, when `segSeeds`, segmentNetworks of that many seeds
+ * at `segRes` (k = 6, cosine, 20 000 fit pixels): it renders full images (the panel's sample row) with the
+ * features, timed until its first clustering step and to the end. `dump`: the warm-up batch's float32 image
+ * (NCHW, as the official code's) for the cross-check against the PyTorch peer.
+ */
+async function officialInfer(a: { file: string; backend: BackendName; batch: number; reps: number; featRes?: number; segSeeds?: number; segRes?: number[]; dump?: string }): Promise<Json> {
+  const b = await startBackend(a.backend);
+  if ('skipped' in b) return b;
+  const { loadCheckpoint } = await import('../src/core/checkpoints/index');
+  const { segmentNetworks } = await import('../src/core/analysis/segmentSnapshot');
+  progress({ phase: 'load', file: a.file });
+  const load = await timedAsync(() => loadCheckpoint(a.file, { which: 'G_ema' }));
+  const ck = load.value;
+  const G = ck.G;
+  const seeds = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  try {
+    if (a.dump) {
+      const z = G.latents(seeds(0, a.batch));
+      const w = G.mapping(z, 1);
+      const out = G.synthesis(w, { noiseMode: 'const', keepFeatures: [] });
+      const nchw = tf.transpose(out.image!, [0, 3, 1, 2]);
+      fs.writeFileSync(a.dump, Buffer.from(((await nchw.data()) as Float32Array).buffer));
+      tf.dispose([z, w, nchw, out.image!, ...out.features.values()]);
+    }
+    const protocol = async (what: string, opts: { maxRes?: number; featureRes?: number[] }) => {
+      progress({ phase: what, warmup: true });
+      const warm = await timedAsync(() => renderSeeds(G, seeds(0, a.batch), { batchSize: a.batch, noiseMode: 'const', ...opts }));
+      const wall: number[] = [], cpu: number[] = [];
+      for (let i = 0; i < a.reps; i++) {
+        progress({ phase: what, rep: i });
+        const t = await timedAsync(() => renderSeeds(G, seeds(a.batch * (i + 1), a.batch), { batchSize: a.batch, noiseMode: 'const', ...opts }));
+        wall.push(t.wall); cpu.push(t.cpu);
+      }
+      return { batch: a.batch, warmupSec: warm.wall, batchSec: wall, batchCpuSec: cpu, secPerImage: median(wall) / a.batch, cpuSecPerImage: median(cpu) / a.batch };
+    };
+    const full = await protocol('full', {});
+    const features = a.featRes ? { maxRes: a.featRes, ...(await protocol('features', { maxRes: a.featRes, featureRes: [a.featRes] })) } : undefined;
+    let segment: Json | undefined;
+    if (a.segSeeds) {
+      progress({ phase: 'segment' });
+      const marks: Array<{ message: string; sec: number; cpuSec: number }> = [];
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await segmentNetworks({ G, D: null, info: ck.info }, {
+        seeds: seeds(0, a.segSeeds), resolutions: a.segRes, k: 6, metric: 'cosine', psi: 1, kmeansSeed: 0, maxPixels: 20000,
+        onProgress: (message) => {
+          if (/^generating samples \d/.test(message)) return;
+          const cu = process.cpuUsage(c0);
+          marks.push({ message, sec: (performance.now() - t0) / 1000, cpuSec: (cu.user + cu.system) / 1e6 });
+        },
+      });
+      const sec = (performance.now() - t0) / 1000;
+      const cu = process.cpuUsage(c0);
+      const firstCluster = marks.find((m) => m.message.startsWith('clustering'));
+      segment = {
+        seeds: a.segSeeds, resolutions: r.resolutions.map((x) => x.res), images: r.images.length, imageRes: r.resolution, sec, cpuSec: (cu.user + cu.system) / 1e6,
+        renderSec: firstCluster?.sec ?? NaN, renderCpuSec: firstCluster?.cpuSec ?? NaN, clusterSec: sec - (firstCluster?.sec ?? NaN), fitPixels: r.resolutions.map((x) => x.fitPixels), marks,
+      };
+    }
+    return {
+      backend: b.info, file: a.file, loadSec: load.wall,
+      model: { resolution: G.resolution, channels: G.imgChannels, zDim: G.zDim, cDim: G.cDim, resolutions: G.resolutions },
+      full, features, segment, tensorMB: tf.memory().numBytes / 2 ** 20,
+    };
+  } finally {
+    ck.dispose();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 
 async function main() {
   const [mode, argJson, outFile] = process.argv.slice(2);
@@ -655,7 +775,13 @@ async function main() {
     case 'webview': result = await webviewBench(args); break;
     case 'fid': result = await fidBench(args); break;
     case 'viewer': result = await viewerBench(args); break;
-    case 'baseline': result = {}; break; // RSS of a child with the same imports and nothing else
+    case 'officialLoad': result = await officialLoad(args); break;
+    case 'officialInfer': result = await officialInfer(args); break;
+    case 'baseline': { // RSS of a child with the same imports and nothing else (and the backend started, when named)
+      const backend = (args as { backend?: BackendName }).backend;
+      result = backend ? { backend: await startBackend(backend) } : {};
+      break;
+    }
     default: throw new Error(`unknown bench child mode '${mode}'`);
   }
   result.maxRssMB = process.resourceUsage().maxRSS / 1024;

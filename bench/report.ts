@@ -145,6 +145,7 @@ export function renderMarkdown(r: Json): string {
   out.push('');
 
   out.push(...viewerSection(r));
+  out.push(...officialSection(r));
 
   if (r.mnistLoad) {
     out.push(`MNIST load (\`loadDataset('mnist')\`, the first in the process: ${r.mnistLoad.images} digits → ${r.mnistLoad.resolution}×${r.mnistLoad.resolution}, from ${r.mnistLoad.from}): ${ms(r.mnistLoad.sec, 0)} ms.`);
@@ -293,15 +294,108 @@ function viewerSection(r: Json): string[] {
   return out;
 }
 
+/** The official StyleGAN2-ADA / GGDR .pkl section: reading costs, then per-image wasm times next to the official code's. */
+function officialSection(r: Json): string[] {
+  const out: string[] = ['## Official checkpoints (StyleGAN2-ADA / GGDR `.pkl`)', ''];
+  const o = r.official;
+  if (!o?.files) {
+    out.push(why(o), '');
+    return out;
+  }
+  const mb = (bytes: number) => `${f(bytes / 2 ** 20, 1)} MB`;
+  const base = o.baselineRssMB as number | null, baseW = o.baselineWasmRssMB as number | null;
+  const peer = o.peer as Json;
+  const peerRan = (o.files as Json[]).some((e) => e.peer && !e.peer.error);
+  out.push(`Each way of reading runs in a fresh child process, ${o.reps} time${o.reps === 1 ? '' : 's'} (median time, highest peak RSS), the file already in the page cache. ` +
+    `Peak RSS = the child's \`process.resourceUsage().maxRSS\`; ÷ size = peak RSS ÷ file size, and in brackets (peak RSS − an idle child's) ÷ size: an idle child with the same imports peaks at ` +
+    `${f(base, 0)} MB (${f(baseW, 0)} MB with the wasm backend started), which dominates for small files. The issue's bound: a 350 MB pickle read with peak RSS under ≈2× its size.`);
+  out.push('');
+  const cell = (x: Json | undefined, bytes: number, idle: number | null, withRss = true) => {
+    if (!x || typeof x.sec !== 'number') return x ? why(x) : '—';
+    const t = `${ms(x.sec)} ms`;
+    if (!withRss) return t;
+    return `${t} / ${f(x.maxRssMB, 0)} MB / ${f(x.maxRssMB * 2 ** 20 / bytes, 2)}× (${idle !== null ? f((x.maxRssMB - idle) * 2 ** 20 / bytes, 2) : '—'}×)`;
+  };
+  const rows: string[][] = [];
+  for (const e of o.files as Json[]) {
+    if (!e.file) { rows.push([`${e.name}`, '—', `**not run**: ${e.notRun}`, '', '', '', '', '']); continue; }
+    const L = e.loads ?? {};
+    const res = L.build?.resolution ?? e.ours?.model?.resolution;
+    const th = e.peer && !e.peer.error ? e.peer : undefined;
+    rows.push([
+      `${e.name}${res ? ` (${res} px)` : ''}: \`${e.file.split('/').slice(-1)[0]}\``,
+      mb(e.bytes),
+      cell(L.parse, e.bytes, base, false),
+      cell(L.all, e.bytes, base),
+      `${cell(L.gema, e.bytes, base)}${L.gema?.bytesRead ? `; reads ${mb(L.gema.bytesRead)}` : ''}`,
+      cell(L.build, e.bytes, baseW),
+      cell(L.buildD, e.bytes, baseW),
+      th ? `${ms(th.loadSec)} ms / ${f(th.loadRssMB, 0)} MB (idle ${f(th.baselineRssMB, 0)}); ours ÷ official: load all ${f(e.ratios?.loadAll?.wall, 2)}, build ${f(e.ratios?.build?.wall, 2)}` : peerRan ? why(e.peer) : 'peer not run',
+    ]);
+  }
+  out.push(table(['File', 'Size', 'Parse only ms', 'Load all: ms / peak RSS / ÷ size', 'G_ema only: ms / peak RSS / ÷ size', 'Build G_ema (loadCheckpoint, wasm)', 'Build G_ema + D', 'Official `legacy.load_network_pkl`'], rows));
+  out.push('');
+  out.push('Parse only = `readOfficialCheckpoint(file, {metadataOnly: true})` (structure, attributes, tensor shapes; no tensor data); load all = G, G_ema, D and augment_pipe with every tensor; ' +
+    'G_ema only = `networks: [\'G_ema\']` (the other networks\' storages are skipped); build = `loadCheckpoint(file, {which: \'G_ema\'})`: read and built as tfjs variables on wasm (with D: `withD: true`, its GGDR decoder included). ' +
+    'The official loader always unpickles everything (and runs the embedded class sources), so its time compares with "load all" and "build".');
+  out.push('');
+  // ---- Per-image times.
+  const pr: string[][] = [];
+  const sp = (x: Json | undefined, key = 'secPerImage', cpuKey = 'cpuSecPerImage') => (x && typeof x[key] === 'number' ? `${f(x[key], 3)} / ${f(x[cpuKey], 3)}` : '—');
+  const ratio = (x: Json | undefined) => (x && (typeof x.wall === 'number' || typeof x.cpu === 'number') ? `${f(x.wall, 2)} / ${f(x.cpu, 2)}` : '—');
+  for (const e of o.files as Json[]) {
+    if (!e.file) continue;
+    const u = e.ours ?? {}, th = e.peer && !e.peer.error ? e.peer : undefined;
+    const peerCell = (x: Json | undefined, key?: string, cpuKey?: string) => (th ? sp(x, key, cpuKey) : peer.notRun ? 'peer not run' : why(e.peer));
+    if (!u.full) { pr.push([`${e.name}: wasm renders`, why(u), '', '']); continue; }
+    const R = u.model.resolution;
+    pr.push([`${e.name}: full ${R}×${R} image (batch ${u.full.batch})`, sp(u.full), peerCell(th?.full), ratio(e.ratios?.full)]);
+    if (u.features) pr.push([`${e.name}: features up to ${u.features.maxRes}×${u.features.maxRes} only (\`maxRes: ${u.features.maxRes}\`, batch ${u.features.batch})`, sp(u.features), peerCell(th?.features), ratio(e.ratios?.features)]);
+    if (u.segment) {
+      const sg = u.segment;
+      // K-means per resolution: from each 'clustering R×R' progress mark to the next mark.
+      const marks = (sg.marks ?? []) as Array<{ message: string; sec: number }>;
+      const perRes = marks.map((m, i) => (m.message.startsWith('clustering') && marks[i + 1] ? `${m.message.slice(11).split('×')[0]}: ${f(marks[i + 1].sec - m.sec, 1)}` : null)).filter(Boolean);
+      pr.push([`${e.name}: segmentation of ${sg.seeds} samples at ${sg.resolutions.join('/')} (segmentNetworks: k = 6, cosine, ≤ 20 000 fit px), whole — of which rendering ${sg.images} full ${sg.imageRes}-px images with features / K-means${perRes.length ? ` (by resolution, s: ${perRes.join(', ')})` : ''}`,
+        `${f(sg.sec, 1)} s — ${f(sg.renderSec, 1)} / ${f(sg.clusterSec, 1)} s`, th?.segmentRender ? `render only: ${f(th.segmentRender.sec, 1)} s (CPU ${f(th.segmentRender.cpuSec, 1)})` : peerCell(undefined),
+        e.ratios?.segmentRender ? `render: ${ratio(e.ratios.segmentRender)}` : '—']);
+      pr.push([`${e.name}: segmentation's rendering, per image`, sp({ s: sg.renderSec / sg.seeds, c: sg.renderCpuSec / sg.seeds }, 's', 'c'), th?.segmentRender ? sp({ s: th.segmentRender.sec / sg.seeds, c: th.segmentRender.cpuSec / sg.seeds }, 's', 'c') : peerCell(undefined), ratio(e.ratios?.segmentRender)]);
+    }
+  }
+  const oursAny = (o.files as Json[]).find((e) => e.ours?.backend)?.ours;
+  const thAny = (o.files as Json[]).find((e) => e.peer && !e.peer.error)?.peer;
+  out.push(`Seconds per image, wall / CPU time, on \`${oursAny?.backend?.name ?? 'wasm'}\` (${oursAny?.backend?.threads ?? '—'} thread${oursAny?.backend?.threads === 1 ? '' : 's'}) ` +
+    (thAny ? `and for the official G_ema in PyTorch ${thAny.torch} on the CPU with \`torch.set_num_threads(${thAny.threads})\` (to compare with one wasm thread; official code from ${peer.dir}, ${peer.from}). ` : `; PyTorch peer not run: ${peer.notRun ?? why(peer)}. `) +
+    'Seeds as the official generate.py (z = RandomState(seed).randn), ψ 1, noise const; a warm-up batch (seeds 0…batch−1), then the median of ' +
+    `${oursAny?.full?.batchSec?.length ?? '—'} timed batches of the next seeds ÷ batch. "ours ÷ official" is a time ratio: > 1 = ours slower.`);
+  out.push('');
+  out.push(table(['Work', 'ours s/image (wall / CPU)', 'official s/image (wall / CPU)', 'ours ÷ official (wall / CPU)'], pr));
+  out.push('');
+  const notes: string[] = [];
+  for (const e of o.files as Json[]) {
+    if (e.crossCheck) notes.push(e.crossCheck.error ? `${e.name}: cross-check failed: ${e.crossCheck.error}` :
+      `${e.name}: ours vs the official images of ${e.crossCheck.what}: max |Δ| ${e.crossCheck.maxAbs.toExponential(1)} (values up to ${f(e.crossCheck.maxRef, 2)})`);
+    if (e.from && e.name !== 'fixture') notes.push(`${e.name} from ${e.from}: ${e.file}`);
+  }
+  for (const e of o.files as Json[]) {
+    if (e.ours?.maxRssMB) notes.push(`${e.name}: peak RSS of the render process ${f(e.ours.maxRssMB, 0)} MB ours${e.peer?.maxRssMB ? `, ${f(e.peer.maxRssMB, 0)} MB official` : ''}`);
+  }
+  if (notes.length) out.push(`Same work: ${notes.join('; ')}.`, '');
+  out.push('The segmentation renders full images because the panel shows the samples above the cluster maps; clustering only needs the features, which alone cost the "features up to 64" time per image. ' +
+    'The official code has no K-means: its column is the matching generator pass (`G.synthesis(ws, get_feat=True)` on the same 8 seeds, one batch).');
+  out.push('');
+  return out;
+}
+
 /** BENCH.md of a `--only <section>` run: machine, load, that section, problems. */
-export function renderOnlyMarkdown(r: Json, section: 'stats' | 'webview' | 'viewer'): string {
+export function renderOnlyMarkdown(r: Json, section: 'stats' | 'webview' | 'viewer' | 'official'): string {
   const mc = r.machine;
-  const names = { stats: 'stats.jsonl', webview: 'loss webview', viewer: 'checkpoint viewer / segmentation' };
+  const names = { stats: 'stats.jsonl', webview: 'loss webview', viewer: 'checkpoint viewer / segmentation', official: 'official checkpoints' };
   const out: string[] = [`# GAN Inspector benchmarks (${names[section]} section only)`, ''];
   out.push(`Generated by \`npm run bench -- --only ${section}\`${r.quick ? ' **--quick**' : ''} in ${f(r.totalSec, 0)} s on ${mc.cpuModel} (${mc.cores} cores, ${mc.memGB} GB RAM), Node ${mc.node}, ${mc.date}; ` +
     `load average (1 min) ${f(r.load.start[0])} → ${f(r.load.end?.[0])}.`);
   out.push('');
-  out.push(...(section === 'stats' ? statsSection(r) : section === 'viewer' ? viewerSection(r) : webviewSection(r)));
+  out.push(...(section === 'stats' ? statsSection(r) : section === 'viewer' ? viewerSection(r) : section === 'official' ? officialSection(r) : webviewSection(r)));
   if (r.problems?.length) out.push('## Problems', '', ...r.problems.map((p: string) => `- ${p}`), '');
   return out.join('\n');
 }

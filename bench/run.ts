@@ -4,8 +4,9 @@
  *
  * Options: --quick (few steps, small files; for checking the bench itself), --stats-mb N (size of the
  * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output),
- * --only stats|webview|viewer (just the loss-panel stats.jsonl section, just the loss webview in headless Chromium, or
- * just the checkpoint viewer / segmentation requests through the inference process on wasm; writes to
+ * --only stats|webview|viewer|official (just the loss-panel stats.jsonl section, just the loss webview in headless Chromium,
+ * just the checkpoint viewer / segmentation requests through the inference process on wasm, or just the official
+ * .pkl checkpoints' load / render costs (env OFFICIAL_PAPER256_PKL, OFFICIAL_GGDR_DIR); writes to
  * bench-output/<section>-only unless --out is given).
  */
 import * as fs from 'node:fs';
@@ -25,7 +26,7 @@ const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(n);
 const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
 const QUICK = flag('--quick');
-const ONLY_SECTIONS = ['stats', 'webview', 'viewer'] as const;
+const ONLY_SECTIONS = ['stats', 'webview', 'viewer', 'official'] as const;
 type OnlySection = (typeof ONLY_SECTIONS)[number];
 const ONLY = opt('--only') as OnlySection | undefined;
 if (ONLY !== undefined && !ONLY_SECTIONS.includes(ONLY)) throw new Error(`--only takes ${ONLY_SECTIONS.map((x) => `'${x}'`).join(', ')} (got '${ONLY}')`);
@@ -69,7 +70,7 @@ function outcome<T>(o: ChildOutcome<T>): T | { error: string } {
   return o.ok ? o.value : { error: o.error };
 }
 
-/** `--only stats|webview|viewer`: one section alone (with the whole budget). */
+/** `--only stats|webview|viewer|official`: one section alone (with the whole budget). */
 async function sectionOnly(section: OnlySection) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-inspector-bench-'));
@@ -80,6 +81,8 @@ async function sectionOnly(section: OnlySection) {
       result.stats = await statsSection(tmp, problems, 0);
     } else if (section === 'viewer') {
       result.viewer = await viewerSection(tmp, problems);
+    } else if (section === 'official') {
+      result.official = await officialSection(tmp, problems);
     } else {
       result.webview = await webviewSection(tmp, problems);
       // The decimated big-file case on a file of its own (in the full bench it reuses the stats section's).
@@ -261,6 +264,9 @@ async function main() {
     // ---- The checkpoint viewer and segmentation panel through the real inference process, on wasm.
     result.viewer = await viewerSection(tmp, problems);
 
+    // ---- Official StyleGAN2-ADA / GGDR .pkl checkpoints: load cost, wasm render cost, the official code as the peer.
+    result.official = await officialSection(tmp, problems);
+
     // ---- Loss-panel data path, then FID; both shrink (and extrapolate) to stay within the budget.
     const perSample = (result.samples?.grid?.find((g: Json) => g.samples === 64)?.renderSeedsSec ?? 1) / 64;
     const fidEstimate = (n: number) => 15 + n * perSample * 1.5; // generate + LeNet features of n fakes and n reals (measured ≈1.2×)
@@ -386,6 +392,142 @@ async function viewerSection(tmp: string, problems: string[]): Promise<Json> {
   const o = await runChild<Json>('viewer', args, { timeoutSec: 240, tmpDir: tmp });
   if (!o.ok) problems.push(`viewer: ${o.error}${o.progress ? ` (last progress: ${JSON.stringify(o.progress)})` : ''}`);
   return { ...outcome(o), childWallSec: o.wallSec };
+}
+
+/** The official GGDR fixture run's last pickle (../shared, next to the repository; never copied into it). */
+const OFFICIAL_FIXTURE_PKL = path.resolve(REPO, '..', 'shared', 'fixtures', 'official-ggdr-pkl', 'training-runs', '00000-mnist32-cifar-kimg5-batch16', 'network-snapshot-000005.pkl');
+/** Where a paper256-size pickle made with the official code is looked for when OFFICIAL_PAPER256_PKL is not set. */
+const OFFICIAL_PAPER256_DEFAULT = '/work/scratch/official/pkls/paper256/network-snapshot-000000.pkl';
+/** Where a CPU-runnable checkout of the official GGDR code is looked for when OFFICIAL_GGDR_DIR is not set. */
+const OFFICIAL_GGDR_DEFAULT = '/work/scratch/official/GGDR';
+const PAPER256_HOWTO = 'set OFFICIAL_PAPER256_PKL to a paper256 .pkl; make one with the official code as ../shared/fixtures/official-ggdr-pkl/README.md describes';
+/** The ways of reading a pickle, each in a fresh child (bench/child.ts officialLoad). */
+const OFFICIAL_LOADS = ['parse', 'all', 'gema', 'build', 'buildD'] as const;
+
+/** The official checkpoint to bench, or why not. */
+function paper256Pkl(): { file: string; from: string } | { notRun: string } {
+  const env = process.env.OFFICIAL_PAPER256_PKL;
+  if (env) {
+    const file = path.resolve(env);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return { notRun: `OFFICIAL_PAPER256_PKL=${env} is not a file; ${PAPER256_HOWTO}` };
+    return { file, from: 'OFFICIAL_PAPER256_PKL' };
+  }
+  if (fs.existsSync(OFFICIAL_PAPER256_DEFAULT)) return { file: OFFICIAL_PAPER256_DEFAULT, from: `the default path (OFFICIAL_PAPER256_PKL not set)` };
+  return { notRun: PAPER256_HOWTO };
+}
+
+/** The official GGDR checkout the PyTorch peer imports `legacy` / `dnnlib` from, or why the peer cannot run. */
+async function officialPeerDir(): Promise<{ dir: string; from: string; torch: string } | { notRun: string }> {
+  const env = process.env.OFFICIAL_GGDR_DIR;
+  const dir = env ? path.resolve(env) : fs.existsSync(OFFICIAL_GGDR_DEFAULT) ? OFFICIAL_GGDR_DEFAULT : undefined;
+  if (!dir) return { notRun: `OFFICIAL_GGDR_DIR is not set (and ${OFFICIAL_GGDR_DEFAULT} does not exist): point it at a CPU-runnable checkout of the official GGDR code (naver-ai/GGDR)` };
+  const missing = ['legacy.py', 'dnnlib', 'torch_utils'].filter((x) => !fs.existsSync(path.join(dir, x)));
+  if (missing.length) return { notRun: `${dir}${env ? ' (OFFICIAL_GGDR_DIR)' : ''} is not an official GGDR / StyleGAN2-ADA checkout: no ${missing.join(', ')}` };
+  const torch = await pythonHas('torch');
+  if (!torch.ok) return { notRun: torch.reason };
+  return { dir, from: env ? 'OFFICIAL_GGDR_DIR' : 'the default path (OFFICIAL_GGDR_DIR not set)', torch: torch.version };
+}
+
+/** Reads a file once (to /dev/null) so every measurement starts with it in the page cache. */
+function warmPageCache(file: string): number {
+  const t = performance.now();
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  try { while (fs.readSync(fd, buf, 0, buf.length, null) > 0) { /* discard */ } } finally { fs.closeSync(fd); }
+  return (performance.now() - t) / 1000;
+}
+
+/** Max |a − b| and max |b| of two raw float32 files of the same length. */
+function compareF32(a: string, b: string): { maxAbs: number; maxRef: number; n: number } | { error: string } {
+  const x = new Float32Array(fs.readFileSync(a).buffer.slice(0)), y = new Float32Array(fs.readFileSync(b).buffer.slice(0));
+  if (x.length !== y.length) return { error: `ours has ${x.length} values, the official ${y.length}` };
+  let maxAbs = 0, maxRef = 0;
+  for (let i = 0; i < x.length; i++) { maxAbs = Math.max(maxAbs, Math.abs(x[i] - y[i])); maxRef = Math.max(maxRef, Math.abs(y[i])); }
+  return { maxAbs, maxRef, n: x.length };
+}
+
+/**
+ * Official StyleGAN2-ADA / GGDR pickles: the fixture's (8.5 MB, 32 px) and a paper256-size one (302 MB, 256 px):
+ * load time and peak RSS of each way of reading (fresh child each, `reps` times), the wasm backend's seconds per
+ * image (full resolution; features up to 64 px only) and the segmentation of 8 samples at 8–64 px, then the same
+ * work by the official code in PyTorch (bench/torch/official_peer.py) for the ours/official ratios.
+ */
+async function officialSection(tmp: string, problems: string[]): Promise<Json> {
+  const reps = QUICK ? 1 : 3;
+  const out: Json = { reps, files: [] };
+  const peerDir = await officialPeerDir();
+  out.peer = 'notRun' in peerDir ? { notRun: peerDir.notRun } : peerDir;
+  const base = await runChild<Json>('baseline', {}, { timeoutSec: 60, tmpDir: tmp });
+  const baseWasm = await runChild<Json>('baseline', { backend: 'wasm' }, { timeoutSec: 60, tmpDir: tmp });
+  out.baselineRssMB = base.ok ? base.value.maxRssMB : null;
+  out.baselineWasmRssMB = baseWasm.ok ? baseWasm.value.maxRssMB : null;
+  const p256 = paper256Pkl();
+  const targets: Array<{ name: string; file?: string; from?: string; notRun?: string; infer: Json }> = [
+    fs.existsSync(OFFICIAL_FIXTURE_PKL)
+      ? { name: 'fixture', file: OFFICIAL_FIXTURE_PKL, from: '../shared fixture', infer: { batch: 8, reps: QUICK ? 2 : 3 } }
+      : { name: 'fixture', notRun: `the official fixture is not at ${OFFICIAL_FIXTURE_PKL}`, infer: {} },
+    'notRun' in p256
+      ? { name: 'paper256', notRun: p256.notRun, infer: {} }
+      : { name: 'paper256', file: p256.file, from: p256.from, infer: { batch: 2, reps: QUICK ? 2 : 3, featRes: 64, segSeeds: 8, segRes: [8, 16, 32, 64] } },
+  ];
+  for (const tg of targets) {
+    if (!tg.file) { out.files.push({ name: tg.name, notRun: tg.notRun }); continue; }
+    const entry: Json = { name: tg.name, file: tg.file, from: tg.from, bytes: fs.statSync(tg.file).size, loads: {} };
+    out.files.push(entry);
+    entry.pageCacheWarmSec = warmPageCache(tg.file);
+    // ---- Reading: each way in a fresh child, `reps` times; medians of the times, the highest peak RSS.
+    for (const how of OFFICIAL_LOADS) {
+      log(`official ${tg.name}: read '${how}' ×${reps}`);
+      const runs: Json[] = [];
+      for (let i = 0; i < reps; i++) {
+        const o = await runChild<Json>('officialLoad', { file: tg.file, how, backend: 'wasm' }, { timeoutSec: 300, tmpDir: tmp });
+        if (!o.ok) { problems.push(`official ${tg.name} read '${how}': ${o.error}`); runs.push({ error: o.error }); break; }
+        if (o.value.skipped) { runs.push(o.value); break; }
+        runs.push(o.value);
+      }
+      const good = runs.filter((x) => typeof x.sec === 'number');
+      entry.loads[how] = good.length
+        ? { runs: good, sec: median(good.map((x) => x.sec)), cpuSec: median(good.map((x) => x.cpuSec)), maxRssMB: Math.max(...good.map((x) => x.maxRssMB)),
+            bytesRead: good[0].bytesRead, tensors: good[0].tensors, networks: good[0].networks, tensorMB: good[0].tensorMB, resolution: good[0].resolution }
+        : runs[runs.length - 1];
+    }
+    // ---- Rendering on wasm, then the official code on the same pickle and seeds right after (the machine drifts).
+    log(`official ${tg.name}: wasm renders${tg.infer.segSeeds ? ` + segmentation of ${tg.infer.segSeeds} samples` : ''}`);
+    const oursDump = path.join(tmp, `official-${tg.name}-ours.f32`), peerDump = path.join(tmp, `official-${tg.name}-peer.f32`);
+    const o = await runChild<Json>('officialInfer', { file: tg.file, backend: 'wasm', ...tg.infer, dump: oursDump }, { timeoutSec: 900, tmpDir: tmp });
+    if (!o.ok) problems.push(`official ${tg.name} wasm render: ${o.error}${o.progress ? ` (last progress: ${JSON.stringify(o.progress)})` : ''}`);
+    entry.ours = { ...outcome(o), childWallSec: o.wallSec, load1After: load1() };
+    if ('notRun' in peerDir) continue;
+    const threads = (o.ok && o.value.backend?.threads) || 1;
+    log(`official ${tg.name}: PyTorch peer (official G_ema, ${threads} thread${threads === 1 ? '' : 's'})`);
+    const env = { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const args = ['--ggdr-dir', peerDir.dir, '--pkl', tg.file, '--threads', String(threads), '--batch', String(tg.infer.batch), '--reps', String(tg.infer.reps), '--dump', peerDump,
+      ...(tg.infer.featRes ? ['--feat-res', String(tg.infer.featRes)] : []), ...(tg.infer.segSeeds ? ['--seg-seeds', String(tg.infer.segSeeds)] : [])];
+    const p = await runPython<Json>('bench/torch/official_peer.py', args, { timeoutSec: 600, env });
+    if (!p.ok) problems.push(`official ${tg.name} PyTorch peer: ${p.error}`);
+    entry.peer = { ...outcome(p), load1After: load1() };
+    if (o.ok && p.ok && fs.existsSync(oursDump) && fs.existsSync(peerDump)) {
+      const c = compareF32(oursDump, peerDump);
+      entry.crossCheck = { what: `seeds 0–${tg.infer.batch - 1} (ψ 1, noise const, float32 before clamping)`, ...c };
+      if ('error' in c) problems.push(`official ${tg.name}: ours vs official images: ${c.error}`);
+      else if (c.maxAbs > 1e-2 * Math.max(1, c.maxRef)) problems.push(`official ${tg.name}: ours and the official G_ema disagree (max |Δ| ${c.maxAbs.toExponential(2)}, max |official| ${c.maxRef.toFixed(2)}): not the same work`);
+    }
+    // ours ÷ official (time; > 1: ours slower), wall and CPU time.
+    if (o.ok && p.ok) {
+      const ours = o.value, th = p.value;
+      const pair = (a?: number, b?: number) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null);
+      const all = entry.loads.all;
+      entry.ratios = {
+        loadAll: { wall: pair(all?.sec, th.loadSec), cpu: pair(all?.cpuSec, th.loadCpuSec) },
+        build: { wall: pair(entry.loads.build?.sec, th.loadSec), cpu: pair(entry.loads.build?.cpuSec, th.loadCpuSec) },
+        full: { wall: pair(ours.full?.secPerImage, th.full?.secPerImage), cpu: pair(ours.full?.cpuSecPerImage, th.full?.cpuSecPerImage) },
+        features: { wall: pair(ours.features?.secPerImage, th.features?.secPerImage), cpu: pair(ours.features?.cpuSecPerImage, th.features?.cpuSecPerImage) },
+        segmentRender: { wall: pair(ours.segment?.renderSec, th.segmentRender?.sec), cpu: pair(ours.segment?.renderCpuSec, th.segmentRender?.cpuSec) },
+      };
+    }
+    for (const f of [oursDump, peerDump]) fs.rmSync(f, { force: true });
+  }
+  return out;
 }
 
 async function fidSection(tmp: string, problems: string[], perSample: number, estimate: (n: number) => number): Promise<Json> {
