@@ -30,8 +30,13 @@ import { askTrainChoices } from './training/trainFlow';
 import { TrainingManager, type TrainingJob } from './training/trainingManager';
 import { TrainingUi } from './training/trainingUi';
 import { KeyedBatcher } from './util/batcher';
+import { askEngine, type Engine } from './official/officialFlow';
+import { OfficialEngine } from './official/officialEngine';
+import { OfficialTrainingManager } from './official/officialTrainingManager';
 
 const LAST_CHOICES_KEY = 'ganInspector.lastTrainChoices';
+/** Which engine Train… was last answered for ('tfjs' | 'official'). */
+const LAST_ENGINE_KEY = 'ganInspector.lastTrainEngine';
 const WORKSPACE_CONFIG_FILE = 'gan-inspector.json';
 
 /** Extracts a run folder from a command argument: a Runs-view node, a path string or a file Uri. */
@@ -47,6 +52,10 @@ export function runDirFromArg(arg: unknown): string | undefined {
 export class Controller implements vscode.Disposable {
   readonly output: vscode.OutputChannel;
   readonly manager: TrainingManager;
+  /** Official StyleGAN2-ADA / GGDR train.py processes (issue #16). */
+  readonly official: OfficialTrainingManager;
+  private readonly officialUi: TrainingUi;
+  private readonly officialEngine: OfficialEngine;
   readonly tree: RunsTreeProvider;
   private readonly watcher: RunsWatcher;
   private readonly panels: LossCurvesPanels;
@@ -64,7 +73,8 @@ export class Controller implements vscode.Disposable {
   constructor(private readonly ctx: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('GAN Inspector');
     this.manager = new TrainingManager({ workerPath: ctx.asAbsolutePath(path.join('dist', 'worker.js')) });
-    this.tree = new RunsTreeProvider(() => this.roots(), (d) => this.manager.ownsRunDir(d), (l) => this.output.appendLine(l));
+    this.official = new OfficialTrainingManager();
+    this.tree = new RunsTreeProvider(() => this.roots(), (d) => this.ownsRunDir(d), (l) => this.output.appendLine(l));
     this.runChanged = new KeyedBatcher<string>(300, async (dirs) => {
       await this.tree.refreshRuns(dirs);
       for (const d of dirs) {
@@ -78,7 +88,7 @@ export class Controller implements vscode.Disposable {
     });
     this.panels = new LossCurvesPanels({
       extensionUri: ctx.extensionUri,
-      runInfo: async (dir) => lossRunInfo(await describeRun(dir, (d) => this.manager.ownsRunDir(d))),
+      runInfo: async (dir) => lossRunInfo(await describeRun(dir, (d) => this.ownsRunDir(d))),
       log: (l) => this.output.appendLine(l),
       openFile: (dir, target) => void this.openRunFile(dir, target),
       restoreRoots: () => this.restoreRoots(),
@@ -92,6 +102,23 @@ export class Controller implements vscode.Disposable {
       resume: (dir) => void this.resumeTraining(dir),
       onRunChanged: (dir) => this.runChanged.add(dir),
     });
+    this.officialUi = new TrainingUi({
+      manager: this.official,
+      statusId: 'ganInspector.officialTraining',
+      statusName: 'GAN Inspector official training',
+      output: this.output,
+      stop: (j) => void this.stopJob(j),
+      openLog: (dir) => void this.openLog(dir ?? undefined),
+      openLossCurves: (dir) => this.panels.show(dir),
+      // An official run continues as a new run from its newest pkl (train.py --resume).
+      resume: (dir) => void this.guard('ganInspector.resumeTraining', () => this.officialEngine.train({ resume: latestOfficialPkl(dir) })),
+      onRunChanged: (dir) => this.runChanged.add(dir),
+    });
+    this.officialEngine = new OfficialEngine({
+      ctx, output: this.output, manager: this.official, ui: this.officialUi, baseDir: () => this.baseDir(),
+      outdir: () => path.resolve(this.baseDir() ?? '', this.settings().outdir),
+      isRunsRoot: (dir) => this.roots().some((r) => path.resolve(r) === path.resolve(dir)),
+    });
     this.inference = new InferenceClient({
       workerPath: ctx.asAbsolutePath(path.join('dist', 'inference.js')),
       backend: 'auto',
@@ -104,7 +131,7 @@ export class Controller implements vscode.Disposable {
     this.compare = new CompareRunsPanels({
       extensionUri: ctx.extensionUri,
       log: (l) => this.output.appendLine(l),
-      owns: (d) => this.manager.ownsRunDir(d),
+      owns: (d) => this.ownsRunDir(d),
       openLossCurves: (dir) => this.panels.show(dir),
       exportDir: () => this.baseDir(),
       restoreRoots: () => this.restoreRoots(),
@@ -114,7 +141,7 @@ export class Controller implements vscode.Disposable {
     const view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true, canSelectMany: true });
     this.runsView = view;
     this.disposables.push(
-      this.output, this.tree, this.watcher, this.panels, this.ui, view,
+      this.output, this.tree, this.watcher, this.panels, this.ui, this.officialUi, view,
       { dispose: () => this.runChanged.dispose() },
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.lossCurves, this.panels),
       this.compare, vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.compareRuns, this.compare),
@@ -137,9 +164,14 @@ export class Controller implements vscode.Disposable {
 
   /** On deactivate: ask running workers to stop (they also exit when the IPC channel closes). */
   async shutdown(): Promise<void> {
-    const active = this.manager.active();
+    const active = [...this.manager.active(), ...this.official.active()];
     if (!active.length) return;
-    await Promise.race([this.manager.stopAll(2000), new Promise((r) => setTimeout(r, 4000))]);
+    await Promise.race([Promise.all([this.manager.stopAll(2000), this.official.stopAll(2000)]), new Promise((r) => setTimeout(r, 4000))]);
+  }
+
+  /** A live job of this window (our engine or official train.py) trains `dir`. */
+  private ownsRunDir(dir: string): boolean {
+    return this.manager.ownsRunDir(dir) || this.official.ownsRunDir(dir);
   }
 
   //#region settings
@@ -223,8 +255,10 @@ export class Controller implements vscode.Disposable {
     });
     this.disposables.push(metrics);
     reg('ganInspector.computeMetrics', (a, b) => metrics.run(a, b));
+    reg('ganInspector.exportDataset', () => this.officialEngine.exportDatasetCommand());
+    reg('ganInspector.checkOfficialTrainer', () => this.officialEngine.checkSetupCommand());
     reg('ganInspector.showEngineStatus', () => showEngineStatus({
-      client: this.inference, activeJobs: () => this.manager.active(), output: this.output,
+      client: this.inference, activeJobs: () => [...this.manager.active(), ...this.official.active()], output: this.output,
       showMessage: (m, ...a) => vscode.window.showInformationMessage(m, ...a),
     }));
   }
@@ -262,6 +296,16 @@ export class Controller implements vscode.Disposable {
     const configurations = this.configurations(settings);
     const baseDir = this.baseDir();
     let choices: TrainChoices | undefined;
+    // Engine step (issue #16): our TensorFlow.js engine or the official PyTorch train.py.
+    const lastEngine = this.ctx.workspaceState.get<Engine>(LAST_ENGINE_KEY);
+    const engine = current ? (lastEngine === 'official' && this.officialEngine.hasLastChoices() ? 'official' : 'tfjs') : await askEngine(lastEngine, this.officialEngine.problems());
+    if (!engine) return undefined;
+    if (engine === 'official') {
+      const problems = this.officialEngine.problems();
+      if (!problems.length) await this.ctx.workspaceState.update(LAST_ENGINE_KEY, engine);
+      return this.officialEngine.train({ current });
+    }
+    if (!current) await this.ctx.workspaceState.update(LAST_ENGINE_KEY, engine);
     if (current) {
       choices = this.lastChoices() ?? choicesFromSettings(settings, undefined, configurations);
     } else {
@@ -288,7 +332,7 @@ export class Controller implements vscode.Disposable {
   async stopTraining(dir?: string): Promise<void> {
     let job: TrainingJob | undefined;
     if (dir) {
-      job = this.manager.activeJobFor(dir);
+      job = this.manager.activeJobFor(dir) ?? this.official.activeJobFor(dir);
       if (!job) {
         const v = this.tree.get(dir);
         const other = v?.state === 'running' && v.pid !== undefined ? ` It is trained by process ${v.pid}, not by this window; stop it there.` : '';
@@ -296,7 +340,7 @@ export class Controller implements vscode.Disposable {
         return;
       }
     } else {
-      const active = this.manager.active();
+      const active = [...this.manager.active(), ...this.official.active()];
       if (!active.length) {
         void vscode.window.showInformationMessage('No training is running in this window.');
         return;
@@ -316,14 +360,15 @@ export class Controller implements vscode.Disposable {
   private async stopJob(job: TrainingJob): Promise<void> {
     if (job.phase === 'stopping') return;
     this.output.appendLine(`[${job.runName ?? `job ${job.id}`}] stop requested`);
-    await this.manager.stop(job.id);
+    if (this.official.jobs().includes(job)) await this.official.stop(job.id);
+    else await this.manager.stop(job.id);
   }
 
   async resumeTraining(dir?: string): Promise<TrainingJob | undefined> {
     const runDir = dir ?? (await this.pickRun('Resume which run?', (v) => v.resumable))?.summary.dir;
     if (!runDir) return undefined;
     if (this.manager.ownsRunDir(runDir)) throw new UserError(`${path.basename(runDir)} is already training in this window.`);
-    const v = await describeRun(runDir, (d) => this.manager.ownsRunDir(d));
+    const v = await describeRun(runDir, (d) => this.ownsRunDir(d));
     if (v.summary.origin !== 'gan-inspector') {
       throw new UserError(`${v.summary.name} was written by the official StyleGAN2-ADA/GGDR code; its .pkl snapshots cannot be resumed here.`, 'Start a new run with GAN Inspector: Train….');
     }
@@ -378,6 +423,7 @@ export class Controller implements vscode.Disposable {
   }
 
   async showResolvedConfig(): Promise<void> {
+    if (this.ctx.workspaceState.get<Engine>(LAST_ENGINE_KEY) === 'official' && this.officialEngine.hasLastChoices()) return this.officialEngine.showResolvedConfig();
     const settings = this.settings();
     const configurations = this.configurations(settings);
     const last = this.lastChoices();
@@ -411,7 +457,7 @@ export class Controller implements vscode.Disposable {
     if (direct) return direct;
     const runDir = runDirFromArg(arg) ?? (await this.pickRun(`${title}: which run?`, (v) => v.summary.snapshots.length > 0))?.summary.dir;
     if (!runDir) return undefined;
-    const v = this.tree.get(runDir) ?? (await describeRun(runDir, (d) => this.manager.ownsRunDir(d)));
+    const v = this.tree.get(runDir) ?? (await describeRun(runDir, (d) => this.ownsRunDir(d)));
     const snaps = [...v.summary.snapshots].reverse();
     if (!snaps.length) throw new UserError(`${path.basename(runDir)} has no snapshots yet.`, 'Wait for the first tick of training, or pick another run.');
     const p = await vscode.window.showQuickPick(
@@ -478,6 +524,16 @@ export class Controller implements vscode.Disposable {
   }
 
   //#endregion
+}
+
+/** The newest network-snapshot-*.pkl of an official run folder ('' when none). */
+function latestOfficialPkl(dir: string): string {
+  try {
+    const pkls = fs.readdirSync(dir).filter((n) => /^network-snapshot-\d+\.pkl$/.test(n)).sort();
+    return pkls.length ? path.join(dir, pkls[pkls.length - 1]) : '';
+  } catch {
+    return '';
+  }
 }
 
 export type { RunsNode };

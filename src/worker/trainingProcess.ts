@@ -57,3 +57,34 @@ async function run(overrides: Parameters<typeof resolveOptions>[0], resumeDir?: 
   }
   process.exit(code);
 }
+
+/**
+ * `fork(dist/worker.js, ['--export-dataset', JSON])`: the extension's Export Dataset Zip command runs
+ * here, because the host bundle must not embed the MNIST digits. Replies over IPC:
+ * {type:'exportProgress', done, total, phase}, then {type:'exportDone', result} or {type:'exportFailed', error}.
+ */
+const exportAt = process.argv.indexOf('--export-dataset');
+if (exportAt >= 0) void exportMode(process.argv[exportAt + 1] ?? '{}');
+
+async function exportMode(json: string): Promise<void> {
+  const reply = (m: unknown) => new Promise<void>((r) => (process.send && process.connected ? process.send(m, undefined, {}, () => r()) : r()));
+  try {
+    const { data, ...o } = JSON.parse(json) as { data: string; out: string; resolution?: number; channels?: 1 | 3; maxImages?: number; force?: boolean };
+    const { exportDataset } = await import('../core/data/exportDataset');
+    let last = 0;
+    const result = await exportDataset(data, {
+      ...o,
+      onProgress: (done, total, phase) => {
+        if (Date.now() - last < 250 && done < total) return;
+        last = Date.now();
+        void reply({ type: 'exportProgress', done, total, phase });
+      },
+    });
+    await reply({ type: 'exportDone', result });
+    process.exit(0);
+  } catch (e) {
+    const t = errorText(e, { doing: 'exporting the dataset', option: 'output file' });
+    await reply({ type: 'exportFailed', error: t.message, userError: t.userError });
+    process.exit(1);
+  }
+}

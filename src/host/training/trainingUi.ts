@@ -26,7 +26,12 @@ export function progressText(j: TrainingJob): string {
 }
 
 export interface TrainingUiDeps {
-  manager: TrainingManager;
+  /** Our TrainingManager, or anything with its job events (the official engine's OfficialTrainingManager). */
+  manager: Pick<TrainingManager, 'on' | 'active' | 'whenEnded'>;
+  /** Status-bar item id; one per job source (default 'ganInspector.training'). */
+  statusId?: string;
+  /** Status-bar name (default 'GAN Inspector training'). */
+  statusName?: string;
   output: vscode.OutputChannel;
   /** Stop a job (the Stop Training logic: message, then signals). */
   stop: (job: TrainingJob) => void;
@@ -44,8 +49,8 @@ export class TrainingUi implements vscode.Disposable {
   private readonly progressWaiters = new Map<number, (j: TrainingJob) => void>();
 
   constructor(private readonly d: TrainingUiDeps) {
-    this.status = vscode.window.createStatusBarItem('ganInspector.training', vscode.StatusBarAlignment.Left, 10);
-    this.status.name = 'GAN Inspector training';
+    this.status = vscode.window.createStatusBarItem(d.statusId ?? 'ganInspector.training', vscode.StatusBarAlignment.Left, 10);
+    this.status.name = d.statusName ?? 'GAN Inspector training';
     const m = d.manager;
     this.subs.push(
       m.on('started', (j) => {
