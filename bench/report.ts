@@ -305,16 +305,17 @@ function officialSection(r: Json): string[] {
   const mb = (bytes: number) => `${f(bytes / 2 ** 20, 1)} MB`;
   const base = o.baselineRssMB as number | null, baseW = o.baselineWasmRssMB as number | null;
   const peer = o.peer as Json;
-  const peerRan = (o.files as Json[]).some((e) => e.peer && !e.peer.error);
   out.push(`Each way of reading runs in a fresh child process, ${o.reps} time${o.reps === 1 ? '' : 's'} (median time, highest peak RSS), the file already in the page cache. ` +
     `Peak RSS = the child's \`process.resourceUsage().maxRSS\`; ÷ size = peak RSS ÷ file size, and in brackets (peak RSS − an idle child's) ÷ size: an idle child with the same imports peaks at ` +
-    `${f(base, 0)} MB (${f(baseW, 0)} MB with the wasm backend started), which dominates for small files. The issue's bound: a 350 MB pickle read with peak RSS under ≈2× its size.`);
+    `${f(base, 0)} MB (${f(baseW, 0)} MB with the wasm backend started), which dominates for small files (no bracket under 64 MB: the idle RSS varies by ±10 MB between runs). The issue's bound: a 350 MB pickle read with peak RSS under ≈2× its size.`);
   out.push('');
   const cell = (x: Json | undefined, bytes: number, idle: number | null, withRss = true) => {
     if (!x || typeof x.sec !== 'number') return x ? why(x) : '—';
     const t = `${ms(x.sec)} ms`;
     if (!withRss) return t;
-    return `${t} / ${f(x.maxRssMB, 0)} MB / ${f(x.maxRssMB * 2 ** 20 / bytes, 2)}× (${idle !== null ? f((x.maxRssMB - idle) * 2 ** 20 / bytes, 2) : '—'}×)`;
+    // Above the idle child: only meaningful when the file is large next to the idle RSS's run-to-run noise (≈ ±10 MB).
+    const net = idle !== null && bytes >= 64 * 2 ** 20 ? ` (${f((x.maxRssMB - idle) * 2 ** 20 / bytes, 2)}×)` : '';
+    return `${t} / ${f(x.maxRssMB, 0)} MB / ${f(x.maxRssMB * 2 ** 20 / bytes, 2)}×${net}`;
   };
   const rows: string[][] = [];
   for (const e of o.files as Json[]) {
@@ -330,7 +331,7 @@ function officialSection(r: Json): string[] {
       `${cell(L.gema, e.bytes, base)}${L.gema?.bytesRead ? `; reads ${mb(L.gema.bytesRead)}` : ''}`,
       cell(L.build, e.bytes, baseW),
       cell(L.buildD, e.bytes, baseW),
-      th ? `${ms(th.loadSec)} ms / ${f(th.loadRssMB, 0)} MB (idle ${f(th.baselineRssMB, 0)}); ours ÷ official: load all ${f(e.ratios?.loadAll?.wall, 2)}, build ${f(e.ratios?.build?.wall, 2)}` : peerRan ? why(e.peer) : 'peer not run',
+      th ? `${ms(th.loadSec)} ms / ${f(th.loadRssMB, 0)} MB (idle ${f(th.baselineRssMB, 0)}); ours ÷ official: load all ${f(e.ratios?.loadAll?.wall, 2)}, build ${f(e.ratios?.build?.wall, 2)}` : peer.notRun ? 'peer not run (see below)' : why(e.peer),
     ]);
   }
   out.push(table(['File', 'Size', 'Parse only ms', 'Load all: ms / peak RSS / ÷ size', 'G_ema only: ms / peak RSS / ÷ size', 'Build G_ema (loadCheckpoint, wasm)', 'Build G_ema + D', 'Official `legacy.load_network_pkl`'], rows));
@@ -344,7 +345,7 @@ function officialSection(r: Json): string[] {
   const sp = (x: Json | undefined, key = 'secPerImage', cpuKey = 'cpuSecPerImage') => (x && typeof x[key] === 'number' ? `${f(x[key], 3)} / ${f(x[cpuKey], 3)}` : '—');
   const ratio = (x: Json | undefined) => (x && (typeof x.wall === 'number' || typeof x.cpu === 'number') ? `${f(x.wall, 2)} / ${f(x.cpu, 2)}` : '—');
   for (const e of o.files as Json[]) {
-    if (!e.file) continue;
+    if (!e.file) { pr.push([`${e.name}`, `**not run**: ${e.notRun}`, '', '']); continue; }
     const u = e.ours ?? {}, th = e.peer && !e.peer.error ? e.peer : undefined;
     const peerCell = (x: Json | undefined, key?: string, cpuKey?: string) => (th ? sp(x, key, cpuKey) : peer.notRun ? 'peer not run' : why(e.peer));
     if (!u.full) { pr.push([`${e.name}: wasm renders`, why(u), '', '']); continue; }
@@ -364,8 +365,8 @@ function officialSection(r: Json): string[] {
   }
   const oursAny = (o.files as Json[]).find((e) => e.ours?.backend)?.ours;
   const thAny = (o.files as Json[]).find((e) => e.peer && !e.peer.error)?.peer;
-  out.push(`Seconds per image, wall / CPU time, on \`${oursAny?.backend?.name ?? 'wasm'}\` (${oursAny?.backend?.threads ?? '—'} thread${oursAny?.backend?.threads === 1 ? '' : 's'}) ` +
-    (thAny ? `and for the official G_ema in PyTorch ${thAny.torch} on the CPU with \`torch.set_num_threads(${thAny.threads})\` (to compare with one wasm thread; official code from ${peer.dir}, ${peer.from}). ` : `; PyTorch peer not run: ${peer.notRun ?? why(peer)}. `) +
+  out.push(`Seconds per image, wall / CPU time, on \`${oursAny?.backend?.name ?? 'wasm'}\` (${oursAny?.backend?.threads ?? '—'} thread${oursAny?.backend?.threads === 1 ? '' : 's'})` +
+    (thAny ? ` and for the official G_ema in PyTorch ${thAny.torch} on the CPU with \`torch.set_num_threads(${thAny.threads})\` (to compare with one wasm thread; official code from ${peer.dir}, ${peer.from}). ` : `; PyTorch peer not run: ${peer.notRun ?? why(peer)}. `) +
     'Seeds as the official generate.py (z = RandomState(seed).randn), ψ 1, noise const; a warm-up batch (seeds 0…batch−1), then the median of ' +
     `${oursAny?.full?.batchSec?.length ?? '—'} timed batches of the next seeds ÷ batch. "ours ÷ official" is a time ratio: > 1 = ours slower.`);
   out.push('');
@@ -374,14 +375,14 @@ function officialSection(r: Json): string[] {
   const notes: string[] = [];
   for (const e of o.files as Json[]) {
     if (e.crossCheck) notes.push(e.crossCheck.error ? `${e.name}: cross-check failed: ${e.crossCheck.error}` :
-      `${e.name}: ours vs the official images of ${e.crossCheck.what}: max |Δ| ${e.crossCheck.maxAbs.toExponential(1)} (values up to ${f(e.crossCheck.maxRef, 2)})`);
+      `${e.name}: same work — ours vs the official images of ${e.crossCheck.what}: max |Δ| ${e.crossCheck.maxAbs.toExponential(1)} (values up to ${f(e.crossCheck.maxRef, 2)})`);
     if (e.from && e.name !== 'fixture') notes.push(`${e.name} from ${e.from}: ${e.file}`);
   }
   for (const e of o.files as Json[]) {
     if (e.ours?.maxRssMB) notes.push(`${e.name}: peak RSS of the render process ${f(e.ours.maxRssMB, 0)} MB ours${e.peer?.maxRssMB ? `, ${f(e.peer.maxRssMB, 0)} MB official` : ''}`);
   }
-  if (notes.length) out.push(`Same work: ${notes.join('; ')}.`, '');
-  out.push('The segmentation renders full images because the panel shows the samples above the cluster maps; clustering only needs the features, which alone cost the "features up to 64" time per image. ' +
+  if (notes.length) out.push(`Notes: ${notes.join('; ')}.`, '');
+  if ((o.files as Json[]).some((e) => e.ours?.segment)) out.push('The segmentation renders full images because the panel shows the samples above the cluster maps; clustering only needs the features, which alone cost the "features up to 64" time per image. ' +
     'The official code has no K-means: its column is the matching generator pass (`G.synthesis(ws, get_feat=True)` on the same 8 seeds, one batch).');
   out.push('');
   return out;
