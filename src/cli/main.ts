@@ -9,7 +9,7 @@ import { fsUserError } from '../core/runs/fsErrors';
 import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
 import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
 import { EXPORT_DATASET_HELP, runExportDatasetCommand } from './exportDatasetCommand';
-import { checkOutPath, withOutputLock } from './outPath';
+import { checkOutPath, noteOlderSnapshot, withOutputLock } from './outPath';
 import { shellQuote } from '../core/util/shellQuote';
 
 const HELP = `GAN Inspector — train GANs with GGDR and inspect them.
@@ -255,6 +255,7 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   }
   const { generateGrid } = await import('../core/analysis/generate');
   if (out !== undefined) checkOutPath(out, force);
+  await noteOlderSnapshot(snapshot, io.err);
   const file = await withOutputLock(out, snapshot, 'generate', () =>
     generateGrid({ snapshot, seeds, psi, noiseMode: noise, which, cols, out, label: typeof label === 'number' ? label : undefined, labels: Array.isArray(label) ? label : undefined, backend: bk }));
   io.out(`Wrote ${file}\n`);
@@ -325,6 +326,7 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const { clusterSnapshotToPng } = await import('../core/analysis/segmentSnapshot');
   const { parseSeeds } = await import('../core/analysis/samples');
   if (out !== undefined) checkOutPath(out, force);
+  await noteOlderSnapshot(snapshot, io.err);
   const r = await withOutputLock(out, snapshot, 'cluster', () => clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, label, backend: resolveOptions({ backend: backend as never }).backend }));
   io.out(`Wrote ${r.file}\n`);
   for (const res of r.result.resolutions) {

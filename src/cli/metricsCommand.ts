@@ -8,6 +8,7 @@ import { isUserError, UserError } from '../core/errors';
 import { FlagReader, parseArgv } from './args';
 import { fsUserError } from '../core/runs/fsErrors';
 import { acquireRunLock } from '../core/runs/runLock';
+import { olderSnapshotNote } from '../core/runs/snapshotNote';
 
 export const METRICS_HELP = `Usage: gan-inspector metrics --snapshot PATH --metrics LIST [options]
 
@@ -123,6 +124,8 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   checkExtractorNames(names, { featureModel }); // before the backend starts and anything loads
   const { resolveSnapshotPath } = await import('../core/analysis/generate');
   const dir = await resolveSnapshotPath(snapshot);
+  const note = await olderSnapshotNote(snapshot, dir);
+  if (note) io.err(`Note: ${note}\n`);
   // Appending makes us a writer of the run: one writer at a time (taken before the long computation, so a clash fails at once).
   const lock = append ? acquireRunLock(path.dirname(dir), 'metrics') : undefined;
   try {

@@ -66,3 +66,11 @@ export async function withOutputLock<T>(out: string | undefined, snapshot: strin
   if (!run || !fs.existsSync(path.join(run, RUN_FILES.options))) return fn();
   return withRunLock(run, purpose, fn);
 }
+
+/** Says on stderr when `--snapshot RUN` will use an older snapshot because newer ones are broken (which and why). */
+export async function noteOlderSnapshot(snapshot: string, err: (s: string) => void): Promise<void> {
+  const { resolveSnapshotPath } = await import('../core/analysis/generate');
+  const { olderSnapshotNote } = await import('../core/runs/snapshotNote');
+  const note = await olderSnapshotNote(snapshot, await resolveSnapshotPath(snapshot));
+  if (note) err(`Note: ${note}\n`);
+}

@@ -632,6 +632,16 @@ describe('integrity of snapshots', () => {
   });
 });
 
+describe('older snapshot used: said, not silent', () => {
+  test('I7 generate --snapshot RUN with a truncated newest snapshot says which it used instead and why', async () => {
+    const run = await copy(CRASHED);
+    fs.truncateSync(path.join(run, 'network-snapshot-000000.048', 'weights.bin'), 10);
+    const out = path.join(await tmp(), 'g.png');
+    const r = await cli(['generate', '--snapshot', run, '--seeds', '0-3', '--out', out]);
+    expectExit(r, 0, /Note: The newest snapshot network-snapshot-000000\.048 is broken \(incomplete snapshot.*\); used the older network-snapshot-000000\.032/);
+  });
+});
+
 describe('bounds and notes', () => {
   test('B1 --kimg 1e308 is refused', async () => expectExit(await cli(['train', ...TINY, '--kimg', '1e308', '--dry-run']), 2, /at most 100000 kimg/));
   test('B2 --kimg 0.0001 (less than one batch) is refused', async () => expectExit(await cli(['train', ...TINY, '--kimg', '0.0001', '--dry-run']), 2, /less than one batch/));
