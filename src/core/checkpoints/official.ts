@@ -87,7 +87,8 @@ export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointO
   });
   const gRec = ck[which];
   if (!gRec) throw new UserError(`${path.basename(file)} has no ${which}.`, which === 'G' ? 'Use G_ema.' : 'Is this a network snapshot of a training run?');
-  const info = officialInfo(file, ck);
+  // Without D, its structure alone (no weights) still says whether it has a GGDR decoder (info.ggdrRes).
+  const info = officialInfo(file, opts.withD || ck.D ? ck : { ...ck, D: (await readOfficialCheckpoint(file, { networks: ['D'], metadataOnly: true, signal: opts.signal })).D });
   let G: OfficialInspectGenerator | undefined;
   let D: OfficialInspectDiscriminator | null = null;
   try {
