@@ -393,12 +393,12 @@ function renderSamples(): void {
     const cap = el('figcaption', {}, sw, el('strong', {}, r.name), ` ${ggdrText(r)}`,
       el('span', { class: 'muted' }, g ? ` · ${g.file}${g.snapshot ? ' (snapshot)' : ''}` : ''));
     const fig = el('figure', { 'data-run': r.name, 'data-kimg': g?.kimg === null || !g ? '' : String(g.kimg), 'data-file': g?.file ?? '' }, cap);
-    if (!g && !(ui.gridMode === 'cells' && r.pickles?.length)) {
+    if (ui.gridMode === 'cells' && !r.seedCells && r.pickles?.length) {
+      fig.append(pickleStrip(r, seeds));
+    } else if (!g) {
       fig.append(el('p', { class: 'muted' }, r.grids.length ? `No grid at or before kimg ${ui.gridKimg}.` : 'No fakes*.png grid yet.'));
     } else if (ui.gridMode === 'cells' && r.seedCells && r.cellPx) {
       fig.append(cellStrip(r, g.uri, r.cellPx, seeds));
-    } else if (ui.gridMode === 'cells' && r.pickles?.length) {
-      fig.append(pickleStrip(r, seeds));
     } else {
       const img = el('img', { src: g.uri, alt: `${r.name}: ${g.file}`, class: 'grid' });
       if (r.cellPx) img.dataset.cellPx = String(r.cellPx);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { blockResolutions } from '../../core/config/options';
 import { checkSnapshotFolder, readRun } from '../../core/runs/readers';
 import { describeOfficialPickle } from '../../core/checkpoints/officialInfo';
+import { UserError } from '../../core/errors';
 import { snapshotCompatProblem } from '../../core/runs/snapshotCompat';
 import type { SegmentationInfo, SnapshotPanelInfo } from '../../shared/protocol/panels';
 
@@ -118,6 +119,18 @@ export async function describeForSegmentation(p: string): Promise<SegmentationIn
     // A snapshot outside a readable run folder: the strip just has nothing to walk.
   }
   return { ...info, snapshots };
+}
+
+/**
+ * The `label` field for the inference process: the class of a conditional model (checked against its
+ * classes), nothing for an unconditional one (a label sent to one is refused, not ignored).
+ */
+export function labelFor(info: Pick<SnapshotPanelInfo, 'classes' | 'name'>, label: number | undefined): { label?: number } {
+  const classes = info.classes ?? 0;
+  if (label === undefined) return classes > 0 ? { label: 0 } : {};
+  if (classes <= 0) throw new UserError(`${info.name} is not a conditional model; it takes no class.`);
+  if (label >= classes) throw new UserError(`Class ${label} does not exist: ${info.name} has classes 0–${classes - 1}.`);
+  return { label };
 }
 
 /** File name for an exported grid, inside the run folder: viewer-<snapshot>-seeds<a>-<b>-psi<ψ>-<G>[-class<c>].png. */

@@ -13,7 +13,7 @@ import {
   VIEW_TYPES, viewerHostValidators, type Cancelled, type SnapshotPanelInfo, type ViewerHostApi, type ViewerJob, type ViewerWebviewApi,
 } from '../../shared/protocol/panels';
 import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
-import { describeSnapshot, exportFileName, snapshotDirOf } from '../inference/snapshotInfo';
+import { describeSnapshot, exportFileName, labelFor, snapshotDirOf } from '../inference/snapshotInfo';
 import { panelHtml, webviewOptions } from '../webview/html';
 import { PanelSession } from '../webview/panelSession';
 
@@ -35,18 +35,6 @@ export async function cancellable<T>(p: Promise<T>): Promise<T | Cancelled> {
     if (isCancelled(e)) return CANCELLED;
     throw e;
   }
-}
-
-/**
- * The `label` field for the inference process: the class of a conditional model (checked against its
- * classes), nothing for an unconditional one (a label sent to one is refused, not ignored).
- */
-export function labelFor(info: Pick<SnapshotPanelInfo, 'classes' | 'name'>, label: number | undefined): { label?: number } {
-  const classes = info.classes ?? 0;
-  if (label === undefined) return classes > 0 ? { label: 0 } : {};
-  if (classes <= 0) throw new UserError(`${info.name} is not a conditional model; it takes no class.`);
-  if (label >= classes) throw new UserError(`Class ${label} does not exist: ${info.name} has classes 0–${classes - 1}.`);
-  return { label };
 }
 
 /** Seeds from a webview's spec, or a UserError that the webview shows. */

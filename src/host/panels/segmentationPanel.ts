@@ -12,11 +12,11 @@ import {
   type SegmentationHostApi, type SegmentationInfo, type SegmentationWebviewApi,
 } from '../../shared/protocol/panels';
 import type { InferenceClient } from '../inference/inferenceClient';
-import { describeForSegmentation, snapshotDirOf } from '../inference/snapshotInfo';
+import { describeForSegmentation, labelFor, snapshotDirOf } from '../inference/snapshotInfo';
 import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
-import { cancellable, labelFor, seedsFromSpec } from './checkpointViewerPanel';
+import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
 import { checkRestoredSnapshot } from './restoreGuard';
 
 export interface SegmentationPanelDeps {
