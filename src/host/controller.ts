@@ -256,7 +256,6 @@ export class Controller implements vscode.Disposable {
     this.disposables.push(metrics);
     reg('ganInspector.computeMetrics', (a, b) => metrics.run(a, b));
     reg('ganInspector.exportDataset', () => this.officialEngine.exportDatasetCommand());
-    reg('ganInspector.checkOfficialTrainer', () => this.officialEngine.checkSetupCommand());
     reg('ganInspector.showEngineStatus', () => showEngineStatus({
       client: this.inference, activeJobs: () => [...this.manager.active(), ...this.official.active()], output: this.output,
       showMessage: (m, ...a) => vscode.window.showInformationMessage(m, ...a),

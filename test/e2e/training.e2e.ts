@@ -15,7 +15,7 @@ import { PRESETS } from '../../src/core/config/options';
 import type { OurTrainingOptionsFile } from '../../src/core/runs/runDir';
 import type { RunStatus, StatsLine, StatValue } from '../../src/shared/runTypes';
 import type { Workbench } from './lib/workbench';
-import { runRow, sleep, TRAIN_TITLE, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
+import { pickTfjsEngine, runRow, sleep, TRAIN_TITLE, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 
 const KIMG = 2;
@@ -96,6 +96,7 @@ e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
   test('Train… walks the 8-step quick pick and starts a run', async ({ wb, timings }) => {
     const t0 = Date.now();
     await wb.runCommand('GAN Inspector: Train…');
+    await pickTfjsEngine(wb);
     // Step 1 (named configuration) is skipped: the workspace defines none.
     await wb.waitForQuickInput(TRAIN_TITLE(2, 'Dataset'));
     await wb.screenshot('training-1-palette-dataset');

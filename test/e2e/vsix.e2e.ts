@@ -237,7 +237,7 @@ e2eSuite('vsix', {
     // The installed manifest contributes exactly the commands this spec drives.
     const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as { contributes: { commands: Array<{ command: string }> } };
     assert.deepEqual(pkg.contributes.commands.map((c) => c.command).sort(), [
-      'ganInspector.clusterFeatureMaps', 'ganInspector.compareRuns', 'ganInspector.computeMetrics', 'ganInspector.openCheckpointViewer', 'ganInspector.openLog',
+      'ganInspector.clusterFeatureMaps', 'ganInspector.compareRuns', 'ganInspector.computeMetrics', 'ganInspector.exportDataset', 'ganInspector.openCheckpointViewer', 'ganInspector.openLog',
       'ganInspector.openLossCurves', 'ganInspector.refreshRuns', 'ganInspector.resumeTraining', 'ganInspector.revealRunFolder',
       'ganInspector.runGgdrExperiment', 'ganInspector.showEngineStatus', 'ganInspector.showResolvedConfig', 'ganInspector.stopTraining',
       'ganInspector.train', 'ganInspector.trainCurrent',

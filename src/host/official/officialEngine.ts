@@ -197,18 +197,6 @@ export class OfficialEngine {
     await vscode.window.showTextDocument(doc, { preview: true });
   }
 
-  /** Check Official Trainer Setup: runs the checks and reports them. */
-  async checkSetupCommand(): Promise<void> {
-    const problems = this.problems();
-    if (problems.length) {
-      await this.explainSetup(problems);
-      return;
-    }
-    const c = await this.check(false, true);
-    const msg = `Official trainer OK: ${path.basename(c.python.python)} ${c.python.pythonVersion}, PyTorch ${c.python.torchVersion} (${c.python.cuda ? `${c.python.gpuCount} GPU(s)` : 'no CUDA GPU'}), ${c.trainPy}${c.ggdr ? ' with GGDR (--reg_type)' : ' without GGDR (no --reg_type)'}.`;
-    void vscode.window.showInformationMessage(c.warnings.length ? `${msg} Note: ${c.warnings.join(' ')}` : msg);
-  }
-
   /**
    * Export Dataset Zip: the embedded MNIST or an image folder → a StyleGAN2-ADA zip (the worker process
    * does the work). `quiet`: reuse an existing datasets/mnist32.zip without asking. Resolves with the zip.

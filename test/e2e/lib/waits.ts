@@ -75,6 +75,14 @@ export async function waitForRunState(wb: Workbench, name: string, state: string
 
 /** Title of step `step` of the Train… quick pick. */
 export const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
+/** Title of Train…'s first step, the engine (issue #16). */
+export const ENGINE_TITLE = 'GAN Inspector: Train — engine';
+
+/** Train…'s engine step: our TensorFlow.js engine. */
+export async function pickTfjsEngine(wb: Workbench): Promise<void> {
+  await wb.waitForQuickInput(ENGINE_TITLE);
+  await wb.pickQuickItem('GAN Inspector (TensorFlow.js)');
+}
 
 /**
  * Runs Train… and answers its quick pick for embedded MNIST, the `tiny` preset and GGDR off
@@ -82,6 +90,7 @@ export const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train
  */
 export async function trainTinyNoGgdr(wb: Workbench, o: { kimg: number; seed: number; backend: string }): Promise<void> {
   await wb.runCommand('GAN Inspector: Train…');
+  await pickTfjsEngine(wb);
   await wb.waitForQuickInput(TRAIN_TITLE(2, 'Dataset'));
   await wb.pickQuickItem('Embedded MNIST');
   await wb.waitForQuickInput(TRAIN_TITLE(3, 'Preset'));
