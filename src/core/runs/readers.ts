@@ -408,9 +408,14 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
       const logTail = await readTextTail(path.join(abs, RUN_FILES.log), 16 * 1024);
       if (logTail !== undefined && /^Exiting\.\.\.\s*$/m.test(logTail)) logState = 'finished';
       else if (logTail !== undefined && /Traceback \(most recent call last\)/.test(logTail)) {
-        logState = 'failed';
         const lines = logTail.trim().split(/\r?\n/);
-        summary.lastError = lines[lines.length - 1] || 'Python traceback in log.txt';
+        const last = lines[lines.length - 1] || 'Python traceback in log.txt';
+        // Ctrl-C / Stop Training (SIGINT) ends train.py with a KeyboardInterrupt traceback: stopped, not failed.
+        if (/^KeyboardInterrupt\s*$/.test(last)) logState = 'stopped';
+        else {
+          logState = 'failed';
+          summary.lastError = last;
+        }
       }
     }
     summary.state = logState ?? (reached ? 'finished' : 'unknown');

@@ -97,6 +97,10 @@ test('Stop sends SIGINT to the process group: stopped, KeyboardInterrupt in the 
   assert.ok(!m.ownsRunDir(job.runDir!));
   assert.match(fs.readFileSync(path.join(job.runDir!, 'log.txt'), 'utf8'), /KeyboardInterrupt/);
   assert.ok(!pidAlive(job.pid!));
+  // The reader shows an official run that ended by SIGINT as stopped, not failed.
+  const s = await readRun(job.runDir!, { checkPid: false });
+  assert.equal(s.state, 'stopped');
+  assert.equal(s.lastError, undefined);
 });
 
 test('Stop escalates: a train.py that ignores SIGINT and SIGTERM is killed, and the job says so', async () => {
