@@ -69,6 +69,7 @@ const CLUSTER_HELP = `Usage: gan-inspector cluster --snapshot PATH [options]
   --metric M          cosine (default) | euclidean
   --psi X             truncation ψ (default 1)
   --kmeans-seed N     K-means seed (default 0)
+  --restarts N        K-means++ restarts, the best fit wins (default 10)
   --max-pixels N      fit on at most N sampled pixels, then assign all (default 20000)
   --out FILE          output PNG (default: <run>/cluster-<snapshot>.png); never a run's own files
   --force             replace an existing --out file
@@ -314,6 +315,8 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const psi = f.num('psi') ?? 1;
   const kmeansSeed = f.num('kmeans-seed', { int: true, min: 0 }) ?? 0;
   const maxPixels = f.num('max-pixels', { int: true, min: 1 });
+  const restarts = f.num('restarts', { int: true, min: 1 });
+  if (restarts !== undefined && restarts > 100) throw new UserError(`--restarts ${restarts}: at most 100.`);
   const label = f.num('class', { int: true, min: 0 });
   const out = f.str('out');
   const force = f.has('force');
@@ -327,7 +330,7 @@ async function cmdCluster(f: FlagReader, io: CliIo): Promise<number> {
   const { parseSeeds } = await import('../core/analysis/samples');
   if (out !== undefined) checkOutPath(out, force);
   await noteOlderSnapshot(snapshot, io.err);
-  const r = await withOutputLock(out, snapshot, 'cluster', () => clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, out, label, backend: resolveOptions({ backend: backend as never }).backend }));
+  const r = await withOutputLock(out, snapshot, 'cluster', () => clusterSnapshotToPng({ snapshot, seeds: parseSeeds(seedsSpec), resolutions, k, metric, psi, kmeansSeed, maxPixels, restarts, out, label, backend: resolveOptions({ backend: backend as never }).backend }));
   io.out(`Wrote ${r.file}\n`);
   for (const res of r.result.resolutions) {
     io.out(`  ${res.res}×${res.res}: ` + res.shares.map((s, i) => `c${i} ${(s * 100).toFixed(1)}%`).join('  ') + (res.sampled ? `  (fit on ${res.fitPixels} sampled pixels)` : '') + '\n');

@@ -25,6 +25,8 @@ export interface SegmentOptions {
   psi?: number;
   kmeansSeed?: number;
   maxPixels?: number;
+  /** K-means++ restarts (default 10; the lowest-inertia fit wins). */
+  restarts?: number;
   /** Also run the discriminator's GGDR decoder on the fakes (when the snapshot has one). */
   withDecoder?: boolean;
   /** Real images [N,R,R,C] in [-1,1] to run the decoder on too (optional). */
@@ -94,7 +96,7 @@ export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>
   });
   const checkAbort = () => { if (o.signal?.aborted) throw new Error('cancelled'); };
   const fit = (batch: FeatureBatch, res: number): ResolutionSegmentation & { centroids: Float32Array } => {
-    const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000 });
+    const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000, restarts: o.restarts });
     return { res, labels: r.labels, shares: r.shares, sampled: r.sampled, fitPixels: r.fitPixels, k: r.k, centroids: r.centroids };
   };
   const out: SegmentResult = { seeds: o.seeds, resolution: m.resolution, channels: m.channels, images: rendered.images, resolutions: [], decoder: null, metric };
