@@ -667,6 +667,19 @@ describe('bounds and notes', () => {
     const r = await cli(['train', ...TINY, '--kimg', '0.016', '--data', data, '--outdir', out]);
     expectExit(r, 0, /dataset\.json has class labels for 4 images; they are ignored/);
   });
+  test('B9 FID on a 3-image dataset is flagged before training', { timeout: 300_000 }, async () => {
+    const data = await tmp();
+    const { PNG } = require('pngjs') as typeof import('pngjs');
+    for (let i = 0; i < 3; i++) {
+      const png = new PNG({ width: 16, height: 16 });
+      png.data.fill(60 * i + 20);
+      fs.writeFileSync(path.join(data, `img${i}.png`), PNG.sync.write(png));
+    }
+    const r = await cli(['train', '--preset', 'tiny', '--metrics', 'fid50_lenet', '--kimg', '0.016', '--data', data, '--outdir', await tmp()], { timeoutMs: 280_000 });
+    expectExit(r, 0, /Warning: fid50_lenet: the dataset has 3 images, fewer than the 128 feature dimensions FID needs/);
+    assert.ok(r.all.indexOf('Warning: fid50_lenet') < r.all.indexOf('tick 1'), 'said before training');
+  });
+
   test('B8 printed follow-up commands are shell-quoted', async () => {
     const out = path.join(await tmp(), "it's a dir");
     const r = await cli(['train', ...TINY, '--kimg', '0.016', '--outdir', out]);
