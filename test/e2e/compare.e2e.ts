@@ -78,7 +78,7 @@ e2eSuite('compare', {
         i.onerror = () => bad(new Error('image failed'));
       })));
     }
-    await wb.screenshot('compare-official');
+    await wb.screenshot('compare-official-handmade');
     await wb.runCommand('View: Close All Editors');
   });
 

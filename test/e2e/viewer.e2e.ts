@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { paletteColor } from '../../src/shared/palette';
-import { activeWebview, sleep, trainWithCli, waitFor } from './lib/waits';
+import { activeWebview, openFileByPath, trainWithCli, waitFor } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
@@ -278,27 +278,9 @@ e2eSuite('viewer', {
   });
 
   test('opening a snapshot.json file opens the viewer; a truncated snapshot shows a clear message', async ({ wb, workspace }) => {
-    // File: Open File… (code-server's simple file dialog) with the path of another snapshot's snapshot.json.
-    // The whole path, not a pick of 'snapshot.json' from the listing: that could race the dialog, which
-    // starts in the folder of the active snapshot (another network-snapshot-*/ with its own snapshot.json).
-    await wb.runCommand('File: Open File...');
-    const target = path.join(workspace, 'runs', ggdrRun, 'network-snapshot-000000.008', 'snapshot.json');
-    // Type it, then accept with the dialog's OK button, again (re-typing if the dialog changed the
-    // value) until the dialog closes: on a busy machine the simple file dialog can swallow an accept
-    // while it is still resolving the typed path (seen in CI: Enter ignored, the dialog left open).
-    const widget = wb.page.locator('.quick-input-widget');
-    const box = widget.locator('input').first();
-    await wb.typeInQuickInput(target, { submit: false });
-    const closed = await waitFor('the file dialog to accept the path', async () => {
-      if (!(await widget.isVisible())) return 'closed';
-      const value = await box.inputValue();
-      if (value !== target) { await box.fill(target); return `value was ${value}`; }
-      await sleep(300);
-      await widget.getByRole('button', { name: 'OK', exact: true }).click({ timeout: 2000 }).catch(() => undefined);
-      await sleep(1000);
-      return (await widget.isVisible()) ? 'still open' : 'closed';
-    }, (v) => v === 'closed', 45_000);
-    assert.equal(closed, 'closed');
+    // File: Open File… with the whole path of another snapshot's snapshot.json (not a pick from the listing:
+    // the dialog starts in the folder of the active snapshot, which has its own snapshot.json).
+    await openFileByPath(wb, path.join(workspace, 'runs', ggdrRun, 'network-snapshot-000000.008', 'snapshot.json'));
     const v = await activeWebview(wb, 'viewer', 'network-snapshot-000000.008');
     await waitFor('the grid of the second viewer', () => readGrid(v), (r) => r.count >= 1 && r.srcs.length === 16);
     assert.equal(await v.locator('#snapshot-title').textContent(), 'network-snapshot-000000.008');

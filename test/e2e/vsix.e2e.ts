@@ -33,7 +33,7 @@ import { unzipSync } from 'fflate';
 import { readRun } from '../../src/core/runs/readers';
 import type { RunStatus } from '../../src/shared/runTypes';
 import { E2E_OUTPUT, REPO_ROOT } from './lib/codeServer';
-import { activeWebview, runAria, runRow, sleep, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
+import { activeWebview, copyLenetEntries, ganCacheDir, runAria, runRow, sleep, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 
@@ -131,25 +131,6 @@ async function checkResolvedConfig(wb: Workbench, workspace: string): Promise<vo
   assert.deepEqual([o.preset, o.kimg, o.seed, o.backend, o.ggdr.enabled, o.data], ['tiny', STOP_KIMG, 1, 'wasm', false, 'mnist']);
   assert.equal(path.resolve(workspace, o.outdir), path.join(workspace, 'runs'));
   await wb.screenshot('vsix-4-resolved-config');
-}
-
-/** $XDG_CACHE_HOME/gan-inspector or ~/.cache/gan-inspector: where the engine keeps its trained LeNet (defaultCacheDir in src/core/metrics/lenet.ts). */
-function ganCacheDir(xdgCacheHome: string | undefined): string {
-  return path.join(xdgCacheHome && path.isAbsolute(xdgCacheHome) ? xdgCacheHome : path.join(os.homedir(), '.cache'), 'gan-inspector');
-}
-
-/** Copies the `lenet-*` cache entries `from` has and `to` lacks (via a temp name + rename: a reader never sees half an entry); returns their names. */
-function copyLenetEntries(from: string, to: string): string[] {
-  const have = new Set(fs.existsSync(to) ? fs.readdirSync(to) : []);
-  const copied: string[] = [];
-  for (const name of fs.existsSync(from) ? fs.readdirSync(from).filter((n) => /^lenet-[0-9a-f]+$/.test(n) && !have.has(n)) : []) {
-    const tmp = path.join(to, `.${name}.${process.pid}.tmp`);
-    fs.mkdirSync(to, { recursive: true });
-    fs.cpSync(path.join(from, name), tmp, { recursive: true });
-    fs.renameSync(tmp, path.join(to, name));
-    copied.push(name);
-  }
-  return copied;
 }
 
 interface SegView {

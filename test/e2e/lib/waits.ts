@@ -1,10 +1,12 @@
 /**
  * Small helpers every spec uses: polling for a state (never fixed sleeps for correctness), the active
- * webview of a panel, run rows in the Runs view, and tiny runs trained with the real CLI.
+ * webview of a panel, run rows in the Runs view, tiny runs trained with the real CLI, opening a file by
+ * path, and seeding the server's LeNet cache.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { REPO_ROOT } from './codeServer';
@@ -103,4 +105,46 @@ export async function trainTinyNoGgdr(wb: Workbench, o: { kimg: number; seed: nu
   await wb.typeInQuickInput(String(o.seed));
   await wb.waitForQuickInput(TRAIN_TITLE(8, 'Backend'));
   await wb.pickQuickItem(o.backend);
+}
+
+/**
+ * File: Open File… (code-server's simple file dialog) with a whole path; resolves once the dialog closed
+ * (the file then opens in its default editor, as from the Explorer). The path is typed, then accepted with
+ * the dialog's OK button, again (re-typing if the dialog changed the value) until the dialog closes: on a
+ * busy machine the dialog can swallow an accept while it is still resolving the typed path.
+ */
+export async function openFileByPath(wb: Workbench, target: string): Promise<void> {
+  await wb.runCommand('File: Open File...');
+  const widget = wb.page.locator('.quick-input-widget');
+  const box = widget.locator('input').first();
+  await wb.typeInQuickInput(target, { submit: false });
+  const closed = await waitFor('the file dialog to accept the path', async () => {
+    if (!(await widget.isVisible())) return 'closed';
+    const value = await box.inputValue();
+    if (value !== target) { await box.fill(target); return `value was ${value}`; }
+    await sleep(300);
+    await widget.getByRole('button', { name: 'OK', exact: true }).click({ timeout: 2000 }).catch(() => undefined);
+    await sleep(1000);
+    return (await widget.isVisible()) ? 'still open' : 'closed';
+  }, (v) => v === 'closed', 45_000);
+  assert.equal(closed, 'closed');
+}
+
+/** $XDG_CACHE_HOME/gan-inspector or ~/.cache/gan-inspector: where the engine keeps its trained LeNet (defaultCacheDir in src/core/metrics/lenet.ts). */
+export function ganCacheDir(xdgCacheHome: string | undefined): string {
+  return path.join(xdgCacheHome && path.isAbsolute(xdgCacheHome) ? xdgCacheHome : path.join(os.homedir(), '.cache'), 'gan-inspector');
+}
+
+/** Copies the `lenet-*` cache entries `from` has and `to` lacks (via a temp name + rename: a reader never sees half an entry); returns their names. */
+export function copyLenetEntries(from: string, to: string): string[] {
+  const have = new Set(fs.existsSync(to) ? fs.readdirSync(to) : []);
+  const copied: string[] = [];
+  for (const name of fs.existsSync(from) ? fs.readdirSync(from).filter((n) => /^lenet-[0-9a-f]+$/.test(n) && !have.has(n)) : []) {
+    const tmp = path.join(to, `.${name}.${process.pid}.tmp`);
+    fs.mkdirSync(to, { recursive: true });
+    fs.cpSync(path.join(from, name), tmp, { recursive: true });
+    fs.renameSync(tmp, path.join(to, name));
+    copied.push(name);
+  }
+  return copied;
 }
