@@ -268,6 +268,23 @@ describe('one writer per run', () => {
     assert.equal(rs.filter((s) => /^refused: .*being (written by race|locked by another process right now)/.test(s)).length, 5, rs.join('\n'));
   });
 
+  test('W12 a metric append from a process without the lock (the extension\'s Compute Metrics): refused while a writer lives, no byte written; taken over once it is gone', async () => {
+    const run = await copy(CRASHED);
+    const holder = liveProcess();
+    cleanups.push(() => holder.kill('SIGKILL'));
+    writeLock(run, holder.pid!, os.hostname(), 'train');
+    const before = hashTree(run);
+    const { appendMetricLine } = require('../../src/core/runs/runDir') as typeof import('../../src/core/runs/runDir');
+    const line = { results: { fid50_lenet: 12.5 }, metric: 'fid50_lenet', total_time: 1, total_time_str: '1s', num_gpus: 1, snapshot_pkl: 'network-snapshot-000000.048', timestamp: 1 };
+    await assert.rejects(appendMetricLine(run, line), /being written by train \(pid/);
+    assertKept(before, hashTree(run), true);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    await appendMetricLine(run, line); // the holder is gone: its lock is stale and taken over
+    assert.match(fs.readFileSync(path.join(run, 'metric-fid50_lenet.jsonl'), 'utf8'), /"fid50_lenet":12\.5/);
+    assert.ok(!fs.existsSync(path.join(run, LOCK)));
+  });
+
   test('W11 a failed resume leaves status.json (and every earlier byte) as it was', async () => {
     const run = await copy(CRASHED);
     for (const n of fs.readdirSync(run).filter((n) => /^network-snapshot-/.test(n))) {

@@ -12,6 +12,7 @@ import { stringifyJsonLenient } from '../../shared/jsonl';
 import { isPidAlive } from '../util/process';
 import { faultPoint } from './faultPoint';
 import { fsUserError } from './fsErrors';
+import { acquireRunLock, isRunLockHeld } from './runLock';
 import { appendLineDurable, writeFileAtomicSync, writeJsonAtomic } from './fsAtomic';
 
 /** Fixed file names inside a run folder. */
@@ -246,9 +247,17 @@ export function metricFileName(metric: string): string {
   return `metric-${metric}.jsonl`;
 }
 
-/** Appends one line to metric-<line.metric>.jsonl (fsynced). */
+/**
+ * Appends one line to metric-<line.metric>.jsonl (fsynced). A caller that does not hold the run's
+ * writer lock (the extension's Compute Metrics) takes it for the append: one writer per run.
+ */
 export async function appendMetricLine(dir: string, line: MetricLine): Promise<void> {
-  await appendLineDurable(path.join(dir, metricFileName(line.metric)), stringifyJsonLenient(line));
+  const lock = isRunLockHeld(dir) ? undefined : acquireRunLock(dir, 'metrics');
+  try {
+    await appendLineDurable(path.join(dir, metricFileName(line.metric)), stringifyJsonLenient(line));
+  } finally {
+    lock?.release();
+  }
 }
 
 /** Appends text to log.txt (a newline is added when missing). Not fsynced: the log is for people. */

@@ -168,6 +168,11 @@ export function acquireRunLock(runDir: string, purpose: string, onStale?: (why: 
   throw new UserError(`Could not take the writer lock of ${path.basename(dir)}: it keeps changing hands.`, 'Another process is starting on this run; try again.');
 }
 
+/** True when this process holds the writer lock of `runDir`. */
+export function isRunLockHeld(runDir: string): boolean {
+  return held.has(path.join(path.resolve(runDir), RUN_LOCK_NAME));
+}
+
 /** Runs `fn` holding the writer lock of `runDir`. */
 export async function withRunLock<T>(runDir: string, purpose: string, fn: () => Promise<T>): Promise<T> {
   const lock = acquireRunLock(runDir, purpose);
