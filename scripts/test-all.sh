@@ -76,13 +76,13 @@ if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then exit "$rc"; fi
 # A suite that did not run is a skip like any other (allow-listed as 'vscode-test-electron').
 if [ "$rc" = 3 ]; then echo "﹣ @vscode/test-electron suite (0ms) # vscode-test-electron: VS Code could not be downloaded here" > "$logs/vscode.skips"; fi
 
+step "skipped tests (CI=true: only those on test/skip-allowlist.txt may skip)"
+# node's spec reporter prints a skipped test as '﹣ name (time) # reason'.
+grep -h '^ *﹣ ' "$logs"/*.log "$logs"/*.skips 2>/dev/null | sed 's/^ *//' > "$logs/skipped.txt" || true
+skips_rc=0; node scripts/check-skips.mjs "$logs/skipped.txt" test/skip-allowlist.txt || skips_rc=$?
 
 step "done in $(( $(date +%s) - t0 ))s"
 # One closing line over every suite that ran (node's runner prints 'ℹ pass N' / 'ℹ fail N' per suite).
 sum() { cat "$logs"/*.log 2>/dev/null | sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" | awk '{s+=$1} END {print s+0}'; }
 echo "total: $(sum pass) passed, $(sum fail) failed, $(sum skipped) skipped"
-
-step "skipped tests (CI=true: only those on test/skip-allowlist.txt may skip)"
-# node's spec reporter prints a skipped test as '﹣ name (time) # reason'.
-grep -h '^ *﹣ ' "$logs"/*.log "$logs"/*.skips 2>/dev/null | sed 's/^ *//' > "$logs/skipped.txt" || true
-node scripts/check-skips.mjs "$logs/skipped.txt" test/skip-allowlist.txt
+exit "$skips_rc"
