@@ -27,13 +27,19 @@ function inside(child: string, parent: string): boolean {
  * lies under the real path of one of `roots`. Returns the real path to open.
  */
 export function checkRestoredFolder(p: unknown, roots: readonly string[]): RestoreCheck {
+  return checkRestoredPath(p, roots, 'folder');
+}
+
+/** checkRestoredFolder for a folder or (official .pkl snapshots) a file. */
+function checkRestoredPath(p: unknown, roots: readonly string[], kind: 'folder' | 'file'): RestoreCheck {
   if (typeof p !== 'string' || !p.trim()) return { ok: false, reason: 'not a path' };
   if (p.length > 4096 || p.includes('\0')) return { ok: false, reason: 'not a usable path' };
   if (!path.isAbsolute(p)) return { ok: false, reason: `${p} is not an absolute path` };
   const r = real(p);
   if (!r) return { ok: false, reason: `${p} does not exist` };
   try {
-    if (!fs.statSync(r).isDirectory()) return { ok: false, reason: `${p} is not a folder` };
+    const st = fs.statSync(r);
+    if (kind === 'folder' ? !st.isDirectory() : !st.isFile()) return { ok: false, reason: `${p} is not a ${kind}` };
   } catch {
     return { ok: false, reason: `${p} cannot be read` };
   }
@@ -44,9 +50,13 @@ export function checkRestoredFolder(p: unknown, roots: readonly string[]): Resto
   return { ok: true, path: r };
 }
 
-/** A restored snapshot folder: allowed like a folder, and it must be a network-snapshot-* inside a run folder. */
+/**
+ * A restored snapshot: allowed like a folder (an official network-snapshot-*.pkl: like a file), and it
+ * must be a network-snapshot-* inside a run folder.
+ */
 export function checkRestoredSnapshot(p: unknown, roots: readonly string[]): RestoreCheck {
-  const c = checkRestoredFolder(p, roots);
+  const pkl = typeof p === 'string' && /^network-snapshot-[^/\\]*\.pkl$/.test(path.basename(p));
+  const c = checkRestoredPath(p, roots, pkl ? 'file' : 'folder');
   if (!c.ok) return c;
   if (!/^network-snapshot-/.test(path.basename(c.path))) return { ok: false, reason: `${String(p)} is not a network-snapshot-* folder` };
   const run = path.dirname(c.path);

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeForSegmentation, describeSnapshot, exportFileName, labelFor } from '../../../src/host/inference/snapshotInfo';
+import { checkRestoredSnapshot } from '../../../src/host/panels/restoreGuard';
 import { snapshotPathFromArg } from '../../../src/host/snapshotPaths';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
 import {
@@ -79,6 +80,21 @@ test('a .pkl named by a Runs-view node, an Explorer Uri or a path is the snapsho
   assert.equal(snapshotPathFromArg({ kind: 'snapshot', dir: RUN, snapshot: { path: PKL } }, isUri), PKL);
   assert.equal(snapshotPathFromArg({ scheme: 'vscode-remote', fsPath: PKL }, isUri), undefined);
   assert.equal(snapshotPathFromArg(RUN, isUri), undefined, 'a run folder means "ask"');
+});
+
+test('a restored segmentation panel of a pickle: the .pkl file inside a run under the roots is accepted, nothing else', () => {
+  const roots = [path.join(FIXTURE_DIR, 'training-runs')];
+  const ok = checkRestoredSnapshot(PKL, roots);
+  assert.deepEqual(ok, { ok: true, path: fs.realpathSync(PKL) });
+  assert.equal(checkRestoredSnapshot(PKL, [tmp]).ok, false, 'outside the workspace and runs roots');
+  // A folder named like a pickle is not one; a pickle outside a run folder is refused.
+  const fake = path.join(tmp, 'runs', '00000-x', 'network-snapshot-000001.pkl');
+  fs.mkdirSync(fake, { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'runs', '00000-x', 'stats.jsonl'), '');
+  assert.match(String((checkRestoredSnapshot(fake, [tmp]) as { reason?: string }).reason), /is not a file/);
+  const loose = path.join(tmp, 'network-snapshot-000002.pkl');
+  fs.copyFileSync(PKL, loose);
+  assert.match(String((checkRestoredSnapshot(loose, [tmp]) as { reason?: string }).reason), /not inside a run folder/);
 });
 
 test('class labels: conditional models get one (default 0, checked against their classes); unconditional ones refuse one', () => {
