@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { encodePng, type RawImage } from './codec';
+import { tempSiblingPath } from '../runs/fsAtomic';
 
 /** Generator output in [-1,1] → uint8 (−1→0, 1→255, rounded, clamped; NaN→0). */
 export function floatToUint8(data: Float32Array): Uint8Array {
@@ -58,7 +59,7 @@ export async function writePngAtomic(file: string, img: RawImage): Promise<void>
   const buf = encodePng(img);
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const tmp = tempSiblingPath(file); // the run folder's temp naming, so a crash's leftover is cleaned up at the next start
   try {
     await fs.promises.writeFile(tmp, buf);
     await fs.promises.rename(tmp, file);
