@@ -407,6 +407,8 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
     if (origin === 'stylegan2-ada') {
       const logTail = await readTextTail(path.join(abs, RUN_FILES.log), 16 * 1024);
       if (logTail !== undefined && /^Exiting\.\.\.\s*$/m.test(logTail)) logState = 'finished';
+      // Ctrl-C / Stop Training (SIGINT): train.py's click ends with "Aborted!" (exit 1) — stopped, not unknown.
+      else if (logTail !== undefined && /(^|\n)Aborted!\s*$/.test(logTail)) logState = 'stopped';
       else if (logTail !== undefined && /Traceback \(most recent call last\)/.test(logTail)) {
         const lines = logTail.trim().split(/\r?\n/);
         const last = lines[lines.length - 1] || 'Python traceback in log.txt';

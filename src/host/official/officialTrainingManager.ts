@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { outputDirFromLine, tracebackTail } from '../../core/official/trainer/args';
+import { parseJsonLenient } from '../../shared/jsonl';
 import type { TrainingProgressMessage } from '../../shared/protocol/worker';
 import type { JobPhase, LogStream, TrainingJob, TrainingManagerEvents } from '../training/trainingManager';
 
@@ -305,7 +306,10 @@ export class OfficialTrainingManager {
         if (!line.trim()) continue;
         let rec: Record<string, unknown>;
         try {
-          rec = JSON.parse(line) as Record<string, unknown>;
+          // Python's json writes NaN/Infinity (e.g. a std over one sample); the lenient parser takes them.
+          const v = parseJsonLenient(line);
+          if (!v || typeof v !== 'object') continue;
+          rec = v as Record<string, unknown>;
         } catch {
           continue;
         }

@@ -71,12 +71,12 @@ test('buildTrainArgs: a GGDR run on MNIST, only flags the help declares, --reg_t
   const { args, omitted } = buildTrainArgs(choices({ cfg: 'cifar', ggdrRes: 16, batch: 16, kimg: 1, snap: 1, fp32: true }), { outdir: '/w/runs', help: h, extraArgs: ['--workers=1'] });
   assert.deepEqual(args, [
     '--outdir=/w/runs', '--data=/d/mnist32.zip', '--cfg=cifar', '--gpus=1', '--batch=16', '--kimg=1', '--snap=1', '--metrics=none', '--seed=0',
-    '--mirror=false', '--aug=ada', '--fp32=true', '--reg_type=ggdr', '--ggdr_res=16', '--workers=1',
+    '--mirror=false', '--fp32=true', '--reg_type=ggdr', '--ggdr_res=16', '--workers=1',
   ]);
   assert.deepEqual(omitted, []);
   // GGDR off: --reg_type none (GGDR's train.py crashes without it), no --ggdr_res; 0 means "train.py's default" (flag left out).
-  const off = buildTrainArgs(choices({ ggdr: false, ggdrRes: 32, gpus: 8, mirror: true, resume: '/r/network-snapshot-000100.pkl', metrics: 'fid50k_full, kid50k_full' }), { outdir: '/o', help: h });
-  assert.deepEqual(off.args, ['--outdir=/o', '--data=/d/mnist32.zip', '--cfg=auto', '--gpus=8', '--metrics=fid50k_full,kid50k_full', '--seed=0', '--mirror=true', '--aug=ada', '--resume=/r/network-snapshot-000100.pkl', '--reg_type=none']);
+  const off = buildTrainArgs(choices({ aug: 'noaug', ggdr: false, ggdrRes: 32, gpus: 8, mirror: true, resume: '/r/network-snapshot-000100.pkl', metrics: 'fid50k_full, kid50k_full' }), { outdir: '/o', help: h });
+  assert.deepEqual(off.args, ['--outdir=/o', '--data=/d/mnist32.zip', '--cfg=auto', '--gpus=8', '--metrics=fid50k_full,kid50k_full', '--seed=0', '--mirror=true', '--aug=noaug', '--resume=/r/network-snapshot-000100.pkl', '--reg_type=none']);
 });
 
 test('buildTrainArgs: stock StyleGAN2-ADA (no --reg_type) refuses GGDR, and leaves out what it does not declare', () => {

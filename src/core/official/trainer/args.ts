@@ -178,7 +178,8 @@ export function buildTrainArgs(c: OfficialChoices, o: BuildArgsOptions): BuiltAr
   add('--metrics', c.metrics.replace(/\s+/g, '') || 'none');
   add('--seed', c.seed);
   add('--mirror', c.mirror);
-  add('--aug', c.aug);
+  // Left out when 'ada' (train.py's default): given explicitly, train.py adds "-ada" to the run folder's name.
+  if (c.aug !== 'ada') add('--aug', c.aug);
   if (c.resume) add('--resume', c.resume);
   if (c.fp32) add('--fp32', true);
   // GGDR's train.py never sets G_kwargs without --reg_type, so it is always passed where it exists.

@@ -5,7 +5,7 @@ click-style --help listing the official flags, the "Output directory:" line, a n
 folder under --outdir with training_options.json (total_kimg), log.txt teed from stdout/stderr
 (like dnnlib.util.Logger), one flushed stats.jsonl line per tick in StyleGAN2-ADA's format,
 network-snapshot-NNNNNN.pkl files (placeholder bytes), "Exiting..." at the end, and Python's own
-KeyboardInterrupt/traceback behaviour. Knobs (environment):
+behaviour on SIGINT (click's "Aborted!", exit 1) and on exceptions (traceback). Knobs (environment):
   STANDIN_TICK_SEC       seconds per tick (default 0.2)
   STANDIN_CRASH_AT_TICK  raise RuntimeError at that tick
   STANDIN_IGNORE_SIGNALS ignore SIGINT and SIGTERM (to test escalation to SIGKILL)
@@ -142,6 +142,8 @@ def main(argv):
             'Progress/kimg': {'num': 1, 'mean': kimg, 'std': 0.0},
             'Timing/total_sec': {'num': 1, 'mean': now - t0, 'std': 0.0},
             'Timing/sec_per_kimg': {'num': 1, 'mean': tick_sec * 1000 / 1, 'std': 0.0},
+            # The official stats.jsonl has NaN where a stat had no samples (Python's json writes NaN, not JSON).
+            'Loss/G/reg': {'num': 0, 'mean': float('nan'), 'std': float('nan')},
             'timestamp': now,
         }
         if opts.get('reg_type') == 'ggdr':
@@ -162,4 +164,9 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        # What click does with Ctrl-C/SIGINT in the official train.py: "Aborted!" on stderr, exit 1, no traceback.
+        print('\nAborted!', file=sys.stderr)
+        sys.exit(1)
