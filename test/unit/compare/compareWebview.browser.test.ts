@@ -177,7 +177,7 @@ test('compare webview: table, option diff, overlaid curves, grids and seed cells
     assert.equal(await fig(GGDR_NAME).getAttribute('data-file'), 'fakes000012.png');
     assert.equal(await fig(ourGgdr).getAttribute('data-kimg'), '3');
     await page.waitForFunction(() => [...((globalThis as unknown as Win).document as unknown as { querySelectorAll(s: string): Iterable<{ complete: boolean; naturalWidth: number }> }).querySelectorAll('#samples img')].every((i) => i.complete && i.naturalWidth > 0));
-    assert.match((await fig(BASE_NAME).locator('.note').textContent())!, /cannot be loaded here/);
+    assert.match((await fig(BASE_NAME).locator('.note').textContent())!, /no loadable \.pkl snapshot to render the same seeds from/);
     // Same seeds, cell by cell: cell i of our grid is seed i.
     await page.locator('#sample-mode').selectOption('cells');
     await page.locator('#cell-seeds').fill('1, 5, 99');
