@@ -1,4 +1,4 @@
-// Builds everything into dist/: the extension host, the training worker, the inference process, the CLI and one browser
+// Builds everything into dist/: the extension host, the training worker (+ its data-parallel thread), the inference process, the CLI and one browser
 // bundle (+ css) per webview/<panel>/main.ts.  Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -44,6 +44,12 @@ const targets = [
     name: 'training worker',
     entry: 'src/worker/trainingProcess.ts',
     options: { outfile: rel('dist/worker.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },
+  },
+  {
+    // Data-parallel training threads (src/core/training/parallel), started by the training worker and the CLI from their own folder.
+    name: 'training worker thread',
+    entry: 'src/worker/trainWorkerThread.ts',
+    options: { outfile: rel('dist/trainWorkerThread.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },
   },
   {
     name: 'inference process',

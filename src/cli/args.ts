@@ -110,6 +110,7 @@ export function trainOverridesFromFlags(f: FlagReader): TrainingOverrides {
   const metrics = f.str('metrics');
   if (metrics !== undefined) o.metrics = metrics === 'none' ? [] : metrics.split(',').map((s) => s.trim()).filter(Boolean);
   o.metricsKimg = f.num('metrics-kimg', { min: 0 });
+  o.workers = f.num('workers', { int: true, min: 0 });
   o.ggdr!.enabled = f.bool('ggdr');
   o.ggdr!.weight = f.num('ggdr-weight', { min: 0 });
   o.ggdr!.res = f.num('ggdr-res', { int: true, min: 4 });
@@ -146,6 +147,8 @@ General
   --outdir DIR            parent folder of runs (default: runs)
   --seed N                global seed (default 0)
   --backend NAME          auto | tensorflow | webgpu | wasm | cpu (default auto)
+  --workers N             data-parallel worker threads, each with its own backend and share of the batch
+                          (default 0 = one per core, capped by batch / mbstd group; 1 = no threads; wasm/cpu only)
   --resume RUN_DIR        continue a stopped/failed run from its latest good snapshot (with its own options)
   --dry-run               print the resolved options (with --resume: the run's) and exit
   --desc TEXT             extra text for the run folder name

@@ -43,7 +43,7 @@ async function run(overrides: Parameters<typeof resolveOptions>[0], resumeDir?: 
     const { train } = await import('../core/training/trainingLoop');
     const r = await train(opts, {
       signal: abort.signal,
-      onStarted: (i) => void send({ type: 'started', runDir: i.runDir, runName: i.runName, backend: `${i.backend.name} ${i.backend.version}`, totalKimg: i.totalKimg }),
+      onStarted: (i) => void send({ type: 'started', runDir: i.runDir, runName: i.runName, backend: `${i.backend.name} ${i.backend.version}${(i.workers ?? 1) > 1 ? ` · ${i.workers} workers` : ''}`, totalKimg: i.totalKimg }),
       onProgress: (p) => void send({ type: 'progress', ...p }),
       onLog: (line) => void send({ type: 'log', line }),
     }, resumeDir);

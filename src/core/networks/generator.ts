@@ -28,6 +28,11 @@ export interface SynthesisOptions {
   noiseSeed?: number;
   /** Resolutions whose feature maps to return; undefined = all. */
   keepFeatures?: number[];
+  /**
+   * 'random' noise for rows [offset, offset+N) of a batch of `total` (a data-parallel replica's share):
+   * the whole batch's draws are made and this slice used, so the rows get the noise they get unsplit.
+   */
+  noiseRows?: { offset: number; total: number };
 }
 
 /** Names of the conv layers of a block, in order. */
@@ -150,7 +155,7 @@ export class Generator {
           if (noiseMode !== 'none') {
             const noise = noiseMode === 'const'
               ? p.get(`${base}/noise_const`)
-              : tf.tensor4d(Rng.for(hashSeed(opts.noiseSeed ?? 0, noiseIdx)).normalArray(n * r * r), [n, r, r, 1]);
+              : tf.tensor4d(randomNoise(hashSeed(opts.noiseSeed ?? 0, noiseIdx), n, r * r, opts.noiseRows), [n, r, r, 1]);
             x = tf.add(x, tf.mul(noise, p.get(`${base}/noise_strength`)));
           }
           noiseIdx++;
@@ -182,6 +187,12 @@ export class Generator {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** N(0,1) noise of n rows × size from one seed; with `rows`, that share of the draws of `rows.total` rows. */
+function randomNoise(seed: number, n: number, size: number, rows?: { offset: number; total: number }): Float32Array {
+  if (!rows) return Rng.for(seed).normalArray(n * size);
+  return Rng.for(seed).normalArray(rows.total * size).subarray(rows.offset * size, (rows.offset + n) * size);
 }
 
 /** Disposes every tensor of a generator output. */

@@ -16,6 +16,29 @@ export type StepStats = Record<string, number | Float32Array>;
 /** The phases of one step, in order. */
 export type TrainPhase = 'Gmain' | 'Dmain' | 'Dreg';
 
+/** What a data-parallel replica hands over after a phase, and gets back for the whole batch. */
+export interface PhaseExchange {
+  /** Gradients flattened in the order of the phase's variables (mean over this replica's rows; the batch's: weighted sum). */
+  grads: Float32Array;
+  /** Per-sample values (this replica's rows; the batch's: concatenated in replica order). */
+  rows: Record<string, Float32Array>;
+  /** Means over the rows (this replica's; the batch's: weighted by rows). */
+  means: Record<string, number>;
+}
+
+/**
+ * Makes a GanTrainer one replica of data-parallel training (src/core/training/parallel): it computes
+ * rows [start, start+count) of every batch of `total` and, after each phase's backward pass, `exchange`
+ * returns the whole batch's gradients and values, identical in every replica, so every replica applies
+ * the same update (and makes the same finiteness decision) and their states stay bit-identical.
+ */
+export interface ReplicaLink {
+  start: number;
+  count: number;
+  total: number;
+  exchange(phase: TrainPhase, local: PhaseExchange): Promise<PhaseExchange>;
+}
+
 /**
  * Thrown when a loss, a phase's gradients (Σg² over the phase, so float32 overflow of g² counts
  * too) or G's tracked w_avg become NaN/Inf. The whole step is rolled back before it is thrown:
@@ -101,6 +124,8 @@ export class GanTrainer {
   step = 0;
   /** Real images shown to D so far. */
   nimg = 0;
+  /** Set when this trainer is one replica of data-parallel training (its reals are its rows of the batch). */
+  replica: ReplicaLink | null = null;
 
   constructor(readonly opts: TrainingOptions) {
     const m = opts.model;
@@ -131,11 +156,12 @@ export class GanTrainer {
    */
   async trainStep(reals: tf.Tensor4D): Promise<StepStats> {
     const undo = new StepUndo();
+    const batch = this.replica ? this.replica.total : reals.shape[0];
     try {
       const stats = await this.phases(reals, undo);
       this.step++;
-      this.nimg += reals.shape[0];
-      this.updateEma(reals.shape[0]);
+      this.nimg += batch;
+      this.updateEma(batch);
       return stats;
     } catch (e) {
       undo.restore();
@@ -152,27 +178,33 @@ export class GanTrainer {
     const stats: StepStats = {};
     const ggdrOn = o.ggdr.enabled;
     const regStep = this.isRegStep(step);
+    const rep = this.replica;
+    // A replica draws the whole batch's latents, noise and augmentations and uses its rows.
+    const noiseRows = rep ? { offset: rep.start, total: rep.total } : undefined;
 
     // ---- Gmain: non-saturating loss through D on fresh fakes.
     {
-      const z = this.latents('G', step, n);
+      const zAll = this.latents('G', step, rep ? rep.total : n);
+      const z = rep ? tf.slice(zAll, [rep.start, 0], [n, -1]) : zAll;
       const kept: Record<string, tf.Tensor> = {};
       let grads: tf.NamedTensorMap = {};
       try {
         const noiseSeed = hashSeed(o.seed, 'noiseG', step);
         const aug = this.augmentPlan(n, step, 'G');
+        const vars = this.G.params.trainable();
         const res = tf.variableGrads(() => {
           const w = this.G.mapping(z);
-          const out = this.G.synthesis(w, { noiseSeed, keepFeatures: [] });
+          const out = this.G.synthesis(w, { noiseSeed, keepFeatures: [], noiseRows });
           const img = applyAugment(out.image, aug);
           const { logits } = this.D.apply(img);
           const perSample = softplusNeg(logits);
           kept.loss = tf.keep(perSample);
           kept.scores = tf.keep(tf.reshape(logits, [-1]));
           return tf.mean(perSample) as tf.Scalar;
-        }, this.G.params.trainable());
+        }, vars);
         res.value.dispose();
         grads = res.grads;
+        if (rep) grads = await this.exchange('Gmain', vars, grads, kept, ['loss', 'scores'], []);
         kept.gsq = gradSumSq(grads);
         const [loss, scores, gsq] = await readPacked([kept.loss, kept.scores, kept.gsq]);
         stats['Loss/scores/fake'] = scores.slice();
@@ -181,23 +213,24 @@ export class GanTrainer {
         this.ensureFinite('Gmain', 'gradient', 'Gmain gradient', gsq);
         undo.capture([...this.G.params.trainable(), this.G.params.get('mapping/w_avg')], this.optG); // w_avg too: it moves below
         this.optG.apply(grads);
-        tf.tidy(() => this.G.updateWAvg(this.G.mapping(z)));
+        tf.tidy(() => this.G.updateWAvg(this.G.mapping(zAll))); // the whole batch's mean w
       } finally {
-        tf.dispose([z, ...Object.values(kept), ...Object.values(grads)]);
+        tf.dispose([zAll, z, ...Object.values(kept), ...Object.values(grads)]);
       }
     }
 
     // ---- Dmain: logistic loss on fakes and reals, plus GGDR on the fakes.
     {
-      const z = this.latents('D', step, n);
+      const zAll = this.latents('D', step, rep ? rep.total : n);
+      const z = rep ? tf.slice(zAll, [rep.start, 0], [n, -1]) as tf.Tensor2D : zAll;
       const kept: Record<string, tf.Tensor> = {};
-      const temps: tf.Tensor[] = [z];
+      const temps: tf.Tensor[] = rep ? [zAll, z] : [z];
       let grads: tf.NamedTensorMap = {};
       try {
         const noiseSeed = hashSeed(o.seed, 'noiseD', step);
         // Fakes and the generator's features are fixed targets: computed outside the gradient tape.
         const [genImage, genFeat] = tf.tidy(() => {
-          const out = this.G.synthesis(this.G.mapping(z), { noiseSeed, keepFeatures: ggdrOn ? [o.ggdr.res] : [] });
+          const out = this.G.synthesis(this.G.mapping(z), { noiseSeed, keepFeatures: ggdrOn ? [o.ggdr.res] : [], noiseRows });
           return ggdrOn ? [out.image, out.features.get(o.ggdr.res)!] : [out.image];
         }) as [tf.Tensor4D, tf.Tensor4D?];
         temps.push(genImage, ...(genFeat ? [genFeat] : []));
@@ -226,6 +259,7 @@ export class GanTrainer {
         }, vars);
         res.value.dispose();
         grads = res.grads;
+        if (rep) grads = await this.exchange('Dmain', vars, grads, kept, ['dloss', 'scoresReal'], ggdrOn ? ['ggdr'] : []);
         kept.gsq = gradSumSq(grads);
         // w_avg was moved by Gmain's new mapping; it is no loss input, so check it here.
         kept.wavg = tf.tidy(() => tf.sum(tf.square(this.G.params.get('mapping/w_avg'))));
@@ -251,13 +285,15 @@ export class GanTrainer {
       const kept: Record<string, tf.Tensor> = {};
       let grads: tf.NamedTensorMap = {};
       try {
+        const vars = this.D.encoderVars();
         const res = tf.variableGrads(() => {
           const pen = r1Penalty((x) => this.D.apply(x).logits, realAug);
           kept.pen = tf.keep(pen);
           return tf.mul(tf.mean(pen), (m.r1Gamma / 2) * m.r1Interval) as tf.Scalar;
-        }, this.D.encoderVars());
+        }, vars);
         res.value.dispose();
         grads = res.grads;
+        if (rep) grads = await this.exchange('Dreg', vars, grads, kept, ['pen'], []);
         kept.gsq = gradSumSq(grads);
         const [pen, gsq] = await readPacked([kept.pen, kept.gsq]);
         stats['Loss/r1_penalty'] = pen.slice();
@@ -271,6 +307,45 @@ export class GanTrainer {
       }
     }
     return stats;
+  }
+
+  /**
+   * A replica's phase result → the batch's: reads its gradients (in `vars` order) and the kept values,
+   * disposes them, and returns the batch's gradients as new tensors; `kept` gets the batch's values.
+   */
+  private async exchange(phase: TrainPhase, vars: tf.Variable[], grads: tf.NamedTensorMap, kept: Record<string, tf.Tensor>,
+    rows: string[], means: string[]): Promise<tf.NamedTensorMap> {
+    const rep = this.replica!;
+    // Variables the loss does not reach have no gradient (R1 and D's output bias); the same ones in every replica.
+    vars = vars.filter((v) => grads[v.name]);
+    const gs = vars.map((v) => grads[v.name]);
+    let local: PhaseExchange;
+    try {
+      const parts = await readPacked([...gs, ...rows.map((k) => kept[k]), ...means.map((k) => kept[k])]);
+      let size = 0;
+      for (const g of gs) size += g.size;
+      const flat = new Float32Array(size);
+      let o = 0;
+      for (let i = 0; i < gs.length; i++) { flat.set(parts[i], o); o += gs[i].size; }
+      local = {
+        grads: flat,
+        rows: Object.fromEntries(rows.map((k, i) => [k, parts[gs.length + i].slice()])),
+        means: Object.fromEntries(means.map((k, i) => [k, parts[gs.length + rows.length + i][0]])),
+      };
+    } finally {
+      tf.dispose(Object.values(grads));
+      for (const k of [...rows, ...means]) { kept[k]?.dispose(); delete kept[k]; }
+    }
+    const all = await rep.exchange(phase, local);
+    const out: tf.NamedTensorMap = {};
+    let o = 0;
+    for (const v of vars) {
+      out[v.name] = tf.tensor(all.grads.subarray(o, o + v.size), v.shape, 'float32');
+      o += v.size;
+    }
+    for (const k of rows) kept[k] = tf.tensor1d(all.rows[k], 'float32');
+    for (const k of means) kept[k] = tf.scalar(all.means[k], 'float32');
+    return out;
   }
 
   /** G_ema ← lerp(G, G_ema, β) with β = 0.5^(batch / ema_nimg) and StyleGAN2-ADA's ramp-up. */
@@ -297,6 +372,18 @@ export class GanTrainer {
   private augmentPlan(n: number, step: number, phase: string): AugmentPlan | null {
     const a = this.opts.augment;
     if (!a.xflip && a.translate === 0) return null;
+    const rep = this.replica;
+    if (rep) {
+      // A replica's rows of the whole batch's plan (its draws depend on the batch size).
+      const all = this.plan(rep.total, step, phase);
+      const rows = (xs: Array<boolean | number>) => xs.slice(rep.start, rep.start + n);
+      return { resolution: all.resolution, flip: rows(all.flip) as boolean[], dx: rows(all.dx) as number[], dy: rows(all.dy) as number[] };
+    }
+    return this.plan(n, step, phase);
+  }
+
+  private plan(n: number, step: number, phase: string): AugmentPlan {
+    const a = this.opts.augment;
     const rng = Rng.for(this.opts.seed, 'augment', phase, step);
     const R = this.opts.model.resolution;
     // With GGDR, shifts are whole multiples of (R / ggdr_res) px so the feature targets move by whole pixels too.

@@ -31,6 +31,8 @@ import { shellQuote } from '../util/shellQuote';
 import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
+import { ParallelTrainer, ReplicaFailedError } from './parallel/parallelTrainer';
+import { resolveWorkers } from './parallel/workers';
 import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';
@@ -38,7 +40,7 @@ import type { TrainProgress } from '../../shared/protocol/worker';
 export type { TrainProgress };
 
 export interface TrainHooks {
-  onStarted?(info: { runDir: string; runName: string; backend: BackendInfo; totalKimg: number }): void;
+  onStarted?(info: { runDir: string; runName: string; backend: BackendInfo; totalKimg: number; workers?: number }): void;
   /** At most every `progressIntervalMs` and at every tick. */
   onProgress?(p: TrainProgress): void;
   onLog?(line: string): void;
@@ -91,6 +93,8 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
   let runDir: string | null = null;
   let status: StatusWriter | null = null;
   let trainer: GanTrainer | null = null;
+  /** The worker threads of data-parallel training (null: the step runs on this thread). */
+  let par: ParallelTrainer | null = null;
   let latestSnapshot: string | null = null;
   let backend: BackendInfo | null = null;
   let tick = 0;
@@ -133,6 +137,9 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     for (const name of opts.metrics) parseMetricName(name);
     const be = backend = await initBackend(opts.backend);
     const backendLine = `Backend: ${be.name} ${be.version} (${be.threads} thread${be.threads === 1 ? '' : 's'})${be.notes.length ? ' — ' + be.notes.join('; ') : ''}`;
+    // The worker count is resolved once and recorded, so a resume continues with the same one.
+    const workersPlan = resolveWorkers(opts, be);
+    opts = { ...opts, workers: workersPlan.workers };
     const m = opts.model;
     const t0 = Date.now();
     const ds = await loadDataset(opts.data, { resolution: m.resolution, channels: m.channels as 1 | 3, maxImages: opts.maxImages, xflip: opts.datasetXflip });
@@ -159,9 +166,10 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       const removed = await removeStaleTemps(runDir, { deadWriters: true });
       if (removed.length) log(`Removed ${removed.length} temp file(s) left by a crashed writer: ${removed.join(', ')}`);
     }
-    hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend: be, totalKimg });
+    hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend: be, totalKimg, workers: opts.workers });
     logFile(resumeFrom ? `Resuming ${runDir} from ${path.basename(resumeFrom)}` : `Run folder: ${runDir}`);
     logFile(backendLine);
+    logFile(workersPlan.note);
     for (const l of dataLines) logFile(l);
 
     // ---- Networks.
@@ -220,6 +228,8 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       await writeFakes(tr, opts, path.join(runDir, fakesName(0)));
     }
     await status.update({ latestSnapshot, curKimg: tr.nimg / 1000, tick });
+    // Data-parallel workers start from the state just written (or resumed).
+    if (opts.workers > 1) par = await ParallelTrainer.start(tr, opts.workers, be.name);
 
     // ---- Loop state: fresh, or where the resumed snapshot left the tick (older snapshots: a new tick).
     const totalNimg = Math.round(totalKimg * 1000);
@@ -245,7 +255,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       const reals = realsBatch(ds, opts, tr.step);
       let stats;
       try {
-        stats = await tr.trainStep(reals);
+        stats = await (par ?? tr).trainStep(reals);
       } finally {
         reals.dispose();
       }
@@ -255,6 +265,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       const now = Date.now();
       if (done || tr.nimg >= tickStartNimg + m.kimgPerTick * 1000) {
         // ---- Tick maintenance.
+        await par?.sync(); // the workers' state into tr (and a check that every worker holds the same)
         tick++;
         const tickSec = (now - tickStartTime) / 1000;
         secPerKimg = tickSec / Math.max((tr.nimg - tickStartNimg) / 1000, 1e-9);
@@ -297,6 +308,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     }
 
     if (stopped) {
+      await par?.sync();
       // Keep the work since the last snapshot, with the partial tick's stats: save one more unless we are exactly at it.
       const name = snapshotName(tr.nimg / 1000);
       if (name !== latestSnapshot) {
@@ -317,15 +329,21 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
         ? `The run stopped; its latest good snapshot is ${latestSnapshot}; resume with: gan-inspector train --resume ${shellQuote(runDir)}`
         : undefined,
     });
-    let message = fsErr ? fsErr.message : (e as Error)?.stack ?? String(e);
+    const workerFailed = e instanceof ReplicaFailedError;
+    let message = fsErr ? fsErr.message : workerFailed
+      ? `${e.message}. The step was not applied and nothing was written; the latest good snapshot is ${latestSnapshot ?? 'none'}` +
+        (runDir && latestSnapshot ? `; resume with: gan-inspector train --resume ${shellQuote(runDir)}` : '') + '.'
+      : (e as Error)?.stack ?? String(e);
     const diverged = e instanceof NonFiniteLossError || e instanceof NonFiniteStateError;
+    if (diverged && par) await par.sync().catch(() => undefined); // the rolled-back state, to save below
     if (diverged && runDir && trainer) {
       message = await divergenceMessage(e, runDir, trainer, { tick, backend: backend ?? { name: tf.getBackend() }, loop: loopState?.() }, latestSnapshot, (n) => { latestSnapshot = n; });
     }
     logFile(`Error: ${message}`);
     if (status && statusTouched) await status.update({ state: 'failed', lastError: message, latestSnapshot }).catch(() => undefined);
-    return { runDir, state: 'failed', error: message, userError: !!fsErr || diverged, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined, notices };
+    return { runDir, state: 'failed', error: message, userError: !!fsErr || diverged || workerFailed, latestSnapshot, curKimg: trainer ? trainer.nimg / 1000 : undefined, notices };
   } finally {
+    await par?.dispose();
     trainer?.dispose();
     await status?.flush();
     await logAppends;

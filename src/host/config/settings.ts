@@ -91,7 +91,7 @@ export function isPow2(v: unknown): v is number {
 const TOP_KEYS: Record<keyof TrainingOverrides, 'string' | 'number' | 'boolean' | 'object' | 'string[]'> = {
   preset: 'string', data: 'string', datasetXflip: 'boolean', maxImages: 'number', kimg: 'number', seed: 'number',
   backend: 'string', outdir: 'string', desc: 'string', model: 'object', ggdr: 'object', augment: 'object',
-  gridSize: 'number', metrics: 'string[]', metricsKimg: 'number',
+  gridSize: 'number', metrics: 'string[]', metricsKimg: 'number', workers: 'number',
 };
 const NESTED_KEYS: Record<'model' | 'ggdr' | 'augment', Record<string, 'number' | 'boolean'>> = {
   model: Object.fromEntries(Object.keys(PRESETS.tiny.model).map((k) => [k, 'number'])),

@@ -1,0 +1,276 @@
+/**
+ * Data-parallel training across worker threads (node:worker_threads), StyleGAN2-ADA's scheme on one
+ * machine: each worker has its own tfjs backend and a full replica of the trainer, computes its rows of
+ * every batch (so minibatch-stddev groups stay within a worker), and after each phase's backward pass
+ * the coordinator sums the workers' gradients in worker order (deterministic for a given worker count)
+ * and hands the same sum to every worker, which applies the same optimiser step — so the replicas stay
+ * bit-identical (checked at every sync). The coordinator's own GanTrainer is the loop's view of the
+ * state (snapshots, sample grids, metrics): `sync()` copies worker 0's state into it.
+ *
+ * A worker that dies (an uncaught error, an exit, the thread killed) fails the step with a
+ * ReplicaFailedError and every worker is stopped; nothing is written, so the last good snapshot stays.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../../config/options';
+import { GanTrainer, NonFiniteLossError, type PhaseExchange, type StepStats, type TrainPhase } from '../trainer';
+import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+import { loadTrainerStateFrom, readTrainerState, sameState, type TrainerState } from './trainerState';
+import { shardRows } from './workers';
+
+/** A worker thread failed (died, or failed outside the finite checks); the step did not happen. */
+export class ReplicaFailedError extends Error {
+  constructor(readonly worker: number, readonly workers: number, readonly step: number, readonly reason: string) {
+    super(`Training worker ${worker + 1} of ${workers} failed during step ${step}: ${reason}`);
+    this.name = 'ReplicaFailedError';
+  }
+}
+
+/** The worker thread's script: the bundle's dist/trainWorkerThread.js, or (from source, under tsx) the .ts entry. */
+export function workerEntry(): { file: string; eval: boolean } {
+  const bundled = path.join(__dirname, 'trainWorkerThread.js');
+  if (fs.existsSync(bundled)) return { file: bundled, eval: false };
+  const src = path.resolve(__dirname, '../../../worker/trainWorkerThread.ts');
+  if (fs.existsSync(src)) {
+    // Worker threads do not inherit tsx's loader; register it in the thread first.
+    return { file: `require('tsx/cjs/api').register(); require(${JSON.stringify(src)});`, eval: true };
+  }
+  throw new Error(`training worker script not found (looked for ${bundled} and ${src})`);
+}
+
+/** One worker thread and its queue of messages. */
+class ReplicaHandle {
+  private readonly queue: FromReplica[] = [];
+  private waiter: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | null = null;
+  /** Set once the thread is gone or unusable. */
+  failure: string | null = null;
+  exited = false;
+
+  constructor(readonly index: number, readonly worker: Worker, readonly rows: { start: number; count: number }) {
+    worker.on('message', (m: FromReplica) => {
+      if (this.waiter) { const w = this.waiter; this.waiter = null; w.resolve(m); } else this.queue.push(m);
+    });
+    worker.on('error', (e) => this.fail(`uncaught error: ${e?.message ?? e}`));
+    worker.on('exit', (code) => { this.exited = true; this.fail(`the thread exited (code ${code})`); });
+    worker.on('messageerror', (e) => this.fail(`a message could not be read: ${e?.message ?? e}`));
+  }
+
+  private fail(reason: string): void {
+    if (!this.failure) this.failure = reason;
+    if (this.waiter) { const w = this.waiter; this.waiter = null; w.reject(new Error(this.failure)); }
+  }
+
+  post(m: ToReplica, transfer?: ArrayBuffer[]): void {
+    if (this.failure) throw new Error(this.failure);
+    this.worker.postMessage(m, transfer);
+  }
+
+  next(): Promise<FromReplica> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    if (this.failure) return Promise.reject(new Error(this.failure));
+    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+  }
+}
+
+export interface ParallelTrainerOptions {
+  /** Called with each worker's thread id once it is ready (tests). */
+  onReady?(threadIds: number[]): void;
+}
+
+export class ParallelTrainer {
+  private dead: ReplicaFailedError | null = null;
+  /** Whether the coordinator's trainer lags the workers (a step since the last sync). */
+  private stale = false;
+
+  private constructor(readonly trainer: GanTrainer, private readonly replicas: ReplicaHandle[]) {}
+
+  get workers(): number {
+    return this.replicas.length;
+  }
+
+  /** The worker threads' ids (for Engine Status and tests). */
+  get threadIds(): number[] {
+    return this.replicas.map((r) => r.worker.threadId);
+  }
+
+  /**
+   * Starts `workers` threads on `backend`, each a replica of `trainer`'s current state (fresh or
+   * resumed). Rejects (with every thread stopped) if one cannot start.
+   */
+  static async start(trainer: GanTrainer, workers: number, backend: BackendName, o: ParallelTrainerOptions = {}): Promise<ParallelTrainer> {
+    const state = await readTrainerState(trainer);
+    const entry = workerEntry();
+    const total = trainer.opts.model.batch;
+    const replicas: ReplicaHandle[] = [];
+    try {
+      for (let i = 0; i < workers; i++) {
+        const rows = shardRows(total, workers, i);
+        const init: ReplicaInit = { index: i, ...rows, total, opts: trainer.opts, backend, state };
+        const w = new Worker(entry.file, { eval: entry.eval, workerData: init, stdout: false, stderr: false });
+        replicas.push(new ReplicaHandle(i, w, rows));
+      }
+      for (const r of replicas) {
+        const m = await r.next().catch((e: Error) => ({ type: 'fatal' as const, message: e.message }));
+        if (m.type !== 'ready') throw new ReplicaFailedError(r.index, workers, trainer.step, `could not start: ${m.type === 'fatal' ? m.message : `unexpected ${m.type}`}`);
+      }
+    } catch (e) {
+      await Promise.all(replicas.map((r) => r.worker.terminate()));
+      throw e;
+    }
+    const p = new ParallelTrainer(trainer, replicas);
+    o.onReady?.(p.threadIds);
+    return p;
+  }
+
+  /**
+   * One step on the batch `reals` [N,R,R,C]: each worker trains its rows; returns the batch's stats
+   * (as GanTrainer.trainStep does). Throws NonFiniteLossError (the step rolled back in every worker)
+   * or ReplicaFailedError (the workers are stopped; this trainer can no longer step).
+   */
+  async trainStep(reals: tf.Tensor4D): Promise<StepStats> {
+    if (this.dead) throw this.dead;
+    const [n, h, w, c] = reals.shape;
+    const total = this.trainer.opts.model.batch;
+    if (n !== total) throw new Error(`ParallelTrainer: batch of ${n}, expected ${total}`);
+    const step = this.trainer.step;
+    const data = (await reals.data()) as Float32Array;
+    const per = h * w * c;
+    try {
+      for (const r of this.replicas) {
+        const rows = data.slice(r.rows.start * per, (r.rows.start + r.rows.count) * per);
+        this.send(r, step, { type: 'step', reals: rows, shape: [r.rows.count, h, w, c] }, [rows.buffer]);
+      }
+      this.stale = true;
+      for (;;) {
+        const msgs = await this.round(step);
+        const first = msgs[0];
+        if (first.type === 'exchange') {
+          const phase = first.phase;
+          if (msgs.some((m) => m.type !== 'exchange' || m.phase !== phase)) throw this.mismatch(step, msgs);
+          const payload = this.reduce(msgs.map((m) => (m as { payload: PhaseExchange }).payload), total);
+          for (const r of this.replicas) this.send(r, step, { type: 'reduced', phase, payload });
+          continue;
+        }
+        if (first.type === 'stepDone') {
+          if (msgs.some((m) => m.type !== 'stepDone')) throw this.mismatch(step, msgs);
+          this.trainer.step++;
+          this.trainer.nimg += total;
+          return first.stats;
+        }
+        if (first.type === 'stepFailed' && first.nonFinite && msgs.every((m) => m.type === 'stepFailed' && m.nonFinite)) {
+          const f = first.nonFinite;
+          throw new NonFiniteLossError(f.term, f.step, f.value, f.phase, f.kind);
+        }
+        throw this.mismatch(step, msgs);
+      }
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) throw e;
+      throw await this.kill(e instanceof ReplicaFailedError ? e : new ReplicaFailedError(0, this.workers, step, (e as Error)?.message ?? String(e)));
+    }
+  }
+
+  /** Posts to a worker; a worker already gone is a ReplicaFailedError naming it. */
+  private send(r: ReplicaHandle, step: number, m: ToReplica, transfer?: ArrayBuffer[]): void {
+    try {
+      r.post(m, transfer);
+    } catch (e) {
+      throw new ReplicaFailedError(r.index, this.workers, step, (e as Error).message);
+    }
+  }
+
+  /** The next message of every worker; a worker that fails (or reports a failed step) rejects at once. */
+  private round(step: number): Promise<FromReplica[]> {
+    return Promise.all(this.replicas.map(async (r) => {
+      let m: FromReplica;
+      try {
+        m = await r.next();
+      } catch (e) {
+        throw new ReplicaFailedError(r.index, this.workers, step, (e as Error).message);
+      }
+      if (m.type === 'stepFailed' && !m.nonFinite) throw new ReplicaFailedError(r.index, this.workers, step, m.message.split('\n')[0]);
+      if (m.type === 'fatal') throw new ReplicaFailedError(r.index, this.workers, step, m.message);
+      return m;
+    }));
+  }
+
+  private mismatch(step: number, msgs: FromReplica[]): ReplicaFailedError {
+    const what = msgs.map((m, i) => `worker ${i + 1}: ${m.type}${'phase' in m ? ` ${m.phase}` : ''}`).join(', ');
+    return new ReplicaFailedError(0, this.workers, step, `the workers went out of step (${what})`);
+  }
+
+  /**
+   * The batch's values from the workers' (in worker order): gradients Σ_k (rows_k / batch)·g_k summed
+   * in float64 and rounded once, per-sample values concatenated, means weighted by rows.
+   */
+  private reduce(parts: PhaseExchange[], total: number): PhaseExchange {
+    const len = parts[0].grads.length;
+    if (parts.some((p) => p.grads.length !== len)) throw new Error('workers sent gradients of different sizes');
+    const acc = new Float64Array(len);
+    parts.forEach((p, k) => {
+      const wk = this.replicas[k].rows.count / total, g = p.grads;
+      for (let i = 0; i < len; i++) acc[i] += wk * g[i];
+    });
+    // Shared, so every worker reads the same bytes without a copy per worker.
+    const grads = new Float32Array(new SharedArrayBuffer(len * 4));
+    grads.set(acc);
+    const rows: Record<string, Float32Array> = {};
+    for (const k of Object.keys(parts[0].rows)) {
+      const all = new Float32Array(parts.reduce((s, p) => s + p.rows[k].length, 0));
+      let o = 0;
+      for (const p of parts) { all.set(p.rows[k], o); o += p.rows[k].length; }
+      rows[k] = all;
+    }
+    const means: Record<string, number> = {};
+    for (const k of Object.keys(parts[0].means)) {
+      let s = 0;
+      parts.forEach((p, i) => { s += (this.replicas[i].rows.count / total) * p.means[k]; });
+      means[k] = Math.fround(s);
+    }
+    return { grads, rows, means };
+  }
+
+  /** Every worker's full state (in worker order). */
+  async states(): Promise<TrainerState[]> {
+    if (this.dead) throw this.dead;
+    try {
+      for (const r of this.replicas) this.send(r, this.trainer.step, { type: 'getState' });
+      return (await this.round(this.trainer.step)).map((m, i) => {
+        if (m.type !== 'state') throw new ReplicaFailedError(i, this.workers, this.trainer.step, `expected its state, got ${m.type}`);
+        return m.state;
+      });
+    } catch (e) {
+      throw await this.kill(e instanceof ReplicaFailedError ? e : new ReplicaFailedError(0, this.workers, this.trainer.step, String(e)));
+    }
+  }
+
+  /**
+   * Brings the coordinator's trainer to the workers' state (after checking that every worker's is
+   * bit-identical). Cheap when nothing changed since the last sync.
+   */
+  async sync(): Promise<void> {
+    if (!this.stale) return;
+    const states = await this.states();
+    for (let i = 1; i < states.length; i++) {
+      if (!sameState(states[0], states[i])) {
+        throw await this.kill(new ReplicaFailedError(i, this.workers, this.trainer.step, 'its weights differ from worker 1\'s (the replicas diverged)'));
+      }
+    }
+    loadTrainerStateFrom(this.trainer, states[0]);
+    this.stale = false;
+  }
+
+  /** Stops every worker and remembers why; returns the error. */
+  private async kill(e: ReplicaFailedError): Promise<ReplicaFailedError> {
+    if (!this.dead) this.dead = e;
+    await Promise.all(this.replicas.map((r) => r.worker.terminate().catch(() => undefined)));
+    return this.dead;
+  }
+
+  /** Stops the worker threads (the coordinator's trainer stays as last synced). */
+  async dispose(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.worker.terminate().catch(() => undefined)));
+  }
+}
