@@ -127,7 +127,12 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   const note = await olderSnapshotNote(snapshot, dir);
   if (note) io.err(`Note: ${note}\n`);
   // Appending makes us a writer of the run: one writer at a time (taken before the long computation, so a clash fails at once).
-  const lock = append ? acquireRunLock(path.dirname(dir), 'metrics') : undefined;
+  let lock;
+  try {
+    lock = append ? acquireRunLock(path.dirname(dir), 'metrics') : undefined;
+  } catch (e) {
+    throw fsUserError(e, { doing: `appending to ${path.basename(path.dirname(dir))}`, then: 'Add --no-append to compute and print the values without writing them.' }) ?? e;
+  }
   try {
     return await computeAndReport(dir, names, append, featureModel, backend, io);
   } finally {

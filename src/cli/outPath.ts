@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import { RUN_FILES } from '../core/runs/runDir';
-import { withRunLock } from '../core/runs/runLock';
+import { acquireRunLock } from '../core/runs/runLock';
+import { fsUserError } from '../core/runs/fsErrors';
 
 /** Names a run folder's writers own: nothing else may write them. */
 const CONTRACT_RE = /^(training_options\.json|status\.json|stats\.jsonl(\.rejected)?|log\.txt|reals\.(png|jpe?g)|fakes_init\.(png|jpe?g)|fakes\d+(\.\d+)?\.(png|jpe?g)|metric-.+\.jsonl|network-snapshot-.*)$/i;
@@ -64,7 +65,17 @@ export function checkOutPath(out: string, force: boolean): string {
 export async function withOutputLock<T>(out: string | undefined, snapshot: string, purpose: string, fn: () => Promise<T>): Promise<T> {
   const run = out !== undefined ? runFolderOf(path.dirname(path.resolve(out))) : runFolderOf(snapshot);
   if (!run || !fs.existsSync(path.join(run, RUN_FILES.options))) return fn();
-  return withRunLock(run, purpose, fn);
+  let lock;
+  try {
+    lock = acquireRunLock(run, purpose);
+  } catch (e) {
+    throw fsUserError(e, { doing: `writing into run ${path.basename(run)}`, then: 'Give --out FILE in a writable folder outside the run.' }) ?? e;
+  }
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
 }
 
 /** Says on stderr when `--snapshot RUN` will use an older snapshot because newer ones are broken (which and why). */

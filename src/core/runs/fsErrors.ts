@@ -52,7 +52,7 @@ export function fsUserError(e: unknown, ctx: FsErrorContext = {}): UserError | u
   const p = err.path ?? (err as { dest?: string }).dest ?? '';
   const where = p ? ` ${p}` : '';
   const doing = ctx.doing ? ` while ${ctx.doing}` : '';
-  const opt = ctx.option ?? 'another location';
+  const opt = ctx.option ?? 'location';
   const then = ctx.then ? ` ${ctx.then}` : '';
   switch (code) {
     case 'ENOSPC':
