@@ -575,6 +575,19 @@ describe('file-system errors are messages', () => {
     m.unmount();
   });
 
+  test('F13 generate and metrics on a read-only run: messages that point to --out and --no-append, nothing written', async (t) => {
+    const run = await copy(CRASHED);
+    fs.rmSync(path.join(run, LOCK)); // the crash's stale lock would otherwise be taken over first
+    const undo = makeReadOnly(run);
+    if (!undo) return t.skip('cannot make a read-only folder here');
+    cleanups.push(undo);
+    const before = hashTree(run);
+    expectExit(await cli(['generate', '--snapshot', run, '--seeds', '0-3']), 2, /(Read-only file system|Permission denied).*--out FILE in a writable folder/s);
+    expectExit(await cli(['metrics', '--snapshot', run, '--metrics', 'fid50_lenet']), 2, /(Read-only file system|Permission denied).*--no-append/s);
+    assertKept(before, hashTree(run), true);
+    undo();
+  });
+
   test('F9 --outdir with a name too long', async () => {
     const r = await cli(['train', ...TINY, '--kimg', '0.016', '--outdir', path.join(os.tmpdir(), 'y'.repeat(300))]);
     expectExit(r, 2, /too long/i);
