@@ -92,6 +92,8 @@ export interface RunSummary {
   preset?: string;
   dataset?: string;
   backend?: string;
+  /** Data-parallel worker threads the run trains with (our runs; absent before they existed = 1). */
+  workers?: number;
   seed?: number;
   secPerKimg?: number;
   lastError?: string | null;

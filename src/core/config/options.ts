@@ -59,7 +59,7 @@ export interface TrainingOptions {
   gridSize: number;          // samples per side of the fixed-latent fakes grid
   metrics: string[];         // metrics computed at snapshots (e.g. 'fid2k_lenet'); [] = none
   metricsKimg: number;       // metrics cadence: at the first snapshot at/after each multiple of this many kimg, and at the final one; 0 = every snapshot
-  workers: number;           // data-parallel worker threads, each with its own backend and rows of the batch; 0 = auto (the cores, capped by batch / mbstd group; 1 on tensorflow/webgpu); 1 = this thread alone
+  workers?: number;          // data-parallel worker threads, each with its own backend and rows of the batch; 0 = auto (the cores, capped by batch / mbstd group; 1 on tensorflow/webgpu); 1 = this thread alone. Unset: auto for a new run; in a stored run, 1 (a run records it only when > 1)
 }
 
 const BASE: Omit<ModelConfig, 'resolution' | 'channels' | 'channelBase' | 'channelMax' | 'batch' | 'kimgPerTick'> = {
@@ -170,7 +170,7 @@ export function resolveOptions(over: TrainingOverrides = {}): TrainingOptions {
     gridSize: over.gridSize ?? p.gridSize,
     metrics: over.metrics ?? [...p.metrics],
     metricsKimg: over.metricsKimg ?? p.metricsKimg,
-    workers: over.workers ?? 0,
+    ...(over.workers !== undefined ? { workers: over.workers } : {}),
   };
   validateOptions(opts);
   return opts;
@@ -220,7 +220,7 @@ export function validateOptions(o: TrainingOptions): void {
     bad(`metricsKimg ${o.metricsKimg}`, 'Use a non-negative number of kimg between metric evaluations (0 = at every snapshot), e.g. --metrics-kimg 1.');
   }
   if (!Number.isInteger(o.gridSize) || o.gridSize < 1 || o.gridSize > 32) bad(`gridSize ${o.gridSize}`, 'Use an integer between 1 and 32.');
-  if (!Number.isInteger(o.workers) || o.workers < 0) bad(`workers ${o.workers}`, 'Use a non-negative integer: 0 = one per core (auto), 1 = no worker threads.');
+  if (o.workers === undefined) { /* auto */ } else if (!Number.isInteger(o.workers) || o.workers < 0) bad(`workers ${o.workers}`, 'Use a non-negative integer: 0 = one per core (auto), 1 = no worker threads.');
   else if (o.workers > m.batch) bad(`workers ${o.workers} > batch ${m.batch}`, `Each worker computes at least one image of the batch: use at most ${m.batch} (or 0 for auto).`);
 }
 
@@ -238,7 +238,6 @@ export function upgradeStoredOptions(o: TrainingOptions): TrainingOptions {
   const out: TrainingOptions = { ...o, augment: { ...o.augment } };
   if (out.metricsKimg === undefined) out.metricsKimg = 0;
   if (out.metrics === undefined) out.metrics = [];
-  if (out.workers === undefined) out.workers = 1; // runs before data-parallel training ran on this thread alone
   if (out.ggdr?.enabled && out.model && Number.isInteger(out.augment.translate) && out.augment.translate > 0) {
     const unit = translateUnit(out);
     out.augment.translate = Math.floor(out.augment.translate / unit) * unit;

@@ -359,6 +359,7 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
     summary.totalKimg = num(o.kimg) ?? NaN;
     summary.seed = num(o.seed);
     summary.backend = typeof options.file.backend.name === 'string' ? options.file.backend.name : undefined;
+    summary.workers = num(o.workers);
     if (typeof o.ggdr.enabled === 'boolean') summary.ggdr = o.ggdr.enabled;
     if (summary.ggdr) {
       summary.ggdrRes = num(o.ggdr.res);

@@ -32,7 +32,7 @@ import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
 import { ParallelTrainer, ReplicaFailedError } from './parallel/parallelTrainer';
-import { resolveWorkers } from './parallel/workers';
+import { resolveWorkers, withWorkers } from './parallel/workers';
 import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';
@@ -137,9 +137,9 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     for (const name of opts.metrics) parseMetricName(name);
     const be = backend = await initBackend(opts.backend);
     const backendLine = `Backend: ${be.name} ${be.version} (${be.threads} thread${be.threads === 1 ? '' : 's'})${be.notes.length ? ' — ' + be.notes.join('; ') : ''}`;
-    // The worker count is resolved once and recorded, so a resume continues with the same one.
-    const workersPlan = resolveWorkers(opts, be);
-    opts = { ...opts, workers: workersPlan.workers };
+    // The worker count is resolved once and recorded (when > 1), so a resume continues with the same one.
+    const workersPlan = resolveWorkers(opts, be, resumeDir ? 1 : 0);
+    opts = withWorkers(opts, workersPlan.workers);
     const m = opts.model;
     const t0 = Date.now();
     const ds = await loadDataset(opts.data, { resolution: m.resolution, channels: m.channels as 1 | 3, maxImages: opts.maxImages, xflip: opts.datasetXflip });
@@ -166,11 +166,11 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
       const removed = await removeStaleTemps(runDir, { deadWriters: true });
       if (removed.length) log(`Removed ${removed.length} temp file(s) left by a crashed writer: ${removed.join(', ')}`);
     }
-    hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend: be, totalKimg, workers: opts.workers });
+    hooks.onStarted?.({ runDir, runName: path.basename(runDir), backend: be, totalKimg, workers: workersPlan.workers });
     logFile(resumeFrom ? `Resuming ${runDir} from ${path.basename(resumeFrom)}` : `Run folder: ${runDir}`);
     logFile(backendLine);
-    logFile(workersPlan.note);
     for (const l of dataLines) logFile(l);
+    if (workersPlan.workers > 1) logFile(workersPlan.note);
 
     // ---- Networks.
     trainer = new GanTrainer(opts);
@@ -229,7 +229,7 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     }
     await status.update({ latestSnapshot, curKimg: tr.nimg / 1000, tick });
     // Data-parallel workers start from the state just written (or resumed).
-    if (opts.workers > 1) par = await ParallelTrainer.start(tr, opts.workers, be.name);
+    if (workersPlan.workers > 1) par = await ParallelTrainer.start(tr, workersPlan.workers, be.name);
 
     // ---- Loop state: fresh, or where the resumed snapshot left the tick (older snapshots: a new tick).
     const totalNimg = Math.round(totalKimg * 1000);

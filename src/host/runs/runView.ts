@@ -42,7 +42,7 @@ export function runDescription(v: RunView): string {
   const s = v.summary;
   const parts = [`kimg ${fmt(s.curKimg)}/${fmt(s.totalKimg)}`];
   if (s.ggdr !== undefined) parts.push(s.ggdr ? 'ggdr' : 'baseline');
-  if (s.backend) parts.push(s.backend);
+  if (s.backend) parts.push(s.workers && s.workers > 1 ? `${s.backend} ×${s.workers}` : s.backend);
   if (v.state === 'interrupted') parts.push('interrupted');
   return parts.join(' · ');
 }
@@ -65,6 +65,7 @@ export function runDetails(v: RunView): string[] {
   if (s.batch) cfg.push(`batch ${s.batch}`);
   if (s.seed !== undefined) cfg.push(`seed ${s.seed}`);
   if (s.backend) cfg.push(`backend ${s.backend}`);
+  if (s.workers && s.workers > 1) cfg.push(`${s.workers} data-parallel workers`);
   if (cfg.length) lines.push(cfg.join(' · '));
   if (s.ggdr !== undefined) lines.push(s.ggdr ? `GGDR on: λ = ${s.ggdrWeight ?? '?'}, res ${s.ggdrRes ?? '?'}` : 'GGDR off (baseline)');
   lines.push(`Snapshots: ${s.snapshots.length} (${s.snapshots.filter((x) => x.loadable).length} loadable) · grids: ${s.grids.length} · metrics: ${s.metrics.join(', ') || 'none'}`);

@@ -13,13 +13,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { resolveOptions, upgradeStoredOptions, type TrainingOptions } from '../../../src/core/config/options';
+import { resolveOptions, type TrainingOptions } from '../../../src/core/config/options';
 import { GanTrainer } from '../../../src/core/training/trainer';
 import { loadTrainerState } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
 import { ParallelTrainer } from '../../../src/core/training/parallel/parallelTrainer';
 import { readTrainerState, sameState } from '../../../src/core/training/parallel/trainerState';
-import { autoWorkers, resolveWorkers, shardRows } from '../../../src/core/training/parallel/workers';
+import { autoWorkers, resolveWorkers, shardRows, withWorkers } from '../../../src/core/training/parallel/workers';
 import { TEST_BACKEND, useTestBackend } from './testBackend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-parallel-'));
@@ -59,18 +59,21 @@ describe('worker count', () => {
     assert.deepEqual([0, 1, 2].map((i) => shardRows(16, 3, i)), [{ start: 0, count: 6 }, { start: 6, count: 5 }, { start: 11, count: 5 }]);
   });
 
-  it('is validated, resolved per backend, and old runs resume on one thread', () => {
-    assert.equal(resolveOptions({ preset: 'mnist32' }).workers, 0, 'default: auto');
+  it('is validated, resolved per backend, recorded only when > 1 (a stored run without it trained on one thread)', () => {
+    assert.equal(resolveOptions({ preset: 'mnist32' }).workers, undefined, 'default: unset = auto for a new run');
+    assert.equal(resolveOptions({ preset: 'mnist32', workers: 0 }).workers, 0);
     assert.throws(() => resolveOptions({ preset: 'tiny', workers: 5 }), /workers 5 > batch 4/);
     assert.throws(() => resolveOptions({ preset: 'tiny', workers: 1.5 }), /Invalid option: workers/);
     const mn = resolveOptions({ preset: 'mnist32' });
-    assert.equal(resolveWorkers(mn, { name: 'wasm' }, 2).workers, 2);
-    assert.equal(resolveWorkers(mn, { name: 'tensorflow' }, 16).workers, 1, 'tfjs-node already uses every core');
+    assert.equal(resolveWorkers(mn, { name: 'wasm' }, 0, 2).workers, 2);
+    assert.equal(resolveWorkers(mn, { name: 'wasm' }, 1, 2).workers, 1, 'a stored run without the field');
+    assert.equal(resolveWorkers({ ...mn, workers: 0 }, { name: 'cpu' }, 1, 2).workers, 2);
+    assert.equal(resolveWorkers(mn, { name: 'tensorflow' }, 0, 16).workers, 1, 'tfjs-node already uses every core');
     assert.throws(() => resolveWorkers({ ...mn, workers: 2 }, { name: 'webgpu' }), /needs the wasm or cpu backend/);
     assert.match(resolveWorkers({ ...mn, workers: 3 }, { name: 'wasm' }).note, /Workers: 3 threads, data-parallel \(6\/5\/5 images/);
-    const stored = { ...mn } as Partial<TrainingOptions>;
-    delete stored.workers;
-    assert.equal(upgradeStoredOptions(stored as TrainingOptions).workers, 1);
+    assert.equal(withWorkers(mn, 1).workers, undefined);
+    assert.ok(!('workers' in withWorkers({ ...mn, workers: 0 }, 1)));
+    assert.equal(withWorkers(mn, 2).workers, 2);
   });
 });
 

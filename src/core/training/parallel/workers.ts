@@ -7,6 +7,13 @@ import * as os from 'node:os';
 import type { TrainingOptions } from '../../config/options';
 import { UserError } from '../../errors';
 
+/** `opts` training with `workers` threads, as a run records it: the field only when > 1. */
+export function withWorkers(opts: TrainingOptions, workers: number): TrainingOptions {
+  const out: TrainingOptions = { ...opts, workers };
+  if (workers <= 1) delete out.workers;
+  return out;
+}
+
 /** Backends whose kernels run on the calling thread only (workers multiply their throughput). */
 export const THREADED_BACKENDS: readonly string[] = ['wasm', 'cpu'];
 
@@ -32,19 +39,21 @@ export function shardRows(batch: number, workers: number, index: number): { star
 }
 
 /**
- * `opts.workers` (0 = auto) → the count this run trains with on `backend`, and a line for the log.
- * Throws UserError for an explicit count > 1 on a backend that cannot run in worker threads.
+ * The requested count (`opts.workers`; 0 = auto; unset = `unset`: auto for a new run, 1 for a stored
+ * run, which records the count only when > 1) → the count this run trains with on `backend`, and a
+ * line for the log. Throws UserError for an explicit count > 1 on a backend that cannot run in threads.
  */
-export function resolveWorkers(opts: TrainingOptions, backend: { name: string }, cores = availableCores()): { workers: number; note: string } {
+export function resolveWorkers(opts: TrainingOptions, backend: { name: string }, unset: 0 | 1 = 0, cores = availableCores()): { workers: number; note: string } {
   const threaded = THREADED_BACKENDS.includes(backend.name);
-  let n = opts.workers;
+  const requested = opts.workers ?? unset;
+  let n = requested;
   if (n === 0) n = threaded ? autoWorkers(opts.model, cores) : 1;
   else if (n > 1 && !threaded) {
     throw new UserError(`--workers ${n} needs the wasm or cpu backend; ${backend.name} already computes on every core (or the GPU).`,
       'Use --workers 1 (or 0 for auto), or --backend wasm.');
   }
   if (n <= 1) {
-    const why = opts.workers === 0 ? (threaded ? ` (auto: ${cores} core${cores === 1 ? '' : 's'}, batch ${opts.model.batch}, mbstd group ${opts.model.mbstdGroup})` : ` (auto: ${backend.name} uses every core itself)`) : '';
+    const why = requested === 0 ? (threaded ? ` (auto: ${cores} core${cores === 1 ? '' : 's'}, batch ${opts.model.batch}, mbstd group ${opts.model.mbstdGroup})` : ` (auto: ${backend.name} uses every core itself)`) : '';
     return { workers: 1, note: `Workers: 1, training on this thread${why}` };
   }
   const sizes = Array.from({ length: n }, (_, i) => shardRows(opts.model.batch, n, i).count);
@@ -52,6 +61,6 @@ export function resolveWorkers(opts: TrainingOptions, backend: { name: string },
   return {
     workers: n,
     note: `Workers: ${n} threads, data-parallel (${uneven ? sizes.join('/') : sizes[0]} images of each batch of ${opts.model.batch} per worker; ` +
-      `minibatch-stddev groups within a worker; gradients summed in worker order)${opts.workers === 0 ? ` (auto: ${cores} cores)` : ''}`,
+      `minibatch-stddev groups within a worker; gradients summed in worker order)${requested === 0 ? ` (auto: ${cores} cores)` : ''}`,
   };
 }
