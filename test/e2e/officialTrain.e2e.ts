@@ -31,7 +31,8 @@ const STANDIN = path.join(REPO_ROOT, 'test', 'unit', 'official', 'standin');
 const MODE = REAL ? `REAL official train.py at ${REAL}` : 'STAND-IN train.py (not the official code)';
 const KIMG = 2;
 const OTITLE = (step: number, what: string) => `GAN Inspector: Train on the official engine (${step}/12) — ${what}`;
-const SHOT = REAL ? 'official-train' : 'official-train-standin';
+// Not 'official-…': run.sh deletes `<spec>-*.png` before a spec runs, and the `official` spec's prefix would take these too.
+const SHOT = REAL ? 'officialTrain' : 'officialTrain-standin';
 
 const settings: Record<string, unknown> = REAL
   ? {
