@@ -93,7 +93,7 @@ let runName = '';
 let runDir = '';
 
 e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
-  test('Train… walks the 8-step quick pick and starts a run', async ({ wb, timings }) => {
+  test('Train… walks the 9-step quick pick and starts a run', async ({ wb, timings }) => {
     const t0 = Date.now();
     await wb.runCommand('GAN Inspector: Train…');
     await pickTfjsEngine(wb);
@@ -119,6 +119,9 @@ e2eSuite('training', { testTimeoutMs: 90_000 }, (test) => {
     assert.ok((await wb.quickItems()).includes('auto'), 'backend choices include auto');
     await wb.screenshot('training-2-palette-backend');
     await wb.pickQuickItem('auto');
+    const workers = await wb.waitForQuickInput(TRAIN_TITLE(9, 'Workers'));
+    assert.equal(workers.value, '0', 'default workers: 0 = auto');
+    await wb.typeInQuickInput(workers.value);
     timings.quickPickFlowMs = Date.now() - t0;
 
     const row = await runRow(wb, RUN_RE);

@@ -4,8 +4,8 @@
  * computes on one thread (wasm, cpu); tensorflow and webgpu already use every core / the GPU.
  */
 import * as os from 'node:os';
-import type { TrainingOptions } from '../../config/options';
-import { UserError } from '../../errors';
+import type { TrainingOptions } from './options';
+import { UserError } from '../errors';
 
 /** `opts` training with `workers` threads, as a run records it: the field only when > 1. */
 export function withWorkers(opts: TrainingOptions, workers: number): TrainingOptions {

@@ -32,7 +32,7 @@ import { Rng } from '../util/rng';
 import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
 import { ParallelTrainer, ReplicaFailedError } from './parallel/parallelTrainer';
-import { resolveWorkers, withWorkers } from './parallel/workers';
+import { resolveWorkers, withWorkers } from '../config/workers';
 import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';

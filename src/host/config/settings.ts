@@ -17,6 +17,8 @@ export interface GanInspectorSettings {
   seed: number;
   ggdr: { enabled: boolean; weight: number; /** 0 = preset default */ res: number };
   outdir: string;
+  /** Data-parallel worker threads; 0 = auto (one per core, capped by batch / mbstd group). */
+  workers: number;
   configurations: Record<string, TrainingOverrides>;
 }
 
@@ -32,6 +34,8 @@ export interface TrainChoices {
   kimg: number;
   seed: number;
   backend: BackendName;
+  /** Data-parallel worker threads; 0 = auto. Absent in choices remembered by older versions. */
+  workers?: number;
 }
 
 export const DEFAULT_SETTINGS: GanInspectorSettings = {
@@ -43,6 +47,7 @@ export const DEFAULT_SETTINGS: GanInspectorSettings = {
   seed: 0,
   ggdr: { enabled: true, weight: 10, res: 0 },
   outdir: 'runs',
+  workers: 0,
   configurations: {},
 };
 
@@ -74,6 +79,7 @@ export function normalizeSettings(get: (key: string) => unknown): { settings: Ga
       res: pick('ggdr.res', (v): v is number => v === 0 || isPow2(v), d.ggdr.res, '0 or a power of two'),
     },
     outdir: pick('outdir', (v): v is string => typeof v === 'string' && v.trim() !== '', d.outdir, 'a folder path'),
+    workers: pick('workers', isNonNegInt, d.workers, 'an integer ≥ 0; 0 = one per core'),
     configurations: {},
   };
   try {
@@ -165,6 +171,7 @@ export function choicesFromSettings(s: GanInspectorSettings, configuration?: str
     kimg: c?.kimg ?? s.kimg,
     seed: c?.seed ?? s.seed,
     backend: c?.backend ?? s.backend,
+    workers: c?.workers ?? s.workers,
   };
 }
 
@@ -175,7 +182,8 @@ export function isTrainChoices(v: unknown): v is TrainChoices {
     (v.configuration === undefined || typeof v.configuration === 'string') &&
     typeof v.data === 'string' && PRESET_NAMES.includes(v.preset as PresetName) &&
     typeof v.ggdr.enabled === 'boolean' && typeof v.ggdr.weight === 'number' && typeof v.ggdr.res === 'number' &&
-    typeof v.kimg === 'number' && typeof v.seed === 'number' && BACKEND_NAMES.includes(v.backend as BackendName)
+    typeof v.kimg === 'number' && typeof v.seed === 'number' && BACKEND_NAMES.includes(v.backend as BackendName) &&
+    (v.workers === undefined || (typeof v.workers === 'number' && Number.isInteger(v.workers) && v.workers >= 0))
   );
 }
 
@@ -201,6 +209,7 @@ export function buildOverrides(choices: TrainChoices, opts: { outdir: string; ba
   if (choices.kimg > 0) o.kimg = choices.kimg;
   o.ggdr = { ...(o.ggdr ?? {}), enabled: choices.ggdr.enabled, weight: choices.ggdr.weight };
   if (choices.ggdr.res > 0) o.ggdr.res = choices.ggdr.res;
+  if (choices.workers) o.workers = choices.workers; // 0 / absent: the configuration's value, else auto
   return o;
 }
 

@@ -1,13 +1,14 @@
 /**
  * The Train… quick-pick flow: configuration (when any are defined), dataset, preset, GGDR (+ weight and
- * resolution), kimg, seed, backend. Every answer is validated as it is typed; Escape cancels.
+ * resolution), kimg, seed, backend, data-parallel workers. Every answer is validated as it is typed; Escape cancels.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BACKEND_NAMES, PRESETS, PRESET_NAMES, defaultGgdrRes, type BackendName, type PresetName, type TrainingOverrides } from '../../core/config/options';
+import { autoWorkers, availableCores, THREADED_BACKENDS } from '../../core/config/workers';
 import { choicesFromSettings, isPow2, validateGgdrRes, validateNumber, type GanInspectorSettings, type TrainChoices } from '../config/settings';
 
-const STEPS = 8;
+const STEPS = 9;
 const title = (step: number, what: string) => `GAN Inspector: Train (${step}/${STEPS}) — ${what}`;
 
 interface Item<T> extends vscode.QuickPickItem {
@@ -130,7 +131,20 @@ export async function askTrainChoices(opts: {
   const backend = await pick<BackendName>(8, 'Backend', BACKEND_NAMES.map((b) => ({ label: b, description: BACKEND_HELP[b], value: b })), defaults.backend);
   if (!backend) return undefined;
 
-  return { configuration, data, preset, ggdr: { enabled, weight, res }, kimg: Number(k), seed: Number(sd), backend };
+  // 9. Data-parallel workers.
+  const model = { ...PRESETS[preset].model, ...(cfg?.model ?? {}) };
+  const cores = availableCores();
+  const threaded = backend === 'auto' || THREADED_BACKENDS.includes(backend);
+  const autoN = autoWorkers(model, cores);
+  const wk = await input(9, 'Workers', String(defaults.workers ?? 0),
+    `Worker threads training in parallel, each on its own ${backend === 'auto' ? 'wasm/cpu ' : ''}backend with its share of the batch of ${model.batch}; ` +
+    `0 = auto (${threaded ? `${autoN} here: ${cores} cores, at least one minibatch-stddev group of ${model.mbstdGroup} each` : `1: ${backend} uses every core itself`}), 1 = no threads.`,
+    (s) => validateNumber(s, { integer: true, min: 0 }) ??
+      (Number(s) > model.batch ? `At most ${model.batch} (one image of the batch per worker).` : undefined) ??
+      (!threaded && Number(s) > 1 ? `${backend} computes on every core (or the GPU) itself: use 0 or 1.` : undefined));
+  if (wk === undefined) return undefined;
+
+  return { configuration, data, preset, ggdr: { enabled, weight, res }, kimg: Number(k), seed: Number(sd), backend, workers: Number(wk) };
 }
 
 const BACKEND_HELP: Record<BackendName, string> = {
@@ -149,5 +163,6 @@ function summarizeOverrides(o: TrainingOverrides): string {
   if (o.ggdr?.enabled === false) bits.push('no GGDR');
   else if (o.ggdr?.weight !== undefined) bits.push(`λ=${o.ggdr.weight}`);
   if (o.backend) bits.push(o.backend);
+  if (o.workers) bits.push(`${o.workers} workers`);
   return bits.join(' · ');
 }

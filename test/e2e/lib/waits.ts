@@ -76,7 +76,7 @@ export async function waitForRunState(wb: Workbench, name: string, state: string
 }
 
 /** Title of step `step` of the Train… quick pick. */
-export const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/8) — ${what}`;
+export const TRAIN_TITLE = (step: number, what: string) => `GAN Inspector: Train (${step}/9) — ${what}`;
 /** Title of Train…'s first step, the engine (issue #16). */
 export const ENGINE_TITLE = 'GAN Inspector: Train — engine';
 
@@ -88,7 +88,7 @@ export async function pickTfjsEngine(wb: Workbench): Promise<void> {
 
 /**
  * Runs Train… and answers its quick pick for embedded MNIST, the `tiny` preset and GGDR off
- * (steps 2–8; no named configurations in the workspace), with the given length, seed and backend.
+ * (steps 2–9; no named configurations in the workspace), with the given length, seed and backend, and the default workers.
  */
 export async function trainTinyNoGgdr(wb: Workbench, o: { kimg: number; seed: number; backend: string }): Promise<void> {
   await wb.runCommand('GAN Inspector: Train…');
@@ -105,6 +105,8 @@ export async function trainTinyNoGgdr(wb: Workbench, o: { kimg: number; seed: nu
   await wb.typeInQuickInput(String(o.seed));
   await wb.waitForQuickInput(TRAIN_TITLE(8, 'Backend'));
   await wb.pickQuickItem(o.backend);
+  const workers = await wb.waitForQuickInput(TRAIN_TITLE(9, 'Workers'));
+  await wb.typeInQuickInput(workers.value);
 }
 
 /**

@@ -19,7 +19,7 @@ import { loadTrainerState } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
 import { ParallelTrainer } from '../../../src/core/training/parallel/parallelTrainer';
 import { readTrainerState, sameState } from '../../../src/core/training/parallel/trainerState';
-import { autoWorkers, resolveWorkers, shardRows, withWorkers } from '../../../src/core/training/parallel/workers';
+import { autoWorkers, resolveWorkers, shardRows, withWorkers } from '../../../src/core/config/workers';
 import { TEST_BACKEND, useTestBackend } from './testBackend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-parallel-'));

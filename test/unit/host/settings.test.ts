@@ -95,6 +95,13 @@ test('choices: from settings + configuration, and the remembered-choices guard',
   assert.ok(!isTrainChoices({ ...c, preset: 'huge' }));
   assert.ok(!isTrainChoices({ ...c, ggdr: undefined }));
   assert.ok(!isTrainChoices(null));
+  assert.equal(c.workers, 0, 'workers: the setting (0 = auto)');
+  const { workers: _w, ...older } = c;
+  assert.ok(isTrainChoices(older), 'choices remembered before the workers step');
+  assert.ok(!isTrainChoices({ ...c, workers: -1 }));
+  assert.equal(buildOverrides({ ...c, configuration: undefined, workers: 0 }, { outdir: '/o' }).workers, undefined, '0 = auto: not written');
+  assert.equal(buildOverrides({ ...c, configuration: undefined, workers: 2 }, { outdir: '/o' }).workers, 2);
+  assert.equal(choicesFromSettings({ ...s, workers: 3 }).workers, 3);
   assert.throws(() => choicesFromSettings(s, 'nope'), userErr(/Unknown configuration 'nope'/));
 });
 

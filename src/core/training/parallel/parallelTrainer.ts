@@ -18,7 +18,7 @@ import type { BackendName } from '../../config/options';
 import { GanTrainer, NonFiniteLossError, type PhaseExchange, type StepStats, type TrainPhase } from '../trainer';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { loadTrainerStateFrom, readTrainerState, sameState, type TrainerState } from './trainerState';
-import { shardRows } from './workers';
+import { shardRows } from '../../config/workers';
 
 /** A worker thread failed (died, or failed outside the finite checks); the step did not happen. */
 export class ReplicaFailedError extends Error {
