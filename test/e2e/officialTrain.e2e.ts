@@ -15,7 +15,7 @@
  * metrics, options, aug, resume, shows the exact command line, starts train.py; the Runs view shows the run
  * running, the status bar kimg · s/kimg · ETA, the loss curves the GGDR term live, to finished; Train with
  * Current Settings repeats the command and Stop Training (SIGINT) leaves that run stopped; (real code) its pkl opens in the checkpoint viewer and the segmentation panel; Show
- * Resolved Config shows the official command line. No CSP violations or console errors.
+ * Resolved Config shows the official command line; Export Dataset Zip from the palette writes a chosen zip. No CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -264,6 +264,28 @@ e2eSuite('officialTrain', {
     t.diagnostic(`segmentation rows: ${s.sources.join(', ')}`);
     await parkPointer(wb);
     await wb.screenshot(`${SHOT}-7-segmentation-pkl`);
+  });
+
+  test('Export Dataset Zip for the Official Trainer… (palette): the embedded MNIST to a chosen .zip in the dataset_tool.py layout', async ({ wb, workspace }) => {
+    const out = path.join(workspace, 'datasets', 'mnist-from-palette.zip');
+    await wb.runCommand('GAN Inspector: Export Dataset Zip for the Official Trainer…');
+    await wb.waitForQuickInput('GAN Inspector: Export Dataset Zip');
+    await wb.pickQuickItem('Embedded MNIST');
+    // The save dialog (code-server's simple file dialog) proposes datasets/mnist32.zip; another name is typed.
+    const widget = wb.page.locator('.quick-input-widget');
+    await waitFor('the save dialog', async () => (await widget.isVisible()) && /mnist32\.zip$/.test(await widget.locator('input').first().inputValue()), (v) => v, 30_000);
+    await wb.typeInQuickInput(out, { submit: false });
+    await waitFor('the save dialog to accept the path', async () => {
+      if (!(await widget.isVisible())) return true;
+      await wb.page.keyboard.press('Enter');
+      await sleep(1000);
+      return !(await widget.isVisible());
+    }, (v) => v, 30_000);
+    const note = await wb.waitForNotification(/^Wrote .*mnist-from-palette\.zip: 10000 images 32×32×1, labels in dataset\.json\.$/, { timeoutMs: 120_000 });
+    assert.equal(note.severity, 'info');
+    const zip = fs.readFileSync(out);
+    assert.equal(zip.readUInt32LE(0), 0x04034b50, 'a zip file');
+    assert.ok(zip.includes(Buffer.from('00000/img00000000.png')) && zip.includes(Buffer.from('dataset.json')));
   });
 
   test('Show Resolved Config shows the official command line (dry run); no CSP violations or console errors', async ({ wb }) => {
