@@ -6,7 +6,8 @@
  * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output),
  * --only stats|webview|viewer|official (just the loss-panel stats.jsonl section, just the loss webview in headless Chromium,
  * just the checkpoint viewer / segmentation requests through the inference process on wasm, or just the official
- * .pkl checkpoints' load / render costs (env OFFICIAL_PAPER256_PKL, OFFICIAL_GGDR_DIR); writes to
+ * .pkl checkpoints' load / render costs (env OFFICIAL_PAPER256_PKL, OFFICIAL_GGDR_DIR), or just the data-parallel
+ * training scaling table (bench/scaling.ts; --scaling-workers 1,2,4 --scaling-rounds N); writes to
  * bench-output/<section>-only unless --out is given).
  */
 import * as fs from 'node:fs';
@@ -20,13 +21,14 @@ import { trainingStepFlops } from './flops';
 import { CHROMIUM } from './lossWebviewPage';
 import { renderMarkdown, renderOnlyMarkdown } from './report';
 import { writeStatsFile } from './statsFile';
+import { scalingMarkdown, scalingOnlyMarkdown, scalingSection, scalingWorkerCounts, writeMnistReals } from './scaling';
 
 const T0 = performance.now();
 const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(n);
 const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
 const QUICK = flag('--quick');
-const ONLY_SECTIONS = ['stats', 'webview', 'viewer', 'official'] as const;
+const ONLY_SECTIONS = ['stats', 'webview', 'viewer', 'official', 'scaling'] as const;
 type OnlySection = (typeof ONLY_SECTIONS)[number];
 const ONLY = opt('--only') as OnlySection | undefined;
 if (ONLY !== undefined && !ONLY_SECTIONS.includes(ONLY)) throw new Error(`--only takes ${ONLY_SECTIONS.map((x) => `'${x}'`).join(', ')} (got '${ONLY}')`);
@@ -83,6 +85,10 @@ async function sectionOnly(section: OnlySection) {
       result.viewer = await viewerSection(tmp, problems);
     } else if (section === 'official') {
       result.official = await officialSection(tmp, problems);
+    } else if (section === 'scaling') {
+      const realsFile = path.join(tmp, 'reals.f32');
+      await writeMnistReals(realsFile);
+      result.scaling = await scalingSection(scalingArgs(realsFile, tmp, 3), problems);
     } else {
       result.webview = await webviewSection(tmp, problems);
       // The decimated big-file case on a file of its own (in the full bench it reuses the stats section's).
@@ -98,7 +104,13 @@ async function sectionOnly(section: OnlySection) {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  finish(result, problems, () => renderOnlyMarkdown(result, section));
+  finish(result, problems, () => (section === 'scaling' ? scalingOnlyMarkdown(result) : renderOnlyMarkdown(result, section)));
+}
+
+/** The data-parallel scaling section's settings (bench/scaling.ts). */
+function scalingArgs(realsFile: string, tmp: string, rounds: number) {
+  const workers = scalingWorkerCounts(os.availableParallelism(), resolveOptions({ preset: 'mnist32' }).model.batch, opt('--scaling-workers'));
+  return { workers, rounds: Number(opt('--scaling-rounds') ?? (QUICK ? 1 : rounds)), realsFile, tmp, log, quick: QUICK };
 }
 
 /** Stamps the end of the run into `result`, writes bench.json and BENCH.md, prints the table and any problems. */
@@ -276,10 +288,13 @@ async function main() {
     // ---- Official StyleGAN2-ADA / GGDR .pkl checkpoints: load cost, wasm render cost, the official code as the peer.
     // Last and outside the budget (≈2–3 min), so the budgeted pieces above measure what they did before it existed.
     result.official = await officialSection(tmp, problems);
+
+    // ---- Data-parallel training: images/s at 1, 2, … workers and the peer at as many threads (also outside the budget).
+    result.scaling = await scalingSection(scalingArgs(realsFile, tmp, 2), problems);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  finish(result, problems, () => renderMarkdown(result));
+  finish(result, problems, () => renderMarkdown(result) + '\n' + scalingMarkdown(result.scaling));
 }
 
 /**

@@ -462,7 +462,7 @@ def main():
         "protocol": {"warmup": cfg["warmup"], "timed": cfg["timed"], "r1Steps": cfg["r1Steps"]},
         "runs": {},
     }
-    for enabled in (True, False):
+    for enabled in cfg.get("ggdrConfigs", (True, False)):  # the scaling section times GGDR on only
         counts, res = time_config(cfg, reals, enabled)
         out["runs"]["ggdr" if enabled else "noggdr"] = {"params": counts, **res}
     if a.profile_flops:
