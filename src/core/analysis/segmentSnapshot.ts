@@ -12,6 +12,7 @@ import { UserError } from '../errors';
 import { initBackend } from '../backend/backend';
 import { writePngAtomic } from '../image/grid';
 import { loadCheckpoint, resolveSnapshotPath, type Checkpoint } from '../checkpoints/index';
+import { tfDotEngine } from './kmeansTf';
 import { assignToCentroids, clusterFeatures, FeatureBatch, KMeansMetric, meanCosineSimilarity } from './kmeans';
 import { segmentationGrid, segmentationRow } from './segmentation';
 import { classLabels, renderSeeds } from './samples';
@@ -96,7 +97,7 @@ export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>
   });
   const checkAbort = () => { if (o.signal?.aborted) throw new Error('cancelled'); };
   const fit = (batch: FeatureBatch, res: number): ResolutionSegmentation & { centroids: Float32Array } => {
-    const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000, restarts: o.restarts });
+    const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000, restarts: o.restarts, dotEngine: tfDotEngine });
     return { res, labels: r.labels, shares: r.shares, sampled: r.sampled, fitPixels: r.fitPixels, k: r.k, centroids: r.centroids };
   };
   const out: SegmentResult = { seeds: o.seeds, resolution: m.resolution, channels: m.channels, images: rendered.images, resolutions: [], decoder: null, metric };
@@ -125,14 +126,14 @@ export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>
       const dec: DecoderSegmentation = {
         res: ggdrRes,
         fakes: fakesSeg,
-        fakesWithGCentroids: assignToCentroids(decFake, gCentroids, metric),
+        fakesWithGCentroids: assignToCentroids(decFake, gCentroids, metric, tfDotEngine),
         meanCosine: meanCosineSimilarity(decFake, gFeat),
       };
       if (o.reals && o.reals.length) {
         const per = m.resolution * m.resolution * m.channels;
         const n = o.reals.length / per;
         const decReal = await decode(nets.D, tf.tensor4d(o.reals, [n, m.resolution, m.resolution, m.channels]), labelsFor);
-        dec.realsWithGCentroids = assignToCentroids(decReal, gCentroids, metric);
+        dec.realsWithGCentroids = assignToCentroids(decReal, gCentroids, metric, tfDotEngine);
         dec.realsCount = n;
       }
       out.decoder = dec;

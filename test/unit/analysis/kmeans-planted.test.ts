@@ -116,3 +116,18 @@ test('a 200-pixel minority cluster among 4,096 (16×16×16×32, K=6): recovered 
   }
   assert.ok(worstAri >= 0.99, `worst ARI ${worstAri}`);
 });
+
+test('the tfjs dot-product engine (what the segmentation uses) gives the JS engine\'s clustering', async () => {
+  const { initBackend } = await import('../../../src/core/backend/backend');
+  const { tfDotEngine } = await import('../../../src/core/analysis/kmeansTf');
+  await initBackend((process.env.GAN_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu');
+  for (const { h, c } of [{ h: 16, c: 64 }, { h: 32, c: 128 }]) {
+    const { batch, truth } = makePlanted(h, c, 7 * h + c);
+    const js = clusterFeatures(batch, { k: 6, seed: 3 });
+    const tfr = clusterFeatures(batch, { k: 6, seed: 3, dotEngine: tfDotEngine });
+    const agree = adjustedRandIndex(js.labels, tfr.labels);
+    console.log(`# engines 16×${h}×${h}×${c}: ARI(js, tf) ${agree.toFixed(5)}, inertia js ${js.inertia.toFixed(4)} tf ${tfr.inertia.toFixed(4)}, ARI vs truth ${adjustedRandIndex(truth, tfr.labels).toFixed(4)}`);
+    assert.ok(agree >= 0.999, `engines disagree: ARI ${agree}`);
+    assert.ok(Math.abs(js.inertia - tfr.inertia) <= 1e-4 * js.inertia, `inertia ${js.inertia} vs ${tfr.inertia}`);
+  }
+});
