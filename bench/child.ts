@@ -15,6 +15,7 @@ import { GanTrainer } from '../src/core/training/trainer';
 import { renderSeeds } from '../src/core/analysis/samples';
 import { loadDataset } from '../src/core/data/dataset';
 import { clusterFeatures } from '../src/core/analysis/kmeans';
+import { tfDotEngine } from '../src/core/analysis/kmeansTf';
 import { makeGrid } from '../src/core/image/grid';
 import { encodePng } from '../src/core/image/codec';
 import { JsonlTailer, readStats, streamJsonl } from '../src/core/runs/readers';
@@ -316,7 +317,7 @@ async function samples(a: { backend: BackendName; counts: number[]; reps: number
   const kmeans: Json[] = [];
   for (const r of res) {
     const batch = rendered.value.features.get(r)!;
-    const t = timed(() => clusterFeatures(batch, { k: 6, metric: 'cosine', seed: 0, maxPixels: 20000 }));
+    const t = timed(() => clusterFeatures(batch, { k: 6, metric: 'cosine', seed: 0, maxPixels: 20000, dotEngine: tfDotEngine }));
     kmeans.push({ res: r, pixels: batch.n * batch.h * batch.w, channels: batch.c, sec: t.wall, iterations: t.value.iterations, converged: t.value.converged, fitPixels: t.value.fitPixels });
   }
   G.dispose();

@@ -136,7 +136,7 @@ export function renderMarkdown(r: Json): string {
     out.push('');
     out.push(table(['Samples', 'renderSeeds ms', 'renderSeeds + grid + PNG encode ms'], s.grid.map((g: Json) => [String(g.samples), ms(g.renderSeedsSec, 1), ms(g.renderPlusPngSec, 1)])));
     out.push('');
-    out.push(`K-means (clusterFeatures, k=6, cosine, 3 restarts, ≤20000 fit pixels) on the generator features of ${s.kmeans.seeds} seeds (rendering them with features: ${ms(s.kmeans.renderWithFeaturesSec, 0)} ms):`);
+    out.push(`K-means (clusterFeatures, k=6, cosine, 10 restarts in lockstep, dot products on the backend's matMul, ≤20000 fit pixels) on the generator features of ${s.kmeans.seeds} seeds (rendering them with features: ${ms(s.kmeans.renderWithFeaturesSec, 0)} ms):`);
     out.push('');
     out.push(table(['Resolution', 'Pixels × channels', 'Lloyd iterations', 'ms'], s.kmeans.perRes.map((x: Json) => [`${x.res}×${x.res}`, `${x.pixels} × ${x.channels}`, String(x.iterations), ms(x.sec, 1)])));
   } else {
@@ -287,7 +287,7 @@ function viewerSection(r: Json): string[] {
   rows.push(['panel default, again', f(p.medianMs, 0), f(p.medianProcessMs, 0), `median of ${p.warm.length}`]);
   out.push(table(['Request', 'ms (round trip)', 'ms (process)', 'Runs'], rows));
   out.push('');
-  out.push(`Segmentation = generate the batch with features, one K-means over all pixels of the batch (ml-kmeans, k-means++ seeded, fit cap ${fp} pixels as the panel), ` +
+  out.push(`Segmentation = generate the batch with features, one K-means over all pixels of the batch (10 greedy k-means++ restarts, fit cap ${fp} pixels as the panel), ` +
     `label maps and PNGs back to the panel. ψ values: ${v.psiRender.runs.map((x: Json) => x.psi).join(', ')}. Mean cosine (D's decoder vs G) on this batch: ${f(p.meanCosine, 3)}.` +
     (p.realsNote ? ` Reals: ${p.realsNote}.` : ''));
   out.push('');
