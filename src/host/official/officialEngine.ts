@@ -166,7 +166,7 @@ export class OfficialEngine {
     fs.mkdirSync(outdir, { recursive: true });
     const job = this.d.manager.start({
       python: s.python, repo: check.repo, args: built.args, outdir, env: this.env(s),
-      label: `official ${choices.ggdr ? 'GGDR' : 'StyleGAN2-ADA'} on ${path.basename(resolved.data)} (starting)`,
+      label: `official ${choices.ggdr ? 'GGDR' : 'StyleGAN2-ADA'} on ${path.basename(resolved.data)}`,
       data: resolved.data, kimg: choices.kimg,
     });
     this.d.output.appendLine(`[job ${job.id}] official train.py started (pid ${job.pid ?? '?'})`);

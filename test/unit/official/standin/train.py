@@ -95,6 +95,9 @@ def main(argv):
     if os.environ.get('STANDIN_IGNORE_SIGNALS'):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if opts['data'].endswith('.zip') and os.path.exists(opts['data']):
+        import zipfile
+        zipfile.ZipFile(opts['data']).close()  # like the official dataset class, before any run folder: a bad zip raises
     total_kimg = int(opts.get('kimg', 3))
     snap = int(opts.get('snap', 50))
     tick_sec = float(os.environ.get('STANDIN_TICK_SEC', '0.2'))
