@@ -4,7 +4,8 @@
  * - cpu  Conv2DBackpropFilter: the built-in one walks TensorBuffer.get() per element (~200× slower
  *        than needed); replaced by chunked im2col + a 4×4 register-blocked GEMM in plain JS.
  * - wasm Conv2DBackpropFilter: missing (wasm cannot train convs at all); computed with the backend's
- *        own XNNPACK forward Conv2D on transposed operands (dilation = stride handles strided convs).
+ *        own XNNPACK forward Conv2D on transposed operands (dilation = stride handles strided convs),
+ *        or, for 1×1 stride-1 convs, as one GEMM (BatchMatMul), which is ~2× faster there.
  * - wasm Conv2DBackpropInput: the built-in one is a scalar C++ loop; replaced by a forward Conv2D of
  *        (zero-upsampled) dy with the flipped, in/out-swapped filter.
  * - wasm BatchMatMul with transposeA/transposeB (what every matMul gradient asks for): the built-in
@@ -105,6 +106,36 @@ export function filterGradViaConv(r: KernelRunner, x: TensorInfo, dy: TensorInfo
     strides: [1, 1], pad: c.pads, dataFormat: 'NHWC', dilations: [g.strideH, g.strideW], dimRoundingMode: undefined,
   });                                                                     // [C,FH,FW,CO]
   return r.run('Transpose', { x: out }, { perm: [1, 2, 0, 3] });          // [FH,FW,C,CO]
+}
+
+/**
+ * dW of a 1×1, stride-1, unpadded conv as one GEMM, dW[ci,co] = Σ_m x[m,ci]·dy[m,co] over the M = N·H·W
+ * pixels, transposing whichever operand is narrower. On wasm this is ~2× faster than the conv route for
+ * these shapes (XNNPACK's conv with an H×W "filter" of dy runs at 0.2–4 GFLOPS here; measured on
+ * mnist32's fromRGB and skip layers: 2.8 → 1.3 ms and 1.0 → 0.45 ms); for 3×3 filters the conv route
+ * stays: an im2col (PadV2 + 9 Slices + Concat) + GEMM was 2–10× slower than it.
+ */
+export function filterGradViaMatMul(r: KernelRunner, x: TensorInfo, dy: TensorInfo): TensorInfo {
+  const [n, h, w, ci] = x.shape as Shape4;
+  const co = dy.shape[3];
+  const M = n * h * w;
+  const x2 = r.run('Reshape', { x }, { shape: [M, ci] });
+  const dy2 = r.run('Reshape', { x: dy }, { shape: [M, co] });
+  if (ci <= co) {
+    const xT = r.run('Reshape', { x: r.run('Transpose', { x: x2 }, { perm: [1, 0] }) }, { shape: [1, ci, M] });
+    const out = r.run('BatchMatMul', { a: xT, b: r.run('Reshape', { x: dy2 }, { shape: [1, M, co] }) }, { transposeA: false, transposeB: false }); // [1,CI,CO]
+    return r.run('Reshape', { x: out }, { shape: [1, 1, ci, co] });
+  }
+  const dyT = r.run('Reshape', { x: r.run('Transpose', { x: dy2 }, { perm: [1, 0] }) }, { shape: [1, co, M] });
+  const out = r.run('BatchMatMul', { a: dyT, b: r.run('Reshape', { x: x2 }, { shape: [1, M, ci] }) }, { transposeA: false, transposeB: false }); // [1,CO,CI]
+  const t = r.run('Transpose', { x: r.run('Reshape', { x: out }, { shape: [co, ci] }) }, { perm: [1, 0] });
+  return r.run('Reshape', { x: t }, { shape: [1, 1, ci, co] });
+}
+
+/** Whether a filter gradient is of a 1×1, stride-1, unpadded conv (filterGradViaMatMul's case). */
+function isPointwise(g: FilterGradGeometry, xShape: Shape4): boolean {
+  return g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0 &&
+    g.outH === xShape[1] && g.outW === xShape[2];
 }
 
 const GEMM_CHUNK = 256; // rows of the im2col matrix per chunk: keeps both panels in L2 (measured best 256–1024)
@@ -214,7 +245,7 @@ function makeFilterGradKernel(backendName: string): tf.KernelFunc {
           r.backend.readSync(dy.dataId) as ArrayLike<number>, dy.shape as Shape4, g);
         return (backend as { makeTensorInfo(s: number[], d: 'float32', v: Float32Array): TensorInfo }).makeTensorInfo(filterShape, 'float32', vals);
       }
-      return r.keep(filterGradViaConv(r, x, dy, g));
+      return r.keep(isPointwise(g, x.shape as Shape4) ? filterGradViaMatMul(r, x, dy) : filterGradViaConv(r, x, dy, g));
     } finally {
       r.dispose();
     }
