@@ -111,7 +111,8 @@ export class TrainingUi implements vscode.Disposable {
     const j = active[active.length - 1];
     const more = active.length > 1 ? ` (+${active.length - 1})` : '';
     this.status.text = `$(pulse) ${j.phase === 'stopping' ? 'Stopping' : 'GAN'} ${progressText(j)}${more}`;
-    const tip = new vscode.MarkdownString(active.map((a) => `**${a.runName ?? 'starting…'}** — ${a.phase}  \n${progressText(a)}`).join('\n\n'));
+    // The backend line says how many data-parallel workers train (e.g. "wasm 4.22.0 · 2 workers").
+    const tip = new vscode.MarkdownString(active.map((a) => `**${a.runName ?? 'starting…'}** — ${a.phase}  \n${progressText(a)}${a.backend ? `  \n${a.backend}` : ''}`).join('\n\n'));
     tip.appendMarkdown('\n\nClick to open the loss curves.');
     this.status.tooltip = tip;
     this.status.command = j.runDir ? { command: 'ganInspector.openLossCurves', title: 'Open Loss Curves', arguments: [j.runDir] } : undefined;

@@ -77,6 +77,22 @@ describe('worker count', () => {
   });
 });
 
+describe('--workers on the command line', () => {
+  it('is parsed, validated and shown by --dry-run (unset: not in the options)', async () => {
+    const { main } = await import('../../../src/cli/main');
+    const run = async (...argv: string[]) => {
+      let out = '';
+      const code = await main(['train', '--dry-run', '--preset', 'tiny', ...argv], { out: (s) => { out += s; }, err: () => undefined, tty: false });
+      return { code, opts: JSON.parse(out) as TrainingOptions };
+    };
+    assert.equal((await run('--workers', '2')).opts.workers, 2);
+    assert.equal((await run('--workers', '0')).opts.workers, 0);
+    assert.ok(!('workers' in (await run()).opts));
+    await assert.rejects(run('--workers', '9'), /workers 9 > batch 4/);
+    await assert.rejects(run('--workers', '-1'), /--workers -1 is not a valid integer ≥ 0/);
+  });
+});
+
 describe('ParallelTrainer (2 worker threads)', () => {
   it('keeps every worker bit-identical after each step, and the coordinator equal to them after sync', async () => {
     const o = small({ augment: { xflip: true, translate: 0 } });
