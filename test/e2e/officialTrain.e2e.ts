@@ -311,6 +311,9 @@ e2eSuite('officialTrain', {
     assert.match(note.message, /^Training job \d+ \(official GGDR on corrupt\.zip\) failed before its run folder was created: zipfile\.BadZipFile: File is not a zip file \(train\.py exited with code 1\)/);
     assert.match(note.message, /File ".*\.py", line \d+, in /, 'the traceback\'s last lines follow');
     assert.deepEqual(runFolders(path.join(workspace, 'runs')).sort(), runsBefore, 'no run folder');
+    // The toast fully shown (it fades in).
+    await wb.page.locator('.notifications-toasts .notification-toast').filter({ hasText: /corrupt\.zip/ }).waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+    await sleep(800);
     await wb.screenshot(`${SHOT}-9-crash`);
   });
 
