@@ -15,7 +15,8 @@ import type { TrainingOverrides } from '../../core/config/options';
 import { outputDirFromLine, tracebackTail } from '../../core/official/trainer/args';
 import { parseJsonLenient } from '../../shared/jsonl';
 import type { TrainingProgressMessage } from '../../shared/protocol/worker';
-import type { JobPhase, LogStream, TrainingJob, TrainingManagerEvents } from '../training/trainingManager';
+import type { LogStream, TrainingJob } from '../training/trainingManager';
+import { ACTIVE_PHASES, JobRegistry } from '../training/jobRegistry';
 
 export interface OfficialStartSpec {
   python: string;
@@ -64,32 +65,24 @@ interface Internal {
   resolveDone: (j: TrainingJob) => void;
 }
 
-const ACTIVE: readonly JobPhase[] = ['starting', 'running', 'stopping'];
+const ACTIVE = ACTIVE_PHASES;
 const RUN_DIR_RE = /^\d{5}-/;
 
 /** Tracks official train.py processes. */
-export class OfficialTrainingManager {
+export class OfficialTrainingManager extends JobRegistry<Internal> {
   /** Ids start high so they never collide with TrainingManager's in shared UI state. */
   private nextId = 100_001;
-  private readonly all = new Map<number, Internal>();
-  private readonly listeners: { [K in keyof TrainingManagerEvents]: Set<TrainingManagerEvents[K]> } = {
-    started: new Set(), progress: new Set(), log: new Set(), ended: new Set(), invalidMessage: new Set(),
-  };
   private sigintGraceMs: number;
   private readonly killGraceMs: number;
   private readonly pollMs: number;
   private readonly tailLines: number;
 
   constructor(opts: OfficialTrainingManagerOptions = {}) {
+    super();
     this.sigintGraceMs = opts.sigintGraceMs ?? 30_000;
     this.killGraceMs = opts.killGraceMs ?? 5_000;
     this.pollMs = opts.pollMs ?? 1_000;
     this.tailLines = opts.tailLines ?? 60;
-  }
-
-  on<K extends keyof TrainingManagerEvents>(event: K, fn: TrainingManagerEvents[K]): () => void {
-    this.listeners[event].add(fn);
-    return () => this.listeners[event].delete(fn);
   }
 
   /** Starts `python train.py ARGS` in the checkout. Spawn failures end the job as failed (no throw). */
@@ -172,38 +165,6 @@ export class OfficialTrainingManager {
       await Promise.all(this.active().map((j) => this.stop(j.id)));
     } finally {
       this.sigintGraceMs = saved;
-    }
-  }
-
-  whenEnded(id: number): Promise<TrainingJob> {
-    const st = this.all.get(id);
-    return st ? st.done : Promise.reject(new Error(`No official training job ${id}.`));
-  }
-
-  jobs(): TrainingJob[] {
-    return [...this.all.values()].map((s) => s.job);
-  }
-
-  active(): TrainingJob[] {
-    return this.jobs().filter((j) => ACTIVE.includes(j.phase));
-  }
-
-  activeJobFor(runDir: string): TrainingJob | undefined {
-    const d = path.resolve(runDir);
-    return this.active().find((j) => j.runDir !== null && path.resolve(j.runDir) === d);
-  }
-
-  ownsRunDir(runDir: string): boolean {
-    return this.activeJobFor(runDir) !== undefined;
-  }
-
-  private emit<K extends keyof TrainingManagerEvents>(event: K, ...args: Parameters<TrainingManagerEvents[K]>): void {
-    for (const fn of this.listeners[event]) {
-      try {
-        (fn as (...a: Parameters<TrainingManagerEvents[K]>) => void)(...args);
-      } catch {
-        // A listener's failure must not break the job's bookkeeping.
-      }
     }
   }
 

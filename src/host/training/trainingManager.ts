@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
+import { ACTIVE_PHASES, JobRegistry } from './jobRegistry';
 import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type TrainingEndedMessage, type TrainingProgressMessage, type TrainProgress } from '../../shared/protocol/worker';
 
 export type JobPhase = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
@@ -81,29 +82,20 @@ interface Internal {
   stderrRest: string;
 }
 
-const ACTIVE: readonly JobPhase[] = ['starting', 'running', 'stopping'];
+const ACTIVE = ACTIVE_PHASES;
 
 /** Tracks any number of concurrent training child processes. */
-export class TrainingManager {
+export class TrainingManager extends JobRegistry<Internal> {
   private nextId = 1;
-  private readonly all = new Map<number, Internal>();
-  private readonly listeners: { [K in keyof TrainingManagerEvents]: Set<TrainingManagerEvents[K]> } = {
-    started: new Set(), progress: new Set(), log: new Set(), ended: new Set(), invalidMessage: new Set(),
-  };
   private readonly stopGraceMs: number;
   private readonly killGraceMs: number;
   private readonly tailLines: number;
 
   constructor(private readonly opts: TrainingManagerOptions) {
+    super();
     this.stopGraceMs = opts.stopGraceMs ?? 60_000;
     this.killGraceMs = opts.killGraceMs ?? 5_000;
     this.tailLines = opts.stderrTailLines ?? 40;
-  }
-
-  /** Subscribes to an event; returns an unsubscribe function. */
-  on<K extends keyof TrainingManagerEvents>(event: K, fn: TrainingManagerEvents[K]): () => void {
-    this.listeners[event].add(fn);
-    return () => this.listeners[event].delete(fn);
   }
 
   /** Forks a worker and sends it the start message. Throws UserError when the worker script is missing. */
@@ -188,53 +180,12 @@ export class TrainingManager {
     await Promise.all(active.map((j) => this.all.get(j.id)!.done));
   }
 
-  /** Resolves when the job's process has exited. */
-  whenEnded(id: number): Promise<TrainingJob> {
-    const st = this.all.get(id);
-    return st ? st.done : Promise.reject(new Error(`No training job ${id}.`));
-  }
-
-  get(id: number): TrainingJob | undefined {
-    return this.all.get(id)?.job;
-  }
-
-  /** Every job started by this manager, oldest first. */
-  jobs(): TrainingJob[] {
-    return [...this.all.values()].map((s) => s.job);
-  }
-
-  /** Jobs whose process is still alive. */
-  active(): TrainingJob[] {
-    return this.jobs().filter((j) => ACTIVE.includes(j.phase));
-  }
-
-  /** The active job training (or resuming) this run folder. */
-  activeJobFor(runDir: string): TrainingJob | undefined {
-    const d = path.resolve(runDir);
-    return this.active().find((j) => (j.runDir !== null && path.resolve(j.runDir) === d) || j.resumeDir === d);
-  }
-
-  /** True when a live process of this manager owns the run folder. */
-  ownsRunDir(runDir: string): boolean {
-    return this.activeJobFor(runDir) !== undefined;
-  }
-
   /** Kills every child immediately (SIGKILL); for tests and emergencies. */
   dispose(): void {
     for (const st of this.all.values()) {
       if (ACTIVE.includes(st.job.phase)) {
         st.job.forced = true;
         st.child.kill('SIGKILL');
-      }
-    }
-  }
-
-  private emit<K extends keyof TrainingManagerEvents>(event: K, ...args: Parameters<TrainingManagerEvents[K]>): void {
-    for (const fn of [...this.listeners[event]]) {
-      try {
-        (fn as (...a: unknown[]) => void)(...args);
-      } catch {
-        // A faulty listener must not break the bookkeeping of the other jobs.
       }
     }
   }
