@@ -487,13 +487,7 @@ function showInfo(i: SegmentationInfo): void {
     acrossSection.hidden = true;
     return;
   }
-  if ((i.classes ?? 0) > 0) {
-    if (ui.label === undefined || ui.label >= i.classes!) ui.label = 0;
-    classes.setClasses(i.classes!, ui.label);
-    classes.wrap.hidden = false;
-  } else {
-    delete ui.label;
-  }
+  classes.sync(ui, i.classes);
   // Resolutions: the saved choice where valid, else every block above 4×4.
   const valid = ui.resolutions.filter((r) => i.blockResolutions.includes(r));
   const chosen = valid.length ? valid : i.blockResolutions.filter((r) => r > 4);

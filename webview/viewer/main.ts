@@ -370,13 +370,7 @@ function showInfo(i: SnapshotPanelInfo): void {
     gridSection.hidden = true;
     return;
   }
-  if ((i.classes ?? 0) > 0) {
-    if (ui.label === undefined || ui.label >= i.classes!) ui.label = 0;
-    classes.setClasses(i.classes!, ui.label);
-    classes.wrap.hidden = false;
-  } else {
-    delete ui.label;
-  }
+  classes.sync(ui, i.classes);
   layoutGrid();
   void renderGrid();
   if (ui.interp.open) void renderInterp();

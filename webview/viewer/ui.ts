@@ -135,7 +135,18 @@ export function classPicker(id: string, label: string, onChange: (label: number)
     }));
     select.value = String(value);
   };
-  return { select, wrap: el('span', { class: 'control' }, l, select), setClasses };
+  const wrap = el('span', { class: 'control' }, l, select);
+  /** Shows the picker for a conditional model (keeping a valid saved class, else 0) or hides it; returns the class in use. */
+  const sync = (state: { label?: number }, count: number | undefined): void => {
+    if ((count ?? 0) > 0) {
+      if (state.label === undefined || state.label >= count!) state.label = 0;
+      setClasses(count!, state.label);
+      wrap.hidden = false;
+    } else {
+      delete state.label;
+    }
+  };
+  return { select, wrap, setClasses, sync };
 }
 
 /** What seeds mean for this snapshot, under the grid: numpy's RandomState for official pickles (as generate.py), ours otherwise. */

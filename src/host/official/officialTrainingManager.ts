@@ -16,7 +16,7 @@ import { outputDirFromLine, tracebackTail } from '../../core/official/trainer/ar
 import { parseJsonLenient } from '../../shared/jsonl';
 import type { TrainingProgressMessage } from '../../shared/protocol/worker';
 import type { LogStream, TrainingJob } from '../training/trainingManager';
-import { ACTIVE_PHASES, JobRegistry } from '../training/jobRegistry';
+import { ACTIVE_PHASES, JobRegistry, newJob } from '../training/jobRegistry';
 
 export interface OfficialStartSpec {
   python: string;
@@ -98,25 +98,9 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
       windowsHide: true,
     });
     const overrides: TrainingOverrides = { data: spec.data, ...(spec.kimg > 0 ? { kimg: spec.kimg } : {}) };
-    const job: TrainingJob = {
-      id: this.nextId++,
-      overrides,
-      startedAt: Date.now(),
-      pid: child.pid,
-      phase: 'starting',
-      runDir: null,
-      runName: spec.label,
-      backend: 'PyTorch (official train.py)',
-      curKimg: 0,
-      totalKimg: spec.kimg,
-      tick: 0,
-      secPerKimg: 0,
-      etaSec: -1,
-      losses: {},
-      stderrTail: [],
-    };
-    let resolveDone!: (j: TrainingJob) => void;
-    const done = new Promise<TrainingJob>((r) => (resolveDone = r));
+    const { job, done, resolveDone } = newJob({
+      id: this.nextId++, overrides, pid: child.pid, runName: spec.label, backend: 'PyTorch (official train.py)', totalKimg: spec.kimg,
+    });
     const st: Internal = {
       job, child, spec, before, timers: [], statsOffset: 0, statsRest: '', totalKnown: false, announced: false,
       tail: [], rest: { stdout: '', stderr: '' }, done, resolveDone,

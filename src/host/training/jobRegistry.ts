@@ -15,6 +15,27 @@ export interface JobRecord {
   done: Promise<TrainingJob>;
 }
 
+/** A job that has just been started: nothing known yet but what the manager says, and its end as a promise. */
+export function newJob(
+  fields: Pick<TrainingJob, 'id' | 'overrides' | 'pid' | 'runName' | 'backend' | 'totalKimg'> & { resumeDir?: string },
+): { job: TrainingJob; done: Promise<TrainingJob>; resolveDone: (j: TrainingJob) => void } {
+  const job: TrainingJob = {
+    ...fields,
+    startedAt: Date.now(),
+    phase: 'starting',
+    runDir: null,
+    curKimg: 0,
+    tick: 0,
+    secPerKimg: 0,
+    etaSec: -1,
+    losses: {},
+    stderrTail: [],
+  };
+  let resolveDone!: (j: TrainingJob) => void;
+  const done = new Promise<TrainingJob>((r) => (resolveDone = r));
+  return { job, done, resolveDone };
+}
+
 export abstract class JobRegistry<R extends JobRecord> {
   protected readonly all = new Map<number, R>();
   private readonly listeners: { [K in keyof TrainingManagerEvents]: Set<TrainingManagerEvents[K]> } = {

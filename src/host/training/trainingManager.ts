@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
-import { ACTIVE_PHASES, JobRegistry } from './jobRegistry';
+import { ACTIVE_PHASES, JobRegistry, newJob } from './jobRegistry';
 import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type TrainingEndedMessage, type TrainingProgressMessage, type TrainProgress } from '../../shared/protocol/worker';
 
 export type JobPhase = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
@@ -110,26 +110,10 @@ export class TrainingManager extends JobRegistry<Internal> {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
-    const job: TrainingJob = {
-      id: this.nextId++,
-      overrides,
-      resumeDir: options.resumeDir ? path.resolve(options.resumeDir) : undefined,
-      startedAt: Date.now(),
-      pid: child.pid,
-      phase: 'starting',
-      runDir: null,
-      runName: null,
-      backend: null,
-      curKimg: 0,
-      totalKimg: typeof overrides.kimg === 'number' ? overrides.kimg : 0,
-      tick: 0,
-      secPerKimg: 0,
-      etaSec: -1,
-      losses: {},
-      stderrTail: [],
-    };
-    let resolveDone!: (j: TrainingJob) => void;
-    const done = new Promise<TrainingJob>((r) => (resolveDone = r));
+    const { job, done, resolveDone } = newJob({
+      id: this.nextId++, overrides, resumeDir: options.resumeDir ? path.resolve(options.resumeDir) : undefined, pid: child.pid,
+      runName: null, backend: null, totalKimg: typeof overrides.kimg === 'number' ? overrides.kimg : 0,
+    });
     const st: Internal = { job, child, timers: [], done, resolveDone, stdoutRest: '', stderrRest: '' };
     this.all.set(job.id, st);
 
