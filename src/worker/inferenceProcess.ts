@@ -27,6 +27,7 @@ import {
 } from '../core/checkpoints/index';
 import { computeSnapshotMetrics, metricLinesFraction, parseMetricName } from '../core/metrics/metrics';
 import { metricFileName } from '../core/runs/runDir';
+import { acquireRunLock } from '../core/runs/runLock';
 import { MessageHandler } from '../shared/protocol/rpc';
 import {
   CANCELLED_MESSAGE, encodeLabels, inferenceProcessValidators,
@@ -436,23 +437,30 @@ class InferenceService {
       progress(`loading ${path.basename(dir)}`, true);
       const extractors: string[] = [];
       const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-      const lines = await computeSnapshotMetrics(dir, p.metrics, {
-        append: p.append,
-        modelCacheDir: p.modelCacheDir,
-        featureModel: p.featureModel,
-        signal,
-        onLog: log,
-        onExtractor: (_ex, d) => extractors.push(d),
-        onLenetProgress: (lp) => progress(lp.phase === 'train'
-          ? `training the LeNet extractor (once): epoch ${lp.epoch}/${lp.epochs}, step ${lp.step}/${lp.steps}`
-          : lp.phase === 'evaluate' ? 'testing the LeNet extractor on held-out digits' : 'loading MNIST for the LeNet extractor'),
-        onDownloadProgress: (d) => progress(`downloading the feature model (once): ${d.file} (${d.fileIndex + 1}/${d.files}) ${mib(d.bytes)}${d.totalBytes ? ` of ${mib(d.totalBytes)}` : ''}`),
-        onProgress: (mp) => {
-          fraction = metricLinesFraction(mp);
-          const what = mp.phase === 'real' ? 'real images' : mp.phase === 'generated' ? 'generated images' : 'KID subsets';
-          progress(`${mp.metrics.join(', ')}: ${what} ${mp.done}/${mp.total}`, mp.done === mp.total);
-        },
-      });
+      // Appending writes into the run: take its writer lock before computing (a busy run is refused now, not after minutes of work).
+      const lock = p.append ? acquireRunLock(runDir, 'metrics') : undefined;
+      let lines: Awaited<ReturnType<typeof computeSnapshotMetrics>>;
+      try {
+        lines = await computeSnapshotMetrics(dir, p.metrics, {
+          append: p.append,
+          modelCacheDir: p.modelCacheDir,
+          featureModel: p.featureModel,
+          signal,
+          onLog: log,
+          onExtractor: (_ex, d) => extractors.push(d),
+          onLenetProgress: (lp) => progress(lp.phase === 'train'
+            ? `training the LeNet extractor (once): epoch ${lp.epoch}/${lp.epochs}, step ${lp.step}/${lp.steps}`
+            : lp.phase === 'evaluate' ? 'testing the LeNet extractor on held-out digits' : 'loading MNIST for the LeNet extractor'),
+          onDownloadProgress: (d) => progress(`downloading the feature model (once): ${d.file} (${d.fileIndex + 1}/${d.files}) ${mib(d.bytes)}${d.totalBytes ? ` of ${mib(d.totalBytes)}` : ''}`),
+          onProgress: (mp) => {
+            fraction = metricLinesFraction(mp);
+            const what = mp.phase === 'real' ? 'real images' : mp.phase === 'generated' ? 'generated images' : 'KID subsets';
+            progress(`${mp.metrics.join(', ')}: ${what} ${mp.done}/${mp.total}`, mp.done === mp.total);
+          },
+        });
+      } finally {
+        lock?.release();
+      }
       fraction = 1;
       progress('done', true);
       const appended = p.append ? [...new Set(p.metrics.map((m) => path.join(runDir, metricFileName(parseMetricName(m).name))))] : [];
