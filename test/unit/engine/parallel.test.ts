@@ -134,12 +134,12 @@ describe('ParallelTrainer (2 worker threads)', () => {
     assert.ok(sameState(states[0], states[1]));
   });
 
-  it('computes what one thread computes when minibatch-stddev groups do not span the split (group 1)', async () => {
+  for (const workers of [2, 3]) it(`computes what one thread computes when minibatch-stddev groups do not span the split (group 1; ${workers} workers${workers === 3 ? ': uneven rows 2/1/1' : ''})`, async () => {
     // Same latents, noise, reals and augmentations per row; only the summation order differs.
     const o = small({ model: { mbstdGroup: 1 }, augment: { xflip: true, translate: 0 } });
     const serial = new GanTrainer(o);
     const t = new GanTrainer(o);
-    const p = await ParallelTrainer.start(t, 2, TEST_BACKEND);
+    const p = await ParallelTrainer.start(t, workers, TEST_BACKEND);
     try {
       const statsS: unknown[] = [], statsP: unknown[] = [];
       for (let i = 0; i < 4; i++) {

@@ -2,9 +2,9 @@
  * Data-parallel training across worker threads (node:worker_threads), StyleGAN2-ADA's scheme on one
  * machine: each worker has its own tfjs backend and a full replica of the trainer, computes its rows of
  * every batch (so minibatch-stddev groups stay within a worker), and after each phase's backward pass
- * the coordinator sums the workers' gradients in worker order (deterministic for a given worker count)
- * and hands the same sum to every worker, which applies the same optimiser step — so the replicas stay
- * bit-identical (checked at every sync). The coordinator's own GanTrainer is the loop's view of the
+ * the workers sum their gradients in worker order in shared memory (./allReduce; deterministic for a
+ * given worker count) and each applies the same optimiser step to the same sum — so the replicas stay
+ * bit-identical (checked at every sync). The coordinator only hands out rows and collects stats. The coordinator's own GanTrainer is the loop's view of the
  * state (snapshots, sample grids, metrics): `sync()` copies worker 0's state into it.
  *
  * A worker that dies (an uncaught error, an exit, the thread killed) fails the step with a
@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../config/options';
-import { GanTrainer, NonFiniteLossError, type PhaseExchange, type StepStats, type TrainPhase } from '../trainer';
+import { GanTrainer, NonFiniteLossError, type StepStats } from '../trainer';
+import { abortAllReduce, allocAllReduce, type AllReduceBuffers } from './allReduce';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { loadTrainerStateFrom, readTrainerState, sameState, type TrainerState } from './trainerState';
 import { shardRows } from '../../config/workers';
@@ -85,7 +86,7 @@ export class ParallelTrainer {
   /** Whether the coordinator's trainer lags the workers (a step since the last sync). */
   private stale = false;
 
-  private constructor(readonly trainer: GanTrainer, private readonly replicas: ReplicaHandle[]) {}
+  private constructor(readonly trainer: GanTrainer, private readonly replicas: ReplicaHandle[], private readonly shared: AllReduceBuffers) {}
 
   get workers(): number {
     return this.replicas.length;
@@ -105,10 +106,13 @@ export class ParallelTrainer {
     const entry = workerEntry();
     const total = trainer.opts.model.batch;
     const replicas: ReplicaHandle[] = [];
+    const size = (vs: tf.Variable[]) => vs.reduce((s, v) => s + v.size, 0);
+    const shared = allocAllReduce(Math.max(size(trainer.G.params.trainable()), size(trainer.D.params.trainable())),
+      Array.from({ length: workers }, (_, i) => shardRows(total, workers, i).count));
     try {
       for (let i = 0; i < workers; i++) {
         const rows = shardRows(total, workers, i);
-        const init: ReplicaInit = { index: i, ...rows, total, opts: trainer.opts, backend, state };
+        const init: ReplicaInit = { index: i, ...rows, total, opts: trainer.opts, backend, state, allReduce: shared };
         const w = new Worker(entry.file, { eval: entry.eval, workerData: init, stdout: false, stderr: false });
         replicas.push(new ReplicaHandle(i, w, rows));
       }
@@ -120,7 +124,7 @@ export class ParallelTrainer {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       throw e;
     }
-    const p = new ParallelTrainer(trainer, replicas);
+    const p = new ParallelTrainer(trainer, replicas, shared);
     o.onReady?.(p.threadIds);
     return p;
   }
@@ -144,28 +148,18 @@ export class ParallelTrainer {
         this.send(r, step, { type: 'step', reals: rows, shape: [r.rows.count, h, w, c] }, [rows.buffer]);
       }
       this.stale = true;
-      for (;;) {
-        const msgs = await this.round(step);
-        const first = msgs[0];
-        if (first.type === 'exchange') {
-          const phase = first.phase;
-          if (msgs.some((m) => m.type !== 'exchange' || m.phase !== phase)) throw this.mismatch(step, msgs);
-          const payload = this.reduce(msgs.map((m) => (m as { payload: PhaseExchange }).payload), total);
-          for (const r of this.replicas) this.send(r, step, { type: 'reduced', phase, payload });
-          continue;
-        }
-        if (first.type === 'stepDone') {
-          if (msgs.some((m) => m.type !== 'stepDone')) throw this.mismatch(step, msgs);
-          this.trainer.step++;
-          this.trainer.nimg += total;
-          return first.stats;
-        }
-        if (first.type === 'stepFailed' && first.nonFinite && msgs.every((m) => m.type === 'stepFailed' && m.nonFinite)) {
-          const f = first.nonFinite;
-          throw new NonFiniteLossError(f.term, f.step, f.value, f.phase, f.kind);
-        }
-        throw this.mismatch(step, msgs);
+      const msgs = await this.round(step);
+      const first = msgs[0];
+      if (first.type === 'stepDone' && msgs.every((m) => m.type === 'stepDone')) {
+        this.trainer.step++;
+        this.trainer.nimg += total;
+        return first.stats;
       }
+      if (first.type === 'stepFailed' && first.nonFinite && msgs.every((m) => m.type === 'stepFailed' && m.nonFinite)) {
+        const f = first.nonFinite;
+        throw new NonFiniteLossError(f.term, f.step, f.value, f.phase, f.kind);
+      }
+      throw this.mismatch(step, msgs);
     } catch (e) {
       if (e instanceof NonFiniteLossError) throw e;
       throw await this.kill(e instanceof ReplicaFailedError ? e : new ReplicaFailedError(0, this.workers, step, (e as Error)?.message ?? String(e)));
@@ -197,39 +191,8 @@ export class ParallelTrainer {
   }
 
   private mismatch(step: number, msgs: FromReplica[]): ReplicaFailedError {
-    const what = msgs.map((m, i) => `worker ${i + 1}: ${m.type}${'phase' in m ? ` ${m.phase}` : ''}`).join(', ');
+    const what = msgs.map((m, i) => `worker ${i + 1}: ${m.type}`).join(', ');
     return new ReplicaFailedError(0, this.workers, step, `the workers went out of step (${what})`);
-  }
-
-  /**
-   * The batch's values from the workers' (in worker order): gradients Σ_k (rows_k / batch)·g_k summed
-   * in float64 and rounded once, per-sample values concatenated, means weighted by rows.
-   */
-  private reduce(parts: PhaseExchange[], total: number): PhaseExchange {
-    const len = parts[0].grads.length;
-    if (parts.some((p) => p.grads.length !== len)) throw new Error('workers sent gradients of different sizes');
-    const acc = new Float64Array(len);
-    parts.forEach((p, k) => {
-      const wk = this.replicas[k].rows.count / total, g = p.grads;
-      for (let i = 0; i < len; i++) acc[i] += wk * g[i];
-    });
-    // Shared, so every worker reads the same bytes without a copy per worker.
-    const grads = new Float32Array(new SharedArrayBuffer(len * 4));
-    grads.set(acc);
-    const rows: Record<string, Float32Array> = {};
-    for (const k of Object.keys(parts[0].rows)) {
-      const all = new Float32Array(parts.reduce((s, p) => s + p.rows[k].length, 0));
-      let o = 0;
-      for (const p of parts) { all.set(p.rows[k], o); o += p.rows[k].length; }
-      rows[k] = all;
-    }
-    const means: Record<string, number> = {};
-    for (const k of Object.keys(parts[0].means)) {
-      let s = 0;
-      parts.forEach((p, i) => { s += (this.replicas[i].rows.count / total) * p.means[k]; });
-      means[k] = Math.fround(s);
-    }
-    return { grads, rows, means };
   }
 
   /** Every worker's full state (in worker order). */
@@ -265,6 +228,7 @@ export class ParallelTrainer {
   /** Stops every worker and remembers why; returns the error. */
   private async kill(e: ReplicaFailedError): Promise<ReplicaFailedError> {
     if (!this.dead) this.dead = e;
+    abortAllReduce(this.shared); // workers waiting for the dead one stop waiting
     await Promise.all(this.replicas.map((r) => r.worker.terminate().catch(() => undefined)));
     return this.dead;
   }

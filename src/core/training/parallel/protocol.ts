@@ -1,10 +1,11 @@
 /**
  * Messages between the training coordinator (ParallelTrainer) and its worker threads (runReplica).
- * One step: `step` to every worker → per phase, `exchange` from every worker → `reduced` (the batch's
- * gradients, in a SharedArrayBuffer all workers read) to every worker → `stepDone` / `stepFailed`.
+ * One step: `step` to every worker → (the workers all-reduce each phase's gradients among themselves in
+ * shared memory, ./allReduce) → `stepDone` / `stepFailed` from every worker.
  */
 import type { TrainingOptions, BackendName } from '../../config/options';
-import type { PhaseExchange, StepStats, TrainPhase } from '../trainer';
+import type { StepStats, TrainPhase } from '../trainer';
+import type { AllReduceBuffers } from './allReduce';
 import type { TrainerState } from './trainerState';
 
 export interface ReplicaInit {
@@ -17,11 +18,11 @@ export interface ReplicaInit {
   /** The backend the coordinator runs on: every replica must compute with the same one. */
   backend: BackendName;
   state: TrainerState;
+  allReduce: AllReduceBuffers;
 }
 
 export type ToReplica =
   | { type: 'step'; reals: Float32Array; shape: [number, number, number, number] }
-  | { type: 'reduced'; phase: TrainPhase; payload: PhaseExchange }
   | { type: 'getState' };
 
 /** A NonFiniteLossError's fields (every replica reaches the same one). */
@@ -35,7 +36,6 @@ export interface NonFiniteInfo {
 
 export type FromReplica =
   | { type: 'ready'; backend: string; version: string }
-  | { type: 'exchange'; phase: TrainPhase; payload: PhaseExchange }
   | { type: 'stepDone'; stats: StepStats }
   | { type: 'stepFailed'; message: string; nonFinite?: NonFiniteInfo }
   | { type: 'state'; state: TrainerState }

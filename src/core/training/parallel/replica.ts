@@ -1,12 +1,13 @@
 /**
  * One data-parallel replica (the body of a training worker thread, src/worker/trainWorkerThread.ts):
  * starts its own backend, builds a GanTrainer from the coordinator's state and trains its rows of
- * each batch; after every phase's backward pass it hands its gradients to the coordinator and applies
- * the batch's (see ReplicaLink in ../trainer).
+ * each batch; after every phase's backward pass it all-reduces its gradients with the other workers
+ * (./allReduce) and applies the batch's (see ReplicaLink in ../trainer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend/backend';
-import { GanTrainer, NonFiniteLossError, type PhaseExchange, type TrainPhase } from '../trainer';
+import { GanTrainer, NonFiniteLossError } from '../trainer';
+import { AllReducer } from './allReduce';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { loadTrainerStateFrom, readTrainerState } from './trainerState';
 
@@ -29,18 +30,12 @@ function faultAt(index: number, step: number): 'exit' | 'throw' | null {
 
 export async function runReplica(port: ReplicaPort, init: ReplicaInit): Promise<void> {
   let trainer: GanTrainer;
-  const pending: Array<(m: ToReplica & { type: 'reduced' }) => void> = [];
   try {
     const be = await initBackend(init.backend);
     trainer = new GanTrainer(init.opts);
     loadTrainerStateFrom(trainer, init.state);
-    trainer.replica = {
-      start: init.start, count: init.count, total: init.total,
-      exchange: (phase: TrainPhase, local: PhaseExchange) => new Promise<PhaseExchange>((resolve, reject) => {
-        pending.push((m) => (m.phase === phase ? resolve(m.payload) : reject(new Error(`replica ${init.index}: expected ${phase}, got ${m.phase}`))));
-        port.postMessage({ type: 'exchange', phase, payload: local }, [local.grads.buffer as ArrayBuffer]);
-      }),
-    };
+    const reducer = new AllReducer(init.allReduce, init.index);
+    trainer.replica = { start: init.start, count: init.count, total: init.total, exchange: async (_phase, local) => reducer.reduce(local) };
     port.postMessage({ type: 'ready', backend: be.name, version: be.version });
   } catch (e) {
     port.postMessage({ type: 'fatal', message: (e as Error)?.message ?? String(e) });
@@ -50,11 +45,6 @@ export async function runReplica(port: ReplicaPort, init: ReplicaInit): Promise<
   // Steps are queued: a message handler must not run a second step while one is awaiting an exchange.
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (m: ToReplica) => {
-    if (m.type === 'reduced') {
-      const f = pending.shift();
-      if (f) f(m);
-      return;
-    }
     chain = chain.then(async () => {
       if (m.type === 'getState') {
         const state = await readTrainerState(t);
@@ -63,7 +53,7 @@ export async function runReplica(port: ReplicaPort, init: ReplicaInit): Promise<
       }
       const fault = faultAt(init.index, t.step);
       if (fault === 'exit') process.exit(3);
-      if (fault === 'throw') setImmediate(() => { throw new Error(`injected fault in replica ${init.index} at step ${t.step}`); });
+      if (fault === 'throw') throw new Error(`injected fault in replica ${init.index} at step ${t.step}`); // unhandled: the thread dies
       const reals = tf.tensor4d(m.reals, m.shape);
       try {
         const stats = await t.trainStep(reals);
