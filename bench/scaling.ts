@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { load1, median, pythonHas, REPO, runProcess, runPython } from './common';
 import { trainingStepFlops } from './flops';
@@ -48,6 +49,29 @@ async function runPeer(threads: number, a: ScalingArgs, model: Json, ggdr: Json)
   return { threads: o.value.threads, torch: o.value.torch, imagesPerSec: g.imagesPerSec, cpuImagesPerSec: g.cpu?.imagesPerSec, secPerStep: g.secPerStep, params: g.params, load1After: load1() };
 }
 
+/**
+ * How many cores this machine gives right now: a fixed CPU-bound loop (no memory traffic) in 1 thread,
+ * then in `threads` threads at once; capacity = threads × t(1) / t(threads) (2.0 on 2 free cores; on a
+ * machine shared with other processes less). Data-parallel speed-up cannot exceed it.
+ */
+export async function probeCapacity(threads: number): Promise<{ threads: number; oneSec: number; allSec: number; capacity: number }> {
+  const code = `const { parentPort } = require('node:worker_threads');
+    const t0 = performance.now(); let x = 0.5;
+    for (let i = 0; i < 6e7; i++) x = x * 1.0000001 + 1e-9 * (i & 7);
+    parentPort.postMessage({ sec: (performance.now() - t0) / 1000, x });`;
+  const run = async (n: number) => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
+      const w = new Worker(code, { eval: true });
+      w.once('message', () => { void w.terminate(); resolve(); });
+      w.once('error', reject);
+    })));
+    return (performance.now() - t0) / 1000;
+  };
+  const oneSec = await run(1), allSec = await run(threads);
+  return { threads, oneSec, allSec, capacity: (threads * oneSec) / allSec };
+}
+
 /** The section: per round, ours at every worker count and the peer at the same thread counts, alternating the order. */
 export async function scalingSection(a: ScalingArgs, problems: string[]): Promise<Json> {
   const { resolveOptions } = await import('../src/core/config/options');
@@ -56,7 +80,7 @@ export async function scalingSection(a: ScalingArgs, problems: string[]): Promis
   const torch = await pythonHas('torch');
   const rounds: Json[] = [];
   for (let r = 0; r < a.rounds; r++) {
-    const round: Json = { ours: {}, peer: {}, loadStart: load1() };
+    const round: Json = { ours: {}, peer: {}, loadStart: load1(), capacity: await probeCapacity(Math.max(...a.workers)) };
     const jobs: Array<() => Promise<void>> = [];
     for (const w of a.workers) {
       jobs.push(async () => { a.log(`scaling round ${r + 1}: ours, ${w} worker${w === 1 ? '' : 's'}`); round.ours[w] = await runOurs(w, a); });
@@ -83,7 +107,8 @@ export async function scalingSection(a: ScalingArgs, problems: string[]): Promis
       peerImagesPerSec: median(peer), oursOverPeer: median(vsPeer), oursOverPeerRange: vsPeer.length ? [Math.min(...vsPeer), Math.max(...vsPeer)] : [],
     };
   });
-  return { preset: 'mnist32', ggdr: true, batch: opts.model.batch, flopsPerStep: flops, torch: torch.ok ? torch.version : `skipped: ${torch.reason}`, rounds, table };
+  const capacity = median(rounds.map((r) => r.capacity.capacity as number));
+  return { preset: 'mnist32', ggdr: true, batch: opts.model.batch, flopsPerStep: flops, torch: torch.ok ? torch.version : `skipped: ${torch.reason}`, rounds, table, capacity };
 }
 
 /** BENCH.md lines of the section. */
@@ -92,7 +117,8 @@ export function scalingMarkdown(s: Json): string {
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const lines = [
     '## Data-parallel training (mnist32, GGDR on, wasm, batch 16)', '',
-    `Median of ${s.rounds.length} paired round(s); ours = worker threads (src/core/training/parallel), peer = PyTorch ${s.torch} with torch.set_num_threads(N). Load average per round: ${s.rounds.map((r: Json) => f(r.loadStart, 1)).join(', ')}.`, '',
+    `Median of ${s.rounds.length} paired round(s); ours = worker threads (src/core/training/parallel), peer = PyTorch ${s.torch} with torch.set_num_threads(N). Load average per round: ${s.rounds.map((r: Json) => f(r.loadStart, 1)).join(', ')}. ` +
+    `Cores the machine gave at the start of each round (a CPU-bound loop in ${s.rounds[0]?.capacity?.threads ?? '?'} threads vs 1; the ceiling of any speed-up): ${s.rounds.map((r: Json) => f(r.capacity?.capacity)).join(', ')} (median ${f(s.capacity)}).`, '',
     '| workers / threads | ours images/s (range) | speed-up vs 1 | efficiency | ours GFLOPS | ours CPU-time images/s | PyTorch images/s | ours / PyTorch (range) |',
     '|---|---|---|---|---|---|---|---|',
     ...s.table.map((t: Json) => `| ${t.workers} | ${f(t.imagesPerSec, 1)} (${f(t.imagesPerSecRange[0], 1)}–${f(t.imagesPerSecRange[1], 1)}) | ${f(t.speedup)}× | ${f(100 * t.efficiency, 0)}% | ${f(t.gflops, 1)} | ${f(t.cpuImagesPerSec, 1)} | ${f(t.peerImagesPerSec, 1)} | ${f(t.oursOverPeer)} (${t.oursOverPeerRange.length ? `${f(t.oursOverPeerRange[0])}–${f(t.oursOverPeerRange[1])}` : '—'}) |`),
