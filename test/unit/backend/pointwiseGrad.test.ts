@@ -39,3 +39,25 @@ test('1×1 filter gradients by GEMM equal the conv route and the cpu reference (
   });
   assert.equal(tf.memory().numTensors, before, 'no leaks');
 });
+
+test('wasm Cast to the same dtype aliases the buffer (values and lifetimes right); other casts convert', async () => {
+  await initBackend('wasm');
+  const be = tf.backend() as unknown as { numDataIds(): number };
+  const ids0 = be.numDataIds(), t0 = tf.memory().numTensors;
+  const x = tf.tensor1d([1.5, -2.25, 3]);
+  const y = tf.cast(x, 'float32');
+  assert.notEqual(y, x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1.5, -2.25, 3], 'the alias outlives its source');
+  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(a, tf.tensor1d([2, 3, 4]))))(y); // Mul's gradient casts float32 → float32
+  assert.deepEqual(Array.from(g.dataSync()), [2, 3, 4]);
+  const src = tf.tensor1d([1.7, -1.2]);
+  const i = tf.cast(src, 'int32');
+  assert.equal(i.dtype, 'int32');
+  assert.deepEqual(Array.from(i.dataSync()), [1, -1]);
+  const f = tf.cast(i, 'float32');
+  assert.deepEqual(Array.from(f.dataSync()), [1, -1]);
+  tf.dispose([y, g, src, i, f]);
+  assert.equal(tf.memory().numTensors, t0);
+  assert.equal(be.numDataIds(), ids0, 'every buffer released (aliases included)');
+});
