@@ -50,7 +50,8 @@ export class Adam {
       const name = this.params.canonicalOf(variable);
       const m = this.m.get(name)!, v = this.v.get(name)!;
       tf.tidy(() => {
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        // β1 = 0 (StyleGAN2's setting): m·0 + g·1 is g, without its three kernels per variable.
+        const mNew = beta1 === 0 ? g : tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(mNew);
         v.assign(vNew);
