@@ -17,7 +17,7 @@ import { resolveOptions, type TrainingOptions } from '../../../src/core/config/o
 import { GanTrainer } from '../../../src/core/training/trainer';
 import { loadTrainerState } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
-import { ParallelTrainer } from '../../../src/core/training/parallel/parallelTrainer';
+import { ParallelTrainer, ReplicaFailedError } from '../../../src/core/training/parallel/parallelTrainer';
 import { readTrainerState, sameState } from '../../../src/core/training/parallel/trainerState';
 import { autoWorkers, resolveWorkers, shardRows, withWorkers } from '../../../src/core/config/workers';
 import { TEST_BACKEND, useTestBackend } from './testBackend';
@@ -162,6 +162,30 @@ describe('ParallelTrainer (2 worker threads)', () => {
     } finally {
       await p.dispose();
       serial.dispose();
+      t.dispose();
+    }
+  });
+});
+
+describe('a worker thread killed mid-step', () => {
+  it('fails that step with ReplicaFailedError naming it; the other worker is released; the trainer refuses further steps', async () => {
+    const o = small();
+    const t = new GanTrainer(o);
+    const p = await ParallelTrainer.start(t, 2, TEST_BACKEND);
+    try {
+      await stepBoth(p, o, 1);
+      const r = realsFor(o, 1);
+      const step = p.trainStep(r);
+      // Terminate worker 2's thread as the step starts (worker 1 then waits for it at an all-reduce barrier until released).
+      void (p as unknown as { replicas: Array<{ worker: { terminate(): Promise<number> } }> }).replicas[1].worker.terminate();
+      await assert.rejects(step, (e: Error) => e instanceof ReplicaFailedError && /^Training worker 2 of 2 failed during step 1: the thread exited/.test(e.message));
+      r.dispose();
+      assert.equal(t.step, 1, 'the failed step is not counted');
+      const r2 = realsFor(o, 2);
+      await assert.rejects(p.trainStep(r2), ReplicaFailedError);
+      r2.dispose();
+    } finally {
+      await p.dispose();
       t.dispose();
     }
   });
