@@ -91,9 +91,18 @@ export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointO
   const info = officialInfo(file, opts.withD || ck.D ? ck : { ...ck, D: (await readOfficialCheckpoint(file, { networks: ['D'], metadataOnly: true, signal: opts.signal })).D });
   let G: OfficialInspectGenerator | undefined;
   let D: OfficialInspectDiscriminator | null = null;
+  // Turning the weights into backend tensors takes a second or more for big models: say so (small ones are instant).
+  const big = ck.bytes >= 32 * 2 ** 20;
+  const building = async (what: string, f: number) => {
+    if (!big) return;
+    opts.onProgress?.(f, `building ${what} on the backend`);
+    await new Promise((r) => setImmediate(r)); // let the progress message out before the synchronous work
+  };
   try {
+    await building(which, 0.85);
     G = new OfficialInspectGenerator(new OfficialGenerator(gRec, which));
     if (opts.withD) {
+      await building('D', 0.95);
       if (!ck.D) throw new UserError(`${path.basename(file)} has no discriminator D.`);
       D = new OfficialInspectDiscriminator(new OfficialDiscriminator(ck.D, 'D'));
       info.ggdrRes = D.decoderRes;
