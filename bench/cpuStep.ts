@@ -21,4 +21,7 @@ import { GanTrainer } from '../src/core/training/trainer';
   await t.trainStep(reals);
   const c = process.cpuUsage(c0); const cpu = (c.user + c.system) / 1e6;
   console.log(JSON.stringify({ kernels: fast ? 'replacement' : 'built-in', cpuSec: cpu, wallSec: (Date.now() - w0) / 1000, secPerKimgCpu: cpu / 16 * 1000 }));
-})();
+})().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});

@@ -127,7 +127,7 @@ export class Controller implements vscode.Disposable {
     });
     const log = (l: string) => this.output.appendLine(l);
     this.segmentation = new SegmentationPanels({ extensionUri: ctx.extensionUri, client: this.inference, log, openViewer: (d) => void this.viewer.open(d), restoreRoots: () => this.restoreRoots() });
-    this.viewer = new CheckpointViewerProvider({ extensionUri: ctx.extensionUri, client: this.inference, log, openSegmentation: (d, seeds) => this.segmentation.show(d, seeds) });
+    this.viewer = new CheckpointViewerProvider({ extensionUri: ctx.extensionUri, client: this.inference, log, openSegmentation: (d, seeds) => void this.segmentation.show(d, seeds) });
     this.compare = new CompareRunsPanels({
       extensionUri: ctx.extensionUri,
       log: (l) => this.output.appendLine(l),
@@ -447,7 +447,7 @@ export class Controller implements vscode.Disposable {
 
   async clusterFeatureMaps(arg?: unknown): Promise<void> {
     const snap = await this.pickSnapshot(arg, 'Cluster Generator Feature Maps');
-    if (snap) this.segmentation.show(snap);
+    if (snap) void this.segmentation.show(snap);
   }
 
   /** The snapshot an argument names; for a run (or nothing) asks: run, then snapshot (newest first). */

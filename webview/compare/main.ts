@@ -24,7 +24,7 @@ import { GroupChart, type ChartSeries, type HoverInfo } from '../loss/chart';
 import { formatValue, smooth } from '../loss/series';
 
 const channel = connect<CompareWebviewApi, CompareHostApi>({ timeoutMs: 120_000 });
-reportErrors((message) => channel.emit('webviewError', { message }));
+reportErrors((message) => void channel.emit('webviewError', { message }));
 
 const saved = loadState(isComparePanelState);
 const ui = {

@@ -26,7 +26,7 @@ const channel = connect<LossWebviewApi, LossHostApi>({
   validators: lossWebviewValidators,
   onInvalid: (reason) => void channel.emit('webviewError', { message: `Loss panel ignored a message from the host: ${reason}` }),
 });
-reportErrors((message) => channel.emit('webviewError', { message }));
+reportErrors((message) => void channel.emit('webviewError', { message }));
 
 const saved = loadState(isLossPanelState);
 const ui = {
@@ -378,8 +378,8 @@ wireRadioGroup(xGroup, (v) => {
 resetZoom.addEventListener('click', () => {
   for (const g of groups.values()) g.chart.resetZoom();
 });
-openLog.addEventListener('click', () => channel.emit('openFile', { target: 'log' }));
-openStats.addEventListener('click', () => channel.emit('openFile', { target: 'stats' }));
+openLog.addEventListener('click', () => void channel.emit('openFile', { target: 'log' }));
+openStats.addEventListener('click', () => void channel.emit('openFile', { target: 'stats' }));
 
 //#endregion
 

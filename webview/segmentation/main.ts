@@ -25,7 +25,7 @@ import { button, cellSize, checkbox, classPicker, errorText, formatMs, radioGrou
 import { formatShare, labelAt, labelImageRgba } from './labels';
 
 const channel = connect<SegmentationWebviewApi, SegmentationHostApi>();
-reportErrors((message) => channel.emit('webviewError', { message }));
+reportErrors((message) => void channel.emit('webviewError', { message }));
 
 const saved = loadState(isSegmentationPanelState);
 const ui: SegmentationPanelState = saved ?? {
@@ -434,10 +434,10 @@ channel.on('progress', (p) => {
 
 runBtn.addEventListener('click', () => void runSegment());
 for (const f of [seedsField.field, kField.field]) f.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') void runSegment(); });
-cancelBtn.addEventListener('click', () => channel.emit('cancel', { what: 'segment' }));
+cancelBtn.addEventListener('click', () => void channel.emit('cancel', { what: 'segment' }));
 acrossRun.addEventListener('click', () => void runAcross());
-acrossCancel.addEventListener('click', () => channel.emit('cancel', { what: 'across' }));
-viewerBtn.addEventListener('click', () => channel.emit('openViewer', {}));
+acrossCancel.addEventListener('click', () => void channel.emit('cancel', { what: 'across' }));
+viewerBtn.addEventListener('click', () => void channel.emit('openViewer', {}));
 clearSel.addEventListener('click', () => {
   selection.clear();
   select('G0', null);

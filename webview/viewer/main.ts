@@ -20,7 +20,7 @@ import { MAX_INTERP_STEPS, MAX_SEEDS, formatSeeds, parseSeedSpec, type InterpMod
 import { button, cellSize, classPicker, errorText, formatMs, radioGroup, seedNote, slider, textfield } from './ui';
 
 const channel = connect<ViewerWebviewApi, ViewerHostApi>();
-reportErrors((message) => channel.emit('webviewError', { message }));
+reportErrors((message) => void channel.emit('webviewError', { message }));
 
 const saved = loadState(isViewerPanelState);
 const ui: ViewerPanelState = saved ?? {
@@ -302,7 +302,9 @@ reroll.addEventListener('click', () => {
   ui.noiseSeed = (ui.noiseSeed + 1) % 2 ** 31;
   changed(0);
 });
-exportBtn.addEventListener('click', async () => {
+exportBtn.addEventListener('click', () => void exportGrid());
+/** Saves the current grid as a PNG through the host; failures are shown in the panel. */
+async function exportGrid(): Promise<void> {
   const seeds = currentSeeds();
   if (seeds === null || !info || info.error) return;
   exportBtn.disabled = true;
@@ -319,10 +321,10 @@ exportBtn.addEventListener('click', async () => {
   } finally {
     exportBtn.disabled = false;
   }
-});
+}
 segBtn.addEventListener('click', () => {
   const seeds = currentSeeds();
-  channel.emit('openSegmentation', { seeds: seeds ?? '0-7' });
+  void channel.emit('openSegmentation', { seeds: seeds ?? '0-7' });
 });
 interpRun.addEventListener('click', () => void renderInterp());
 for (const f of [interpA.field, interpB.field, interpSteps.field]) {
@@ -330,7 +332,7 @@ for (const f of [interpA.field, interpB.field, interpSteps.field]) {
 }
 
 cancelBtn.addEventListener('click', () => {
-  for (const what of busy) channel.emit('cancel', { what });
+  for (const what of busy) void channel.emit('cancel', { what });
 });
 
 channel.on('progress', (p) => {

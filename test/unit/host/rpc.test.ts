@@ -33,14 +33,13 @@ function pair(opts: { timeoutMs?: number } = {}) {
   const invalid: string[] = [];
   const invalidPage: string[] = [];
   const wire: RpcEnvelope[] = [];
-  let page!: MessageHandler<PageApi, HostApi>;
   const host = new MessageHandler<HostApi, PageApi>({
     post: (m) => { wire.push(m); setImmediate(() => page.handle(structuredClone(m))); },
     validators: hostValidators,
     onInvalid: (reason) => invalid.push(reason),
     timeoutMs: opts.timeoutMs,
   });
-  page = new MessageHandler<PageApi, HostApi>({
+  const page = new MessageHandler<PageApi, HostApi>({
     post: (m) => { wire.push(m); setImmediate(() => host.handle(structuredClone(m))); },
     timeoutMs: opts.timeoutMs,
     onInvalid: (reason) => invalidPage.push(reason),
@@ -67,11 +66,11 @@ test('events reach every listener; unsubscribe works', async () => {
   const got: number[] = [];
   const off = host.on('ping', (p) => got.push(p.n));
   host.on('ping', (p) => got.push(p.n * 100));
-  page.emit('ping', { n: 1 });
+  void page.emit('ping', { n: 1 });
   await until(() => got.length === 2);
   off();
-  page.emit('ping', { n: 2 });
-  page.emit('ping', { n: 3 });
+  void page.emit('ping', { n: 2 });
+  void page.emit('ping', { n: 3 });
   await until(() => got.length >= 4);
   assert.deepEqual(got, [1, 100, 200, 300]);
 });
