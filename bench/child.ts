@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../src/core/backend/backend';
 import { builtinKernel } from '../src/core/backend/kernels';
-import { BackendName, resolveOptions } from '../src/core/config/options';
+import { type BackendName, resolveOptions } from '../src/core/config/options';
 import { isUserError } from '../src/core/errors';
 import { Generator } from '../src/core/networks/generator';
 import { GanTrainer } from '../src/core/training/trainer';
@@ -598,7 +598,7 @@ interface MetricsApi {
 
 function metricsApi(): MetricsApi | string {
   try {
-    const mod = require('../src/core/metrics/metrics'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const mod = require('../src/core/metrics/metrics'); // eslint-disable-line @typescript-eslint/no-require-imports -- loaded at run time (see MetricsApi): a load failure becomes this benchmark's result, not a crash
     if (typeof mod.computeMetrics !== 'function' || typeof mod.resolveExtractor !== 'function') return 'src/core/metrics/metrics.ts lacks computeMetrics / resolveExtractor';
     return { computeMetrics: mod.computeMetrics, resolveExtractor: mod.resolveExtractor };
   } catch (e) {

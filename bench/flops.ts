@@ -16,7 +16,7 @@
  *                                              that dX chain: its input grads and weight grads)
  *   step  = 2·(Gmain + Dmain + Dreg / r1Interval)
  */
-import { blockResolutions, channelsAt, ModelConfig, TrainingOptions } from '../src/core/config/options';
+import { blockResolutions, channelsAt, type ModelConfig, type TrainingOptions } from '../src/core/config/options';
 import { decoderSteps } from '../src/core/networks/discriminator';
 
 export interface FlopBreakdown {

@@ -2,7 +2,7 @@
  * bench.json → BENCH.md (Markdown tables). Every number comes from the result object; missing
  * pieces print as "skipped: <reason>" or "error: <message>".
  */
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form parsed JSON, read field by field
 
 const f = (v: unknown, d = 2): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—');
 const ms = (sec: unknown, d = 0): string => (typeof sec === 'number' ? f(sec * 1000, d) : '—');

@@ -64,7 +64,7 @@ const BACKENDS: Array<{ name: BackendName; protocol: Protocol }> = [
  */
 const EXTRA_ROUNDS = Number(opt('--ratio-rounds') ?? (QUICK ? 0 : 2));
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form parsed JSON, read field by field
 
 const log = (s: string) => console.log(`[bench ${elapsed().toFixed(0).padStart(3)}s load ${load1().toFixed(1)}] ${s}`);
 

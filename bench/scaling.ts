@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { load1, median, pythonHas, REPO, runProcess, runPython } from './common';
 import { trainingStepFlops } from './flops';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form parsed JSON, read field by field
 
 export interface ScalingArgs {
   workers: number[];

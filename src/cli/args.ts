@@ -2,7 +2,7 @@
  * Command-line flags → TrainingOverrides. Kept apart from main.ts so the extension can show the
  * equivalent command line of a run and tests can check the mapping.
  */
-import { BackendName, ModelConfig, PresetName, TrainingOverrides } from '../core/config/options';
+import type { BackendName, ModelConfig, PresetName, TrainingOverrides } from '../core/config/options';
 import { UserError } from '../core/errors';
 
 export interface ParsedArgs {

@@ -3,7 +3,7 @@
  * calls the same core functions (training through src/worker/trainingProcess.ts).
  */
 import * as path from 'node:path';
-import { resolveOptions, TrainingOptions } from '../core/config/options';
+import { resolveOptions, type TrainingOptions } from '../core/config/options';
 import { UserError } from '../core/errors';
 import { fsUserError } from '../core/runs/fsErrors';
 import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
@@ -11,6 +11,7 @@ import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
 import { EXPORT_DATASET_HELP, runExportDatasetCommand } from './exportDatasetCommand';
 import { checkOutPath, noteOlderSnapshot, withOutputLock } from './outPath';
 import { shellQuote } from '../core/util/shellQuote';
+import type { writeRawOutput as WriteRawOutput } from '../core/analysis/rawOutputs';
 
 const HELP = `GAN Inspector — train GANs with GGDR and inspect them.
 
@@ -272,7 +273,7 @@ function classesFor(spec: string | undefined, n: number, parse: (s: string, max?
   return list;
 }
 
-async function writeRawWithBackend(backend: TrainingOptions['backend'], ...a: Parameters<typeof import('../core/analysis/rawOutputs').writeRawOutput>): Promise<number[]> {
+async function writeRawWithBackend(backend: TrainingOptions['backend'], ...a: Parameters<typeof WriteRawOutput>): Promise<number[]> {
   const { initBackend } = await import('../core/backend/backend');
   await initBackend(backend);
   const { writeRawOutput } = await import('../core/analysis/rawOutputs');

@@ -5,7 +5,7 @@
  */
 import { resolveOptions } from '../core/config/options';
 import { errorText } from '../core/runs/fsErrors';
-import { FromWorkerMessage, isToWorkerMessage } from '../shared/protocol/worker';
+import { type FromWorkerMessage, isToWorkerMessage } from '../shared/protocol/worker';
 
 function send(m: FromWorkerMessage): Promise<void> {
   return new Promise((resolve) => {

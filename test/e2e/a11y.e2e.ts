@@ -19,7 +19,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CDPSession, FrameLocator } from 'playwright-core';
-import { sleep, trainWithCli, waitFor } from './lib/waits';
+import { trainWithCli, waitFor } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 import type { Workbench } from './lib/workbench';
 

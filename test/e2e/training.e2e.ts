@@ -15,7 +15,7 @@ import { PRESETS } from '../../src/core/config/options';
 import type { OurTrainingOptionsFile } from '../../src/core/runs/runDir';
 import type { RunStatus, StatsLine, StatValue } from '../../src/shared/runTypes';
 import type { Workbench } from './lib/workbench';
-import { pickTfjsEngine, runRow, sleep, TRAIN_TITLE, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
+import { pickTfjsEngine, runRow, TRAIN_TITLE, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';
 import { e2eSuite } from './lib/suite';
 
 const KIMG = 2;

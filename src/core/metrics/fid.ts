@@ -4,7 +4,7 @@
  * The matrix square root goes through symmetric eigendecompositions (see linalg.ts), never a
  * general sqrtm, so rounding cannot produce complex values on singular covariances.
  */
-import { FeatureStats } from './featureStats';
+import type { FeatureStats } from './featureStats';
 import { trace, traceSqrtProduct } from './linalg';
 
 /** FID from means [d] and covariances [d×d] (row-major, symmetric). */

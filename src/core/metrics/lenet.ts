@@ -20,12 +20,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { Dataset, getBatch, getLabels, loadDataset } from '../data/dataset';
+import { type Dataset, getBatch, getLabels, loadDataset } from '../data/dataset';
 import { ParamSet } from '../networks/params';
 import { Adam } from '../training/adam';
 import { Rng } from '../util/rng';
 import { tempSiblingPath, writeDirAtomic } from '../runs/fsAtomic';
-import { adaptImages, FeatureExtractor } from './extractor';
+import { adaptImages, type FeatureExtractor } from './extractor';
 
 /** Architecture and training recipe; every field is part of the cache key. */
 export interface LenetConfig {

@@ -7,11 +7,10 @@
  * images, in LeNet features; `kid2k_full_lenet` compares against the whole dataset. Runs are only
  * comparable under the same name.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { Dataset, getBatch, loadDataset } from '../data/dataset';
+import { type Dataset, getBatch } from '../data/dataset';
 import { renderLatents } from '../analysis/samples';
 import { loadCheckpoint, loadCheckpointDataset, type InspectGenerator } from '../checkpoints/index';
 import { appendMetricLine } from '../runs/runDir';
@@ -20,8 +19,8 @@ import type { MetricLine } from '../../shared/runTypes';
 import { describeExtractor, type FeatureExtractor } from './extractor';
 import { FeatureStats } from './featureStats';
 import { fidFromStats } from './fid';
-import { kernelInceptionDistance, KidOptions } from './kid';
-import { loadOrTrainLenet, LenetExtractor, LenetProgress } from './lenet';
+import { kernelInceptionDistance, type KidOptions } from './kid';
+import { loadOrTrainLenet, type LenetExtractor, type LenetProgress } from './lenet';
 import { loadModelExtractor, type DownloadProgress } from './tfjsModel';
 import { validateFeatureModel, type FeatureModelSpec } from './featureModelSpec';
 

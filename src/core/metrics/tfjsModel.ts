@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError, isUserError } from '../errors';
 import { writeDirAtomic, writeFileAtomic } from '../runs/fsAtomic';
-import { adaptImages, FeatureExtractor, toFeatureMatrix } from './extractor';
+import { adaptImages, type FeatureExtractor, toFeatureMatrix } from './extractor';
 import { defaultCacheDir } from './lenet';
 
 export type ModelKind = 'graph' | 'layers';

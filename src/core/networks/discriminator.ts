@@ -10,7 +10,7 @@
  *            It predicts the generator's feature map at ggdr_res; the decoder exists only when GGDR is on.
  */
 import * as tf from '@tensorflow/tfjs';
-import { blockResolutions, channelsAt, decoderSteps, ModelConfig } from '../config/options';
+import { blockResolutions, channelsAt, decoderSteps, type ModelConfig } from '../config/options';
 import { Rng } from '../util/rng';
 import { ParamSet } from './params';
 import { conv, dense, downsample2x, groupSizeFor, lrelu, minibatchStd, upsample2x } from './ops';

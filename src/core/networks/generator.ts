@@ -8,7 +8,7 @@
  *              → toRGB (modconv 1×1, no demod) added to the 2×-upsampled running image (skip).
  */
 import * as tf from '@tensorflow/tfjs';
-import { blockResolutions, channelsAt, ModelConfig } from '../config/options';
+import { blockResolutions, channelsAt, type ModelConfig } from '../config/options';
 import { Rng, hashSeed } from '../util/rng';
 import { ParamSet } from './params';
 import { dense, lrelu, modConv, upsample2x } from './ops';

@@ -6,7 +6,7 @@
  * instance tag; `canonical` names (e.g. "synthesis/b8/conv0/weight") are what snapshots store.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../util/rng';
+import type { Rng } from '../util/rng';
 
 let instanceCounter = 0;
 

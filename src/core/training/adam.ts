@@ -5,7 +5,7 @@
  * c = interval / (interval + 1): lr·c, β^c.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ParamSet } from '../networks/params';
+import type { ParamSet } from '../networks/params';
 
 export interface AdamConfig {
   lr: number;

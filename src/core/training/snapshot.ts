@@ -8,14 +8,14 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { resolveOptions, TrainingOptions, upgradeStoredOptions, validateOptions } from '../config/options';
+import { resolveOptions, type TrainingOptions, upgradeStoredOptions, validateOptions } from '../config/options';
 import { UserError } from '../errors';
 import { Discriminator } from '../networks/discriminator';
 import { Generator } from '../networks/generator';
 import { writeDirAtomic } from '../runs/fsAtomic';
 import { faultPoint } from '../runs/faultPoint';
 import type { Moments } from './stats';
-import { GanTrainer } from './trainer';
+import type { GanTrainer } from './trainer';
 
 export const SNAPSHOT_JSON = 'snapshot.json';
 export const WEIGHTS_BIN = 'weights.bin';

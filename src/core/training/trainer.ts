@@ -3,7 +3,7 @@
  * with G_ema. Holds the networks and optimiser state; knows nothing about files or processes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TrainingOptions, translateUnit } from '../config/options';
+import { type TrainingOptions, translateUnit } from '../config/options';
 import { Discriminator } from '../networks/discriminator';
 import { Generator } from '../networks/generator';
 import { Rng, hashSeed } from '../util/rng';

@@ -12,10 +12,10 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeOptions, TrainingOptions } from '../config/options';
+import { describeOptions, type TrainingOptions } from '../config/options';
 import { isUserError, UserError } from '../errors';
-import { initBackend, BackendInfo } from '../backend/backend';
-import { Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
+import { initBackend, type BackendInfo } from '../backend/backend';
+import { type Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
 import { makeGrid, writePngAtomic } from '../image/grid';
 import { renderSeeds } from '../analysis/samples';
 import { computeMetricLines, parseMetricName } from '../metrics/metrics';
@@ -33,7 +33,7 @@ import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
 import { ParallelTrainer, ReplicaFailedError } from './parallel/parallelTrainer';
 import { resolveWorkers, withWorkers } from '../config/workers';
-import { loadTrainerState, LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
+import { loadTrainerState, type LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';
 

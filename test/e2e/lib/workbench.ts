@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import type * as PlaywrightCore from 'playwright-core';
 import type { BrowserContext, CDPSession, ConsoleMessage, FrameLocator, Locator, Page } from 'playwright-core';
 import { E2E_OUTPUT, HARNESS_DIR } from './codeServer';
 
@@ -68,12 +69,12 @@ const INIT_SCRIPT = `(() => {
   }, true);
 })();`;
 
-function loadPlaywright(): typeof import('playwright-core') {
+function loadPlaywright(): typeof PlaywrightCore {
   const pkg = path.join(HARNESS_DIR, 'package.json');
   if (!fs.existsSync(path.join(HARNESS_DIR, 'node_modules', 'playwright-core'))) {
     throw new Error(`playwright-core not installed in ${HARNESS_DIR}; run: bash test/e2e/setup.sh`);
   }
-  return createRequire(pkg)('playwright-core') as typeof import('playwright-core');
+  return createRequire(pkg)('playwright-core') as typeof PlaywrightCore;
 }
 
 function escapeRegExp(s: string): string {
@@ -242,7 +243,7 @@ export class Workbench {
       try {
         await row.waitFor({ timeout: 2500 });
         break;
-      } catch (e) {
+      } catch {
         if (Date.now() > deadline) {
           const rows = await this.page.locator('.quick-input-widget .monaco-list-row').allTextContents();
           throw new Error(`command "${title}" not in the palette after ${tries} tries; rows: ${JSON.stringify(rows.slice(0, 10))}`);

@@ -11,7 +11,7 @@ import { blobLabels, gauss, plantedFeatures, randomDirections, rng } from './syn
 import type { kmeans as KMeansFn } from 'ml-kmeans/lib/kmeans';
 
 // The reference implementation our own fit replaced (ESM-only package: see require note in kmeans.ts's history).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- ml-kmeans declares only ESM `exports`, which an import cannot resolve under this tsconfig's moduleResolution node (its types come from lib/ above)
 const { kmeans: mlKmeans } = require('ml-kmeans') as { kmeans: typeof KMeansFn };
 
 const SHAPES = [

@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as esbuild from 'esbuild';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, disposeBackend, resolveWasmDir, WASM_BINARIES } from '../../../src/core/backend/backend';
 import { fastKernelsRegistered } from '../../../src/core/backend/kernels';
@@ -142,7 +143,6 @@ test('wasm finds its .wasm files when the code is bundled by esbuild (tfjs exter
         const y = tf.conv2d(tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 1]), 1, 'same');
         console.log(JSON.stringify({ name: info.name, seen, sum: tf.sum(y).dataSync()[0] }));
       });`);
-    const esbuild = require('esbuild') as typeof import('esbuild');
     const build = (outdir: string, external: string[]) =>
       esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: path.join(outdir, 'main.js'), external, logLevel: 'error' });
     const runBundle = (outdir: string) => JSON.parse(execFileSync(process.execPath, [path.join(outdir, 'main.js')], {

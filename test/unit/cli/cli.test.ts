@@ -10,7 +10,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { resolveOptions, TrainingOptions } from '../../../src/core/config/options';
+import { resolveOptions, type TrainingOptions } from '../../../src/core/config/options';
 import { parseSeeds } from '../../../src/core/analysis/samples';
 import { isUserError } from '../../../src/core/errors';
 import { FlagReader, MODEL_FLAGS, parseArgv, TRAIN_HELP } from '../../../src/cli/args';

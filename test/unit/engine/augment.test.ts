@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { resolveOptions, translateUnit } from '../../../src/core/config/options';
 import { ggdrLoss } from '../../../src/core/training/losses';
-import { applyAugment, AugmentPlan, GanTrainer } from '../../../src/core/training/trainer';
+import { applyAugment, type AugmentPlan, GanTrainer } from '../../../src/core/training/trainer';
 import { Rng } from '../../../src/core/util/rng';
 import { useTestBackend } from './testBackend';
 

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Page } from 'playwright-core';
 import { CHROMIUM, openLossPage, type LossPageGlobals } from '../../../bench/lossWebviewPage';
 
 /** The few browser globals the page callbacks use (the root tsconfig has no DOM lib, on purpose). */
@@ -36,7 +37,7 @@ interface Win extends LossPageGlobals {
 interface Range { xMin: number; xMax: number; dataMin: number; dataMax: number; zoomed: boolean; plotWidth: number }
 
 /** Shown x range, data range and zoom of every chart. */
-function ranges(page: import('playwright-core').Page): Promise<Record<string, Range>> {
+function ranges(page: Page): Promise<Record<string, Range>> {
   return page.evaluate(() => {
     const out: Record<string, Range> = {};
     for (const [id, g] of (globalThis as unknown as Win).ganLoss.groups) {

@@ -16,7 +16,7 @@ import { loadNetworks } from '../../../src/core/training/snapshot';
 import { describeSnapshot } from '../../../src/host/inference/snapshotInfo';
 import { tmpDir, trainTinyRun } from './helpers';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form parsed JSON, read field by field
 
 let out = '';
 let snap = '';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readNpy, NpyArray } from '../../../src/core/util/npy';
+import { readNpy, type NpyArray } from '../../../src/core/util/npy';
 
 /** The official-GGDR fixture lives beside the repository (../shared), never inside it. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');

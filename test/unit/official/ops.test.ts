@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../engine/testBackend';
-import { Fir, Pad4, ResampleConv, upfirdn2d } from '../../../src/core/official/networks/ops';
+import { Fir, type Pad4, ResampleConv, upfirdn2d } from '../../../src/core/official/networks/ops';
 import { Rec } from '../../../src/core/official/networks/record';
 import type { TorchTensor } from '../../../src/core/official/types';
 

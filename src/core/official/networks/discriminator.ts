@@ -12,7 +12,7 @@
  *                     channel concatenation (decoder channels first), and b{r}_dec is a 1×1 conv with FIR 2× upsampling.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OfficialModule } from '../types';
+import type { OfficialModule } from '../types';
 import { UserError } from '../../errors';
 import { Rec } from './record';
 import { chain, downsample2d, Fir, tidyPair } from './ops';

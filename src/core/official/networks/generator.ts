@@ -12,12 +12,12 @@
  * Blocks the pickle marks fp16 are evaluated in float32.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OfficialModule } from '../types';
+import type { OfficialModule } from '../types';
 import { hashSeed } from '../../util/rng';
 import { UserError } from '../../errors';
 import { Rec, toTf } from './record';
 import { chain, Fir, tidyPair, upsample2d } from './ops';
-import { Conv2dLayer, MappingNetwork, NoiseMode, SynthesisLayer, ToRGBLayer } from './layers';
+import { Conv2dLayer, MappingNetwork, type NoiseMode, SynthesisLayer, ToRGBLayer } from './layers';
 
 export type Architecture = 'orig' | 'skip' | 'resnet';
 

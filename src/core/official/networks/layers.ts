@@ -4,8 +4,8 @@
  * folded into them) applied at load time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { permute, Rec, toTf } from './record';
-import { Activation, activationOf, biasAct, chain, DEFAULT_GAIN, Fir, normalize2ndMoment, ResampleConv } from './ops';
+import { permute, type Rec, toTf } from './record';
+import { type Activation, activationOf, biasAct, chain, DEFAULT_GAIN, Fir, normalize2ndMoment, ResampleConv } from './ops';
 
 /** FullyConnectedLayer: act(x · (W·weight_gain)ᵀ + b·bias_gain) · default gain of act. */
 export class FullyConnected {

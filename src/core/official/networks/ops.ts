@@ -11,8 +11,8 @@
  *     down = 2 → FIR then a stride-2 conv; 1×1 kernels resample on the cheaper side of the conv.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TorchTensor } from '../types';
-import { permute, Rec } from './record';
+import type { TorchTensor } from '../types';
+import { permute, type Rec } from './record';
 
 export type Activation = 'linear' | 'relu' | 'lrelu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish';
 

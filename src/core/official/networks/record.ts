@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
-import { OfficialModule, PyPlain, TorchTensor } from '../types';
+import type { OfficialModule, PyPlain, TorchTensor } from '../types';
 
 const HINT = 'GAN Inspector reads the networks of the official StyleGAN2-ADA (PyTorch) and GGDR code; other variants are not supported.';
 

@@ -9,11 +9,11 @@ import * as fs from 'node:fs';
 import { UserError } from '../../errors';
 import type { OfficialCheckpoint, OfficialModule, PyPlain, TorchTensor } from '../types';
 import { PickleError } from './errors';
-import { FileSource, ByteSource, BufferSource } from './source';
+import { FileSource, type ByteSource, BufferSource } from './source';
 import { readTorchSource } from './torchFormats';
 import { halfToFloat, describe } from './unpickler';
 import {
-  ELEMENT_SIZE, NumpyArrayStub, NumpyDType, PersistentRecord, PyBytes, PyDict, PyGlobal, PySet, PyTuple, PyValue, TensorRef, TorchStorage,
+  ELEMENT_SIZE, NumpyArrayStub, NumpyDType, PersistentRecord, PyBytes, PyDict, PyGlobal, PySet, PyTuple, type PyValue, TensorRef, TorchStorage,
 } from './values';
 
 export { PickleError, ForbiddenGlobalError } from './errors';

@@ -9,9 +9,9 @@
  *  - a plain pickle (what `pickle.dump` / the official training loop writes).
  */
 import { PickleError } from './errors';
-import { unpickle, storageFromPid, UnpickleOptions } from './unpickler';
-import { ByteSlice, ByteSource, readSlice, SliceSource, SourceReader } from './source';
-import { ELEMENT_SIZE, PyBytes, PyDict, PyValue, TorchStorage } from './values';
+import { unpickle, storageFromPid, type UnpickleOptions } from './unpickler';
+import { type ByteSlice, type ByteSource, readSlice, SliceSource, SourceReader } from './source';
+import { ELEMENT_SIZE, type PyBytes, PyDict, type PyValue, type TorchStorage } from './values';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;

@@ -6,9 +6,9 @@
  * and never looked at. Anything else is a clear error naming the global and the file.
  */
 import { ForbiddenGlobalError, PickleError } from './errors';
-import { BufferSource, ByteSource, readSlice, SourceReader } from './source';
+import { BufferSource, readSlice, type SourceReader } from './source';
 import {
-  NUMPY_TYPES, NumpyArrayStub, NumpyDType, PersistentRecord, PyBytes, PyDict, PyGlobal, PySet, PyTuple, PyValue,
+  NUMPY_TYPES, NumpyArrayStub, NumpyDType, PersistentRecord, PyBytes, PyDict, PyGlobal, PySet, PyTuple, type PyValue,
   STORAGE_TYPES, TensorRef, TorchStorage,
 } from './values';
 

@@ -13,9 +13,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../config/options';
-import { GanTrainer, NonFiniteLossError, type StepStats } from '../trainer';
+import { type GanTrainer, NonFiniteLossError, type StepStats } from '../trainer';
 import { abortAllReduce, allocAllReduce, type AllReduceBuffers } from './allReduce';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { loadTrainerStateFrom, readTrainerState, sameState, type TrainerState } from './trainerState';
