@@ -6,11 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import { appendMetricLine } from '../../src/core/runs/runDir';
+import * as guard from '../../src/host/panels/restoreGuard';
 import {
   assertKept, assertNoStack, cli, copyRun, deadPid, fillDisk, hashTree, liveProcess, makeReadOnly, makeTmp, mountTmpfs,
   onlyRun, rawLines, startCli, statsKimgs, writeLock, type CliResult,
@@ -274,7 +277,6 @@ describe('one writer per run', () => {
     cleanups.push(() => holder.kill('SIGKILL'));
     writeLock(run, holder.pid!, os.hostname(), 'train');
     const before = hashTree(run);
-    const { appendMetricLine } = require('../../src/core/runs/runDir') as typeof import('../../src/core/runs/runDir');
     const line = { results: { fid50_lenet: 12.5 }, metric: 'fid50_lenet', total_time: 1, total_time_str: '1s', num_gpus: 1, snapshot_pkl: 'network-snapshot-000000.048', timestamp: 1 };
     await assert.rejects(appendMetricLine(run, line), /being written by train \(pid/);
     assertKept(before, hashTree(run), true);
@@ -555,7 +557,6 @@ describe('file-system errors are messages', () => {
     const m = mountTmpfs('1100k');
     if (!m) return t.skip('needs root (mount -t tmpfs)');
     cleanups.push(m.unmount);
-    const { fork } = require('node:child_process') as typeof import('node:child_process');
     const child = fork(path.join(__dirname, '../../dist/worker.js'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const msgs: Array<Record<string, unknown>> = [];
     child.on('message', (msg) => msgs.push(msg as Record<string, unknown>));
@@ -684,7 +685,6 @@ describe('bounds and notes', () => {
   });
   test('B7 a dataset.json with labels is said to be ignored', async () => {
     const data = await tmp();
-    const { PNG } = require('pngjs') as typeof import('pngjs');
     const labels: Array<[string, number]> = [];
     for (let i = 0; i < 4; i++) {
       const png = new PNG({ width: 16, height: 16 });
@@ -699,7 +699,6 @@ describe('bounds and notes', () => {
   });
   test('B9 FID on a 3-image dataset is flagged before training', { timeout: 300_000 }, async () => {
     const data = await tmp();
-    const { PNG } = require('pngjs') as typeof import('pngjs');
     for (let i = 0; i < 3; i++) {
       const png = new PNG({ width: 16, height: 16 });
       png.data.fill(60 * i + 20);
@@ -719,7 +718,6 @@ describe('bounds and notes', () => {
 
 describe('hostile restore state (panels restored after a reload)', () => {
   // The guards the three panel serializers call (src/host/panels/restoreGuard.ts), on real folders and links.
-  const guard = require('../../src/host/panels/restoreGuard') as typeof import('../../src/host/panels/restoreGuard');
   let ws: string, outside: string, run: string, snap: string;
   before(async () => {
     ws = await tmp();
