@@ -53,6 +53,9 @@ fi
 step "type-check"
 npm run -s check-types
 
+step "lint"
+npm run -s lint
+
 step "build"
 node esbuild.mjs
 
