@@ -116,9 +116,6 @@ const DEFAULTS: Required<Omit<KMeansOptions, 'dotEngine'>> = {
   tolerance: 1e-4,
 };
 
-/** Default number of k-means++ restarts (setting ganInspector.kmeans.restarts, CLI --restarts). */
-export const DEFAULT_RESTARTS = 10;
-
 /** Cluster every pixel of the batch jointly; deterministic for equal inputs and seed. */
 export function clusterFeatures(batch: FeatureBatch, opts: Partial<KMeansOptions> = {}): KMeansResult {
   const o = resolveOptions(opts);

@@ -1,7 +1,8 @@
 /**
  * Sample generation from fixed seeds — shared by the training loop's fakes grids, the CLI's
  * `generate`, the checkpoint viewer and the segmentation view, so a seed means the same image
- * everywhere. Seed s ↦ z = N(0,1) draws of Rng(hash('seed', s)) (like StyleGAN's RandomState(seed)).
+ * everywhere. What a seed means is the generator's own `latents()`: our Rng(hash('seed', s)) for our
+ * snapshots, numpy's RandomState(s) for official pickles.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { InspectGenerator, NoiseMode } from '../checkpoints/types';

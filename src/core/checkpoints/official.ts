@@ -82,13 +82,13 @@ export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointO
   const nets: NetworkKey[] = [which, ...(opts.withD ? (['D'] as const) : [])];
   const ck = await readOfficialCheckpoint(file, {
     networks: nets,
+    structureOf: ['D'], // without D's weights, its structure still says whether it has a GGDR decoder (info.ggdrRes)
     signal: opts.signal,
     onProgress: (done, total) => opts.onProgress?.(0.8 * (done / Math.max(1, total)), `reading ${path.basename(file)}: ${(done / 2 ** 20).toFixed(0)} of ${(total / 2 ** 20).toFixed(0)} MB`),
   });
   const gRec = ck[which];
   if (!gRec) throw new UserError(`${path.basename(file)} has no ${which}.`, which === 'G' ? 'Use G_ema.' : 'Is this a network snapshot of a training run?');
-  // Without D, its structure alone (no weights) still says whether it has a GGDR decoder (info.ggdrRes).
-  const info = officialInfo(file, opts.withD || ck.D ? ck : { ...ck, D: (await readOfficialCheckpoint(file, { networks: ['D'], metadataOnly: true, signal: opts.signal })).D });
+  const info = officialInfo(file, ck);
   let G: OfficialInspectGenerator | undefined;
   let D: OfficialInspectDiscriminator | null = null;
   // Turning the weights into backend tensors takes a second or more for big models: say so (small ones are instant).

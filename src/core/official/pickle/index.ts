@@ -5,7 +5,6 @@
  * read from the file into fresh arrays — only for the networks asked for, so opening G_ema of a
  * 350 MB checkpoint reads about a third of it, and peak memory stays near the bytes read.
  */
-import * as fs from 'node:fs';
 import { UserError } from '../../errors';
 import type { OfficialCheckpoint, OfficialModule, PyPlain, TorchTensor } from '../types';
 import { PickleError } from './errors';
@@ -27,6 +26,8 @@ export interface ReadOptions {
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
   /** Structure and attributes only: tensors keep their shape and dtype but get empty `data` (fast, reads a few KB per tensor). */
   metadataOnly?: boolean;
+  /** Networks (besides `networks`) whose structure alone is wanted: converted like metadataOnly, in the same pass. */
+  structureOf?: NetworkKey[];
 }
 
 /** StyleGAN3's classes (its pickles look like ours but the layers are different). */
@@ -62,12 +63,14 @@ async function readCheckpointFrom(source: ByteSource, opts: ReadOptions): Promis
     throw new PickleError(`holds ${describe(top)}, not the dict a StyleGAN2-ADA / GGDR training loop saves`, file);
   }
   const want = new Set<NetworkKey>(opts.networks ?? ['G', 'G_ema', 'D']);
+  const structureOnly = new Set<NetworkKey>((opts.structureOf ?? []).filter((k) => !want.has(k)));
   const conv = new Converter(file);
   const out: OfficialCheckpoint = { file, bytes: source.length };
   for (const key of ['G', 'G_ema', 'D', 'augment_pipe'] as const) {
     const v = top.get(key);
-    if (v === undefined || v === null || !want.has(key)) continue;
+    if (v === undefined || v === null || !(want.has(key) || structureOnly.has(key))) continue;
     if (!(v instanceof PersistentRecord)) throw new PickleError(`'${key}' is ${describe(v)}, not a network record`, file);
+    conv.withData = !structureOnly.has(key);
     const m = conv.module(v, key);
     if (key === 'augment_pipe') out.augmentPipe = m;
     else out[key] = m;
@@ -96,6 +99,8 @@ function parseGuarded(source: ByteSource): PyValue {
 class Converter {
   private readonly pending: Array<{ ref: TensorRef; t: TorchTensor }> = [];
   private readonly onPath = new Set<object>();
+  /** Whether tensors met from now on are read (false: shape and dtype only). */
+  withData = true;
 
   constructor(private readonly file: string) {}
 
@@ -181,7 +186,7 @@ class Converter {
     const dt = ref.storage.dtype;
     const data = dt === 'uint8' || dt === 'bool' ? new Uint8Array(0) : dt.startsWith('int') ? new Int32Array(0) : new Float32Array(0);
     const t: TorchTensor = { dtype: dt, shape: ref.size, data };
-    this.pending.push({ ref, t });
+    if (this.withData) this.pending.push({ ref, t });
     return t;
   }
 
@@ -270,8 +275,4 @@ export async function readTorchFile(file: string): Promise<PyPlain> {
   } finally {
     source.close();
   }
-}
-
-export function fileSize(file: string): number {
-  return fs.statSync(file).size;
 }

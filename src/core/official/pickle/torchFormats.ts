@@ -10,7 +10,7 @@
  */
 import { PickleError } from './errors';
 import { unpickle, storageFromPid, type UnpickleOptions } from './unpickler';
-import { type ByteSlice, type ByteSource, readSlice, SliceSource, SourceReader } from './source';
+import { type ByteSlice, type ByteSource, SliceSource, SourceReader } from './source';
 import { ELEMENT_SIZE, type PyBytes, PyDict, type PyValue, type TorchStorage } from './values';
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -169,4 +169,3 @@ function readZip(source: ByteSource): PyValue {
   });
 }
 
-export { readSlice };
