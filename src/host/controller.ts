@@ -32,7 +32,7 @@ import { TrainingUi } from './training/trainingUi';
 import { KeyedBatcher } from './util/batcher';
 import { askEngine, type Engine } from './official/officialFlow';
 import { OfficialEngine } from './official/officialEngine';
-import { OfficialTrainingManager } from './official/officialTrainingManager';
+import { latestPkl, OfficialTrainingManager } from './official/officialTrainingManager';
 
 const LAST_CHOICES_KEY = 'ganInspector.lastTrainChoices';
 /** Which engine Train… was last answered for ('tfjs' | 'official'). */
@@ -111,7 +111,7 @@ export class Controller implements vscode.Disposable {
       openLog: (dir) => void this.openLog(dir ?? undefined),
       openLossCurves: (dir) => this.panels.show(dir),
       // An official run continues as a new run from its newest pkl (train.py --resume).
-      resume: (dir) => void this.guard('ganInspector.resumeTraining', () => this.officialEngine.train({ resume: latestOfficialPkl(dir) })),
+      resume: (dir) => void this.guard('ganInspector.resumeTraining', () => this.officialEngine.train({ resume: latestPkl(dir) ?? '' })),
       onRunChanged: (dir) => this.runChanged.add(dir),
     });
     this.officialEngine = new OfficialEngine({
@@ -164,12 +164,17 @@ export class Controller implements vscode.Disposable {
 
   /** On deactivate: ask running workers to stop (they also exit when the IPC channel closes). */
   async shutdown(): Promise<void> {
-    const active = [...this.manager.active(), ...this.official.active()];
+    const active = this.activeJobs();
     if (!active.length) return;
     await Promise.race([Promise.all([this.manager.stopAll(2000), this.official.stopAll(2000)]), new Promise((r) => setTimeout(r, 4000))]);
   }
 
   /** A live job of this window (our engine or official train.py) trains `dir`. */
+  /** Live jobs of both engines. */
+  private activeJobs() {
+    return [...this.manager.active(), ...this.official.active()];
+  }
+
   private ownsRunDir(dir: string): boolean {
     return this.manager.ownsRunDir(dir) || this.official.ownsRunDir(dir);
   }
@@ -257,7 +262,7 @@ export class Controller implements vscode.Disposable {
     reg('ganInspector.computeMetrics', (a, b) => metrics.run(a, b));
     reg('ganInspector.exportDataset', () => this.officialEngine.exportDatasetCommand());
     reg('ganInspector.showEngineStatus', () => showEngineStatus({
-      client: this.inference, activeJobs: () => [...this.manager.active(), ...this.official.active()], output: this.output,
+      client: this.inference, activeJobs: () => this.activeJobs(), output: this.output,
       showMessage: (m, ...a) => vscode.window.showInformationMessage(m, ...a),
     }));
   }
@@ -339,7 +344,7 @@ export class Controller implements vscode.Disposable {
         return;
       }
     } else {
-      const active = [...this.manager.active(), ...this.official.active()];
+      const active = this.activeJobs();
       if (!active.length) {
         void vscode.window.showInformationMessage('No training is running in this window.');
         return;
@@ -526,13 +531,5 @@ export class Controller implements vscode.Disposable {
 }
 
 /** The newest network-snapshot-*.pkl of an official run folder ('' when none). */
-function latestOfficialPkl(dir: string): string {
-  try {
-    const pkls = fs.readdirSync(dir).filter((n) => /^network-snapshot-\d+\.pkl$/.test(n)).sort();
-    return pkls.length ? path.join(dir, pkls[pkls.length - 1]) : '';
-  } catch {
-    return '';
-  }
-}
 
 export type { RunsNode };

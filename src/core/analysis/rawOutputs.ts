@@ -25,36 +25,26 @@ export interface RawOptions {
 
 export type FeatureNet = 'G' | 'D-decoder';
 
-/** NHWC → NCHW copy of a float32 array. */
-export function nhwcToNchw(data: Float32Array, [n, h, w, c]: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < n; i++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const src = ((i * h + y) * w + x) * c;
-        for (let ch = 0; ch < c; ch++) out[((i * c + ch) * h + y) * w + x] = data[src + ch];
-      }
-    }
-  }
-  return out;
-}
-
 /** One pass of G over all seeds; returns what `keep` reads from it (all tensors freed). */
-async function runG<T>(G: InspectGenerator, o: RawOptions, maxRes: number | undefined, keep: (out: { image: tf.Tensor4D | null; features: Map<number, tf.Tensor4D> }) => Promise<T>): Promise<T> {
+async function runG<T>(G: InspectGenerator, o: RawOptions, maxRes: number | undefined, keep: (out: { image: tf.Tensor4D | null; features: Map<number, tf.Tensor4D> }, c: tf.Tensor2D | undefined) => Promise<T>): Promise<T> {
   const z = G.latents(o.seeds);
   const c = classLabels(G, o.seeds.length, o.label ?? 0);
   const w = G.mapping(z, o.psi ?? 1, c);
   const out = G.synthesis(w, { noiseMode: o.noiseMode ?? 'const', keepFeatures: maxRes !== undefined ? [maxRes] : [], maxRes });
   try {
-    return await keep(out);
+    return await keep(out, c);
   } finally {
     tf.dispose([z, w, ...(c ? [c] : []), ...(out.image ? [out.image] : []), ...out.features.values()]);
   }
 }
 
 async function toNchw(t: tf.Tensor4D): Promise<{ data: Float32Array; shape: number[] }> {
-  const [n, h, w, c] = t.shape;
-  return { data: nhwcToNchw((await t.data()) as Float32Array, t.shape), shape: [n, c, h, w] };
+  const nchw = tf.transpose(t, [0, 3, 1, 2]);
+  try {
+    return { data: (await nchw.data()) as Float32Array, shape: nchw.shape };
+  } finally {
+    nchw.dispose();
+  }
 }
 
 /** Images [N,C,H,W] float32 before clamping. */
@@ -73,13 +63,12 @@ export async function rawFeatures(nets: Pick<Checkpoint, 'G' | 'D'>, o: RawOptio
   if (!D || D.decoderRes === null) throw new UserError('This checkpoint\'s discriminator has no GGDR decoder (the run was trained without GGDR).');
   const levels = D.decoderResolutions ?? [D.decoderRes];
   if (!levels.includes(res)) throw new UserError(`--res ${res}: the GGDR decoder outputs at ${levels.join(', ')}.`);
-  return runG(G, o, undefined, async (out) => {
-    const c = classLabels(G, o.seeds.length, o.label ?? 0);
+  return runG(G, o, undefined, async (out, c) => {
     const dec = D.decodeAt ? D.decodeAt(out.image!, res, c) : D.decode(out.image!, c);
     try {
       return await toNchw(dec);
     } finally {
-      tf.dispose([dec, ...(c ? [c] : [])]);
+      dec.dispose();
     }
   });
 }

@@ -7,6 +7,7 @@
  * (`/data/…/mnist32.zip`), so its file name is also looked for in `datasets/` folders next to the run.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { loadDataset, type Dataset } from '../data/dataset';
@@ -27,7 +28,7 @@ function startFolders(runDir: string, outdir: string | undefined): string[] {
 export function datasetCandidates(ref: DatasetRef, runDir: string, outdir?: string): string[] {
   const p = ref.path;
   if (p === 'mnist') return ['mnist'];
-  const home = p.startsWith('~/') ? path.join(process.env.HOME ?? '', p.slice(2)) : p;
+  const home = p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
   const out: string[] = [];
   if (path.isAbsolute(home)) out.push(home);
   else out.push(...startFolders(runDir, outdir).map((d) => path.resolve(d, home)));

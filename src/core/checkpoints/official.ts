@@ -105,7 +105,6 @@ export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointO
       await building('D', 0.95);
       if (!ck.D) throw new UserError(`${path.basename(file)} has no discriminator D.`);
       D = new OfficialInspectDiscriminator(new OfficialDiscriminator(ck.D, 'D'));
-      info.ggdrRes = D.decoderRes;
     }
   } catch (e) {
     G?.dispose();

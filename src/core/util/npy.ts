@@ -17,7 +17,7 @@ export interface NpyArray {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const DESCR: Record<string, NpyDType> = {
-  '<f4': 'float32', '<f8': 'float64', '|u1': 'uint8', '<u1': 'uint8', '|i1': 'uint8',
+  '<f4': 'float32', '<f8': 'float64', '|u1': 'uint8', '<u1': 'uint8',
   '<i4': 'int32', '<i8': 'int64',
 };
 const BYTES: Record<NpyDType, number> = { float32: 4, float64: 8, uint8: 1, int32: 4, int64: 8 };

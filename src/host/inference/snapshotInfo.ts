@@ -86,10 +86,23 @@ export async function describeSnapshot(p: string): Promise<SnapshotPanelInfo> {
   return info;
 }
 
+/** Pickle descriptions by path, kept while the file's size and mtime stay the same (panels ask on every open and reload). */
+const pickleInfoCache = new Map<string, { key: string; info: Awaited<ReturnType<typeof describeOfficialPickle>> }>();
+
+async function describePickleCached(file: string): Promise<Awaited<ReturnType<typeof describeOfficialPickle>>> {
+  const st = await fsp.stat(file);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = pickleInfoCache.get(file);
+  if (hit?.key === key) return hit.info;
+  const info = await describeOfficialPickle(file);
+  pickleInfoCache.set(file, { key, info });
+  return info;
+}
+
 /** An official StyleGAN2-ADA / GGDR pickle: what its structure says (read safely, weights not loaded). */
 async function describePickle(file: string, info: SnapshotPanelInfo): Promise<SnapshotPanelInfo> {
   try {
-    const d = await describeOfficialPickle(file);
+    const d = await describePickleCached(file);
     info.origin = 'official';
     info.resolution = d.resolution;
     info.channels = d.channels;

@@ -3,10 +3,10 @@
  * train.py needs (dataset, cfg, GGDR and ggdr_res, --gpus, batch, kimg, snapshot ticks, metrics,
  * mirror/fp32, augmentation, resume pkl). Every answer is validated as it is typed; Escape cancels.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AUG_MODES, DEFAULT_CFGS, validateOfficialChoice, type AugMode, type OfficialChoices } from '../../core/official/trainer/args';
 import type { OfficialTrainerCheck } from '../../core/official/trainer/check';
+import { displayPath } from '../training/trainFlow';
 
 export type Engine = 'tfjs' | 'official';
 
@@ -66,11 +66,6 @@ export interface DatasetActions {
 }
 
 /** Shows a path relative to the workspace folder when it lies inside it. */
-function displayPath(p: string, baseDir?: string): string {
-  if (!baseDir || !path.isAbsolute(p)) return p;
-  const rel = path.relative(baseDir, p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-}
 
 /** Runs the official-engine questions; undefined when cancelled. */
 export async function askOfficialChoices(opts: { last: OfficialChoices; check: OfficialTrainerCheck; baseDir?: string; actions: DatasetActions; resume?: string }): Promise<OfficialChoices | undefined> {

@@ -65,7 +65,6 @@ interface Internal {
   resolveDone: (j: TrainingJob) => void;
 }
 
-const ACTIVE = ACTIVE_PHASES;
 const RUN_DIR_RE = /^\d{5}-/;
 
 /** Tracks official train.py processes. */
@@ -123,17 +122,17 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
   stop(id: number): Promise<TrainingJob> {
     const st = this.all.get(id);
     if (!st) return Promise.reject(new Error(`No official training job ${id}.`));
-    if (!ACTIVE.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
+    if (!ACTIVE_PHASES.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
     st.job.phase = 'stopping';
     this.emit('log', st.job, `Stop: sending SIGINT to train.py (pid ${st.child.pid}, its process group).`, 'worker');
     this.signal(st, 'SIGINT');
     st.timers.push(setTimeout(() => {
-      if (!ACTIVE.includes(st.job.phase)) return;
+      if (!ACTIVE_PHASES.includes(st.job.phase)) return;
       st.job.forced = true;
       this.emit('log', st.job, `train.py still running ${Math.round(this.sigintGraceMs / 1000)} s after SIGINT; sending SIGTERM.`, 'worker');
       this.signal(st, 'SIGTERM');
       st.timers.push(setTimeout(() => {
-        if (!ACTIVE.includes(st.job.phase)) return;
+        if (!ACTIVE_PHASES.includes(st.job.phase)) return;
         this.emit('log', st.job, 'train.py ignored SIGTERM; sending SIGKILL.', 'worker');
         this.signal(st, 'SIGKILL');
       }, this.killGraceMs));
@@ -268,7 +267,7 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
 
   private finish(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
     const job = st.job;
-    if (!ACTIVE.includes(job.phase)) return;
+    if (!ACTIVE_PHASES.includes(job.phase)) return;
     for (const t of st.timers) clearTimeout(t);
     if (st.poll) clearInterval(st.poll);
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -310,7 +309,8 @@ function listRunDirs(outdir: string): string[] {
 }
 
 /** The newest network-snapshot-*.pkl of a run (absolute), or null. */
-function latestPkl(runDir: string): string | null {
+/** The newest network-snapshot-*.pkl of a run folder, or null. */
+export function latestPkl(runDir: string): string | null {
   try {
     const pkls = fs.readdirSync(runDir).filter((n) => /^network-snapshot-\d+\.pkl$/.test(n)).sort();
     return pkls.length ? path.join(runDir, pkls[pkls.length - 1]) : null;

@@ -26,7 +26,8 @@ async function input(step: number, what: string, value: string, prompt: string, 
 }
 
 /** Shows a dataset path relative to the workspace folder when it lies inside it. */
-function displayPath(p: string, baseDir?: string): string {
+/** A path relative to the workspace folder when inside it, as the quick picks show it. */
+export function displayPath(p: string, baseDir?: string): string {
   if (!baseDir || !path.isAbsolute(p)) return p;
   const rel = path.relative(baseDir, p);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;

@@ -82,7 +82,6 @@ interface Internal {
   stderrRest: string;
 }
 
-const ACTIVE = ACTIVE_PHASES;
 
 /** Tracks any number of concurrent training child processes. */
 export class TrainingManager extends JobRegistry<Internal> {
@@ -141,7 +140,7 @@ export class TrainingManager extends JobRegistry<Internal> {
   stop(id: number): Promise<TrainingJob> {
     const st = this.all.get(id);
     if (!st) return Promise.reject(new Error(`No training job ${id}.`));
-    if (!ACTIVE.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
+    if (!ACTIVE_PHASES.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
     st.job.phase = 'stopping';
     if (!st.child.connected) {
       // No IPC channel left to carry the stop message: go straight to signals.
@@ -167,7 +166,7 @@ export class TrainingManager extends JobRegistry<Internal> {
   /** Kills every child immediately (SIGKILL); for tests and emergencies. */
   dispose(): void {
     for (const st of this.all.values()) {
-      if (ACTIVE.includes(st.job.phase)) {
+      if (ACTIVE_PHASES.includes(st.job.phase)) {
         st.job.forced = true;
         st.child.kill('SIGKILL');
       }
@@ -183,12 +182,12 @@ export class TrainingManager extends JobRegistry<Internal> {
   }
 
   private escalate(st: Internal, why = 'did not stop in time'): void {
-    if (!ACTIVE.includes(st.job.phase)) return;
+    if (!ACTIVE_PHASES.includes(st.job.phase)) return;
     st.job.forced = true;
     this.emit('log', st.job, `Worker ${why}; sending SIGTERM to pid ${st.child.pid}.`, 'worker');
     st.child.kill('SIGTERM');
     st.timers.push(setTimeout(() => {
-      if (!ACTIVE.includes(st.job.phase)) return;
+      if (!ACTIVE_PHASES.includes(st.job.phase)) return;
       this.emit('log', st.job, `Worker ignored SIGTERM; sending SIGKILL to pid ${st.child.pid}.`, 'worker');
       st.child.kill('SIGKILL');
     }, this.killGraceMs));
@@ -252,7 +251,7 @@ export class TrainingManager extends JobRegistry<Internal> {
 
   private finish(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
     const job = st.job;
-    if (!ACTIVE.includes(job.phase)) return;
+    if (!ACTIVE_PHASES.includes(job.phase)) return;
     for (const t of st.timers) clearTimeout(t);
     for (const [rest, stream] of [[st.stdoutRest, 'stdout'], [st.stderrRest, 'stderr']] as const) {
       if (rest) this.line(st, rest, stream);

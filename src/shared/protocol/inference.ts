@@ -256,7 +256,8 @@ const isRes = (v: unknown): v is number => isInt(v, 4, 1024) && ((v as number) &
 const GEN_KEYS = ['snapshot', 'which', 'psi', 'noiseMode', 'noiseSeed', 'label'] as const;
 /** Most classes a conditional model may have for a class picker. */
 export const MAX_CLASSES = 100_000;
-const isLabel = (v: unknown) => v === undefined || isInt(v, 0, MAX_CLASSES - 1);
+/** A class label: absent, or an integer in [0, MAX_CLASSES) (the host checks it against the model's classes). */
+export const isLabel = (v: unknown) => v === undefined || isInt(v, 0, MAX_CLASSES - 1);
 function isGen(p: Record<string, unknown>): boolean {
   return isPath(p.snapshot) && (p.which === 'G' || p.which === 'G_ema') && isNum(p.psi) && p.psi >= PSI_MIN && p.psi <= PSI_MAX &&
     (p.noiseMode === 'const' || p.noiseMode === 'random') && isSeed(p.noiseSeed) && isLabel(p.label);

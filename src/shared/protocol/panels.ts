@@ -6,7 +6,7 @@
 import type { RpcApi, RpcValidators } from './rpc';
 import type { RunOrigin, RunState } from '../runTypes';
 import {
-  MAX_CLASSES, MAX_INTERP_STEPS, MAX_K, PSI_MAX, PSI_MIN, isSeed,
+  MAX_INTERP_STEPS, MAX_K, PSI_MAX, PSI_MIN, isLabel, isSeed,
   type AcrossItem, type InterpMode, type InterpResult, type MetricName, type NetworkName, type NoiseModeName, type SampleImage, type SegmentPayload,
 } from './inference';
 
@@ -353,11 +353,9 @@ const isPsi = (v: unknown): v is number => isNum(v) && v >= PSI_MIN && v <= PSI_
 const isWhich = (v: unknown): v is NetworkName => v === 'G' || v === 'G_ema';
 const isNoise = (v: unknown): v is NoiseModeName => v === 'const' || v === 'random';
 const isIntIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-/** A class label: absent, or an integer in [0, MAX_CLASSES) (the host checks it against the model's classes). */
-const isOptLabel = (v: unknown) => v === undefined || isIntIn(v, 0, MAX_CLASSES - 1);
 const GEN_KEYS = ['which', 'psi', 'noiseMode', 'noiseSeed', 'label'];
 const isGenParams = (p: Record<string, unknown>) =>
-  isWhich(p.which) && isPsi(p.psi) && isNoise(p.noiseMode) && isSeed(p.noiseSeed) && isOptLabel(p.label);
+  isWhich(p.which) && isPsi(p.psi) && isNoise(p.noiseMode) && isSeed(p.noiseSeed) && isLabel(p.label);
 const isSeedSpec = (v: unknown): v is string => isStr(v, MAX_SEED_SPEC) && v.trim().length > 0;
 const isInterpMode = (v: unknown): v is InterpMode => v === 'lerp' || v === 'slerp';
 
@@ -474,7 +472,7 @@ export function isSegmentationPanelState(v: unknown): v is SegmentationPanelStat
     isIntIn(v.k, 2, MAX_K) && isMetric(v.metric) && isPsi(v.psi) && typeof v.reals === 'boolean' &&
     (v.view === 'maps' || v.view === 'overlay') && isNum(v.opacity) && v.opacity >= 0 && v.opacity <= 1 &&
     (v.selected === null || (isObj(v.selected) && isResolution(v.selected.res) && isIntIn(v.selected.cluster, 0, MAX_K - 1))) &&
-    isResolution(v.acrossRes) && isStr(v.acrossSeeds, MAX_SEED_SPEC) && isOptLabel(v.label)
+    isResolution(v.acrossRes) && isStr(v.acrossSeeds, MAX_SEED_SPEC) && isLabel(v.label)
   );
 }
 
@@ -490,7 +488,7 @@ export const segmentationHostValidators: RpcValidators<SegmentationHostApi, Segm
     segment: (p): p is SegmentRequest =>
       isObj(p) && onlyKeys(p, ['seeds', 'resolutions', 'k', 'metric', 'psi', 'reals', 'label']) && isSeedSpec(p.seeds) &&
       Array.isArray(p.resolutions) && p.resolutions.length > 0 && p.resolutions.length <= 10 && p.resolutions.every(isResolution) &&
-      isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi) && typeof p.reals === 'boolean' && isOptLabel(p.label),
+      isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi) && typeof p.reals === 'boolean' && isLabel(p.label),
     across: (p): p is AcrossRequest =>
       isObj(p) && onlyKeys(p, ['seeds', 'res', 'k', 'metric', 'psi']) && isSeedSpec(p.seeds) && isResolution(p.res) &&
       isIntIn(p.k, 2, MAX_K) && isMetric(p.metric) && isPsi(p.psi),
