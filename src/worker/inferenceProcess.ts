@@ -27,7 +27,7 @@ import {
 } from '../core/checkpoints/index';
 import { computeSnapshotMetrics, metricLinesFraction, parseMetricName } from '../core/metrics/metrics';
 import { metricFileName } from '../core/runs/runDir';
-import { acquireRunLock } from '../core/runs/runLock';
+import { withRunLock } from '../core/runs/runLock';
 import { MessageHandler } from '../shared/protocol/rpc';
 import {
   CANCELLED_MESSAGE, encodeLabels, inferenceProcessValidators,
@@ -437,11 +437,9 @@ class InferenceService {
       progress(`loading ${path.basename(dir)}`, true);
       const extractors: string[] = [];
       const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-      // Appending writes into the run: take its writer lock before computing (a busy run is refused now, not after minutes of work).
-      const lock = p.append ? acquireRunLock(runDir, 'metrics') : undefined;
-      let lines: Awaited<ReturnType<typeof computeSnapshotMetrics>>;
-      try {
-        lines = await computeSnapshotMetrics(dir, p.metrics, {
+      // Appending writes into the run: hold its writer lock from the start (a busy run is refused now, not after minutes of work).
+      const compute = () =>
+        computeSnapshotMetrics(dir, p.metrics, {
           append: p.append,
           modelCacheDir: p.modelCacheDir,
           featureModel: p.featureModel,
@@ -458,9 +456,7 @@ class InferenceService {
             progress(`${mp.metrics.join(', ')}: ${what} ${mp.done}/${mp.total}`, mp.done === mp.total);
           },
         });
-      } finally {
-        lock?.release();
-      }
+      const lines = p.append ? await withRunLock(runDir, 'metrics', compute) : await compute();
       fraction = 1;
       progress('done', true);
       const appended = p.append ? [...new Set(p.metrics.map((m) => path.join(runDir, metricFileName(parseMetricName(m).name))))] : [];

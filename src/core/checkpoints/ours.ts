@@ -5,8 +5,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { Discriminator } from '../networks/discriminator';
-import { loadNetworks, readSnapshot, type SnapshotMeta } from '../training/snapshot';
+import { discriminatorFrom, loadNetworks, readSnapshot, type SnapshotMeta } from '../training/snapshot';
 import type { Checkpoint, CheckpointInfo, InspectDiscriminator, LoadCheckpointOptions } from './types';
 
 export function ourInfo(dir: string, meta: SnapshotMeta): CheckpointInfo {
@@ -33,16 +32,10 @@ export async function loadOurCheckpoint(dir: string, opts: LoadCheckpointOptions
 
 /** D (with its GGDR decoder when the run had one) of a snapshot folder. */
 export async function loadOurDiscriminator(dir: string, info: CheckpointInfo, genChannels: (r: number) => number): Promise<InspectDiscriminator> {
-  const o = info.options!;
   const { tensors } = await readSnapshot(dir, (k) => k.startsWith('D/'));
-  const D = new Discriminator(o.model, o.seed, o.ggdr.enabled ? { res: o.ggdr.res, genChannels } : null, 'D');
   try {
-    const own: Record<string, tf.Tensor> = {};
-    for (const [k, t] of Object.entries(tensors)) own[k.slice(2)] = t;
-    D.params.load(own, `snapshot ${path.basename(dir)}`);
-    return D;
+    return discriminatorFrom(info.options!, tensors, genChannels, `snapshot ${path.basename(dir)}`);
   } catch (e) {
-    D.dispose();
     throw new UserError(`Cannot load the discriminator of ${dir}: ${(e as Error).message}`, 'The snapshot does not match its own options; it may be corrupt.');
   } finally {
     tf.dispose(Object.values(tensors));

@@ -18,7 +18,6 @@ import { RUN_DIR_RE, RUN_FILES, type OurTrainingOptionsFile } from './runDir';
 
 const RUN_STATES: readonly RunState[] = ['running', 'finished', 'failed', 'stopped', 'unknown'];
 const MAX_JSON_BYTES = 16 * 1024 * 1024; // options/status/snapshot manifests are KBs; refuse to slurp a huge stray file
-/** Reason shown for official checkpoints. */
 /**
  * Cheap check that a file can be an official network pickle (the safe unpickler reports anything
  * deeper when it is opened): not empty, and starting like a pickle or a torch.save zip.

@@ -234,6 +234,18 @@ export interface LoadedNetworks {
   dispose(): void;
 }
 
+/** D of a snapshot from its tensors (D/…), with the GGDR decoder when the run had GGDR. Throws on a shape mismatch (D disposed). */
+export function discriminatorFrom(o: TrainingOptions, tensors: Record<string, tf.Tensor>, genChannels: (r: number) => number, what: string): Discriminator {
+  const D = new Discriminator(o.model, o.seed, o.ggdr.enabled ? { res: o.ggdr.res, genChannels } : null, 'D');
+  try {
+    D.params.load(strip(tensors, 'D'), what);
+    return D;
+  } catch (e) {
+    D.dispose();
+    throw e;
+  }
+}
+
 export async function loadNetworks(dir: string, opts: { which?: 'G' | 'G_ema'; withD?: boolean } = {}): Promise<LoadedNetworks> {
   const which = opts.which ?? 'G_ema';
   const { meta, tensors } = await readSnapshot(dir, (k) => k.startsWith(which + '/') || (!!opts.withD && k.startsWith('D/')));
@@ -243,10 +255,7 @@ export async function loadNetworks(dir: string, opts: { which?: 'G' | 'G_ema'; w
   try {
     const what = `snapshot ${path.basename(dir)}`;
     G.params.load(strip(tensors, which), what);
-    if (opts.withD) {
-      D = new Discriminator(o.model, o.seed, o.ggdr.enabled ? { res: o.ggdr.res, genChannels: (r) => G.channelsAt(r) } : null, 'D');
-      D.params.load(strip(tensors, 'D'), what);
-    }
+    if (opts.withD) D = discriminatorFrom(o, tensors, (r) => G.channelsAt(r), what);
   } catch (e) {
     G.dispose();
     D?.dispose();

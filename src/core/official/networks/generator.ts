@@ -12,6 +12,7 @@
  * Blocks the pickle marks fp16 are evaluated in float32.
  */
 import * as tf from '@tensorflow/tfjs';
+import { blockResolutions } from '../../config/options';
 import type { OfficialModule } from '../types';
 import { hashSeed } from '../../util/rng';
 import { UserError } from '../../errors';
@@ -153,7 +154,7 @@ export class OfficialGenerator {
     this.mappingNet = new MappingNetwork(rec.child('mapping', 'MappingNetwork'));
     const log2 = Math.log2(this.resolution);
     if (!Number.isInteger(log2) || log2 < 2) rec.fail(`has img_resolution ${this.resolution}, not a power of two ≥ 4`);
-    this.resolutions = syn.has('block_resolutions') ? syn.numList('block_resolutions') : Array.from({ length: log2 - 1 }, (_, i) => 4 << i);
+    this.resolutions = syn.has('block_resolutions') ? syn.numList('block_resolutions') : blockResolutions(this.resolution);
     if (this.resolutions[this.resolutions.length - 1] !== this.resolution) syn.fail(`has block_resolutions [${this.resolutions}] not ending at img_resolution ${this.resolution}`);
     try {
       for (const r of this.resolutions) this.blocks.push(new SynthesisBlock(syn.child(`b${r}`), r === this.resolution));

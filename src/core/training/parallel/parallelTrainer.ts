@@ -47,14 +47,13 @@ class ReplicaHandle {
   private waiter: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | null = null;
   /** Set once the thread is gone or unusable. */
   failure: string | null = null;
-  exited = false;
 
   constructor(readonly index: number, readonly worker: Worker, readonly rows: { start: number; count: number }) {
     worker.on('message', (m: FromReplica) => {
       if (this.waiter) { const w = this.waiter; this.waiter = null; w.resolve(m); } else this.queue.push(m);
     });
     worker.on('error', (e) => this.fail(`uncaught error: ${e?.message ?? e}`));
-    worker.on('exit', (code) => { this.exited = true; this.fail(`the thread exited (code ${code})`); });
+    worker.on('exit', (code) => { this.fail(`the thread exited (code ${code})`); });
     worker.on('messageerror', (e) => this.fail(`a message could not be read: ${e?.message ?? e}`));
   }
 
