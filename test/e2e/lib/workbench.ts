@@ -333,7 +333,8 @@ export class Workbench {
       }
       seen = found.seen;
       if (Date.now() > deadline) {
-        throw new Error(`no visible webview matching ${JSON.stringify(which ?? 'active editor group')}; visible: ${JSON.stringify(seen)}`);
+        const tabs = await this.page.locator('.part.editor .tab').allTextContents().catch(() => [] as string[]);
+        throw new Error(`no visible webview matching ${JSON.stringify(which ?? 'active editor group')}; visible: ${JSON.stringify(seen)}; editor tabs: ${JSON.stringify(tabs.map((t) => t.trim()))}`);
       }
       await sleep(300);
     }
