@@ -12,3 +12,23 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
+
+/**
+ * Work was cancelled (an AbortSignal fired, a request was superseded). Not an error for people:
+ * callers at the edges check `isCancelled(e)` and stay quiet.
+ */
+export class CancelledError extends Error {
+  constructor(what = 'the operation') {
+    super(`${what} was cancelled`);
+    this.name = 'CancelledError';
+  }
+}
+
+export function isCancelled(e: unknown): e is CancelledError {
+  return e instanceof Error && e.name === 'CancelledError';
+}
+
+/** Throws CancelledError when the signal has fired (core's one way to stop between steps). */
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw new CancelledError(what);
+}

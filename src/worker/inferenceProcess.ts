@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../core/backend/backend';
 import type { BackendName } from '../core/config/options';
 import { getBatch, getImage, type Dataset } from '../core/data/dataset';
-import { isUserError, UserError } from '../core/errors';
+import { CancelledError, isCancelled, isUserError, UserError } from '../core/errors';
 import { encodePng } from '../core/image/codec';
 import { makeGrid, writePngAtomic } from '../core/image/grid';
 import { clusterShares } from '../core/analysis/kmeans';
@@ -138,7 +138,7 @@ class InferenceService {
           if (job.ac.signal.aborted) throw new Error(CANCELLED_MESSAGE);
           resolve(out);
         } catch (e) {
-          reject(job.ac.signal.aborted || (e instanceof Error && e.message === 'cancelled') ? new Error(CANCELLED_MESSAGE) : (e as Error));
+          reject(job.ac.signal.aborted || isCancelled(e) ? new Error(CANCELLED_MESSAGE) : (e as Error));
         } finally {
           this.jobs.delete(jobId);
         }
@@ -397,7 +397,7 @@ class InferenceService {
           item.map = this.toMap(r.resolutions[0]);
           done++;
         } catch (e) {
-          if (signal.aborted || isCancel(e) || (e as Error).message === 'cancelled') throw new Error(CANCELLED_MESSAGE);
+          if (signal.aborted || isCancelled(e)) throw new CancelledError('the segmentation');
           item.error = (e as Error).message;
           failed++;
         } finally {
@@ -509,7 +509,7 @@ function main(): void {
     try {
       return await fn(p);
     } catch (e) {
-      if (!isCancel(e) && !isUserError(e)) console.error(`inferenceProcess: ${(e as Error)?.stack ?? String(e)}`);
+      if (!isCancel(e) && !isCancelled(e) && !isUserError(e)) console.error(`inferenceProcess: ${(e as Error)?.stack ?? String(e)}`);
       throw e;
     }
   };

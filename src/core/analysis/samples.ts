@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InspectGenerator, NoiseMode } from '../checkpoints/types';
 import { floatToUint8 } from '../image/grid';
-import { UserError } from '../errors';
+import { UserError, throwIfAborted } from '../errors';
 
 export { latentsForSeeds } from '../networks/generator';
 
@@ -58,7 +58,7 @@ export async function renderLatents(G: InspectGenerator, z: tf.Tensor2D, opts: R
   const images: Uint8Array[] = [];
   const featParts = new Map<number, Float32Array[]>(featureRes.map((r) => [r, []]));
   for (let start = 0; start < n; start += bs) {
-    if (opts.signal?.aborted) throw new Error('cancelled');
+    throwIfAborted(opts.signal, 'rendering');
     const count = Math.min(bs, n - start);
     const zb = tf.slice(z, [start, 0], [count, z.shape[1]]);
     const lab = opts.label;

@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config/options';
-import { UserError } from '../errors';
+import { UserError, throwIfAborted } from '../errors';
 import { initBackend } from '../backend/backend';
 import { writePngAtomic } from '../image/grid';
 import { loadCheckpoint, resolveSnapshotPath, type Checkpoint } from '../checkpoints/index';
@@ -33,7 +33,7 @@ export interface SegmentOptions {
   /** Real images [N,R,R,C] in [-1,1] to run the decoder on too (optional). */
   reals?: Float32Array;
   onProgress?: (message: string, fraction: number) => void;
-  /** Aborts between batches and stages (the promise rejects with Error('cancelled')). */
+  /** Aborts between batches and stages (the promise rejects with CancelledError). */
   signal?: AbortSignal;
   /** Class of every sample for conditional models (default 0). */
   label?: number;
@@ -95,7 +95,7 @@ export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>
     truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes, signal: o.signal, label: o.label,
     batchSize: o.batchSize, onProgress: (done, total) => o.onProgress?.(`generating samples ${done}/${total}`, 0.05 + 0.05 * (done / total)),
   });
-  const checkAbort = () => { if (o.signal?.aborted) throw new Error('cancelled'); };
+  const checkAbort = () => throwIfAborted(o.signal, 'the segmentation');
   const fit = (batch: FeatureBatch, res: number): ResolutionSegmentation & { centroids: Float32Array } => {
     const r = clusterFeatures(batch, { k, metric, seed: o.kmeansSeed ?? 0, maxPixels: o.maxPixels ?? 20000, restarts: o.restarts, dotEngine: tfDotEngine });
     return { res, labels: r.labels, shares: r.shares, sampled: r.sampled, fitPixels: r.fitPixels, k: r.k, centroids: r.centroids };

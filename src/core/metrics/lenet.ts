@@ -19,7 +19,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors';
+import { UserError, throwIfAborted } from '../errors';
 import { type Dataset, getBatch, getLabels, loadDataset } from '../data/dataset';
 import { ParamSet } from '../networks/params';
 import { Adam } from '../training/adam';
@@ -276,7 +276,7 @@ async function trainLenet(c: LenetConfig, ds: Dataset, opts: LenetLoadOptions): 
       }
       let lossSum = 0;
       for (let s = 0; s < order.length; s += c.batch, step++) {
-        if (opts.signal?.aborted) throw new Error('cancelled');
+        throwIfAborted(opts.signal, 'LeNet training');
         const idx = order.slice(s, s + c.batch);
         // Cosine decay from lr to lrEnd over all steps.
         adam.cfg.lr = c.lrEnd + 0.5 * (c.lr - c.lrEnd) * (1 + Math.cos((Math.PI * step) / steps));

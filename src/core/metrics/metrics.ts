@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors';
+import { UserError, throwIfAborted } from '../errors';
 import { type Dataset, getBatch } from '../data/dataset';
 import { renderLatents } from '../analysis/samples';
 import { loadCheckpoint, loadCheckpointDataset, type InspectGenerator } from '../checkpoints/index';
@@ -163,7 +163,7 @@ export async function accumulateFeatures(
   const bs = Math.max(1, opts.batchSize ?? 64);
   const R = source.resolution, C = source.channels;
   for (let start = 0; start < n; start += bs) {
-    if (opts.signal?.aborted) throw new Error('cancelled');
+    throwIfAborted(opts.signal, 'the metric');
     const count = Math.min(bs, n - start);
     const data = await source.render(start, count, opts.signal);
     const x = tf.tensor4d(data, [count, R, R, C]);
@@ -267,7 +267,7 @@ export async function computeMetrics(opts: ComputeMetricsOptions): Promise<Metri
     if (kind === 'fid') {
       results[name] = fidFromStats(gen, real);
     } else {
-      if (opts.signal?.aborted) throw new Error('cancelled');
+      throwIfAborted(opts.signal, 'the metric');
       results[name] = kernelInceptionDistance(gen.all(), gen.count, real.all(), real.count, extractor.dim, {
         ...opts.kid, onProgress: (done, total) => opts.onProgress?.({ phase: 'kid', done, total }),
       });

@@ -13,7 +13,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UserError, isUserError } from '../errors';
+import { CancelledError, UserError, isCancelled, isUserError, throwIfAborted } from '../errors';
 import { writeDirAtomic, writeFileAtomic } from '../runs/fsAtomic';
 import { adaptImages, type FeatureExtractor, toFeatureMatrix } from './extractor';
 import { defaultCacheDir } from './lenet';
@@ -183,7 +183,7 @@ async function download(url: string, what: string, opts: ModelSourceOptions, pro
   try {
     res = await fetch(url, { signal, redirect: 'follow' });
   } catch (e) {
-    if (opts.signal?.aborted) throw new Error('cancelled');
+    throwIfAborted(opts.signal, 'the model download');
     throw new UserError(`Cannot download ${what} from ${url} (${describeFetchError(e)}).`, OFFLINE_HINT);
   }
   if (!res.ok) {
@@ -198,7 +198,7 @@ async function download(url: string, what: string, opts: ModelSourceOptions, pro
     if (!res.body) throw new Error('empty response');
     const reader = res.body.getReader();
     for (;;) {
-      if (opts.signal?.aborted) { await reader.cancel(); throw new Error('cancelled'); }
+      if (opts.signal?.aborted) { await reader.cancel(); throwIfAborted(opts.signal, 'the model download'); }
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
@@ -206,7 +206,7 @@ async function download(url: string, what: string, opts: ModelSourceOptions, pro
       opts.onDownloadProgress?.({ ...progress, bytes, totalBytes });
     }
   } catch (e) {
-    if ((e as Error).message === 'cancelled' || opts.signal?.aborted) throw new Error('cancelled');
+    if (isCancelled(e) || opts.signal?.aborted) throw new CancelledError('the model download');
     throw new UserError(`Download of ${what} from ${url} broke off after ${bytes} bytes (${describeFetchError(e)}).`, OFFLINE_HINT);
   }
   if (totalBytes !== undefined && bytes !== totalBytes) {

@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../core/errors';
+import { CancelledError, UserError } from '../../core/errors';
 import { MessageHandler, RpcRemoteError } from '../../shared/protocol/rpc';
 import {
   CANCELLED_MESSAGE, inferenceHostValidators,
@@ -22,17 +22,8 @@ export type JobName = 'render' | 'interpolate' | 'exportGrid' | 'segment' | 'seg
 export type JobParams<K extends JobName> = Omit<Requests[K]['params'], 'jobId'>;
 export type JobResult<K extends JobName> = Requests[K]['result'];
 
-/** A request was cancelled (superseded on its lane, or cancelled explicitly). Not an error for people. */
-export class CancelledError extends Error {
-  constructor(what: string) {
-    super(`${what} was cancelled`);
-    this.name = 'CancelledError';
-  }
-}
-
-export function isCancelled(e: unknown): e is CancelledError {
-  return e instanceof Error && e.name === 'CancelledError';
-}
+// A request cancelled (superseded on its lane, or cancelled explicitly) rejects with core's CancelledError.
+export { CancelledError, isCancelled } from '../../core/errors';
 
 export interface InferenceClientOptions {
   /** The process script (dist/inference.js; tests may pass the .ts source with execArgv ['--import','tsx']). */

@@ -5,7 +5,7 @@
  * read from the file into fresh arrays — only for the networks asked for, so opening G_ema of a
  * 350 MB checkpoint reads about a third of it, and peak memory stays near the bytes read.
  */
-import { UserError } from '../../errors';
+import { UserError, throwIfAborted } from '../../errors';
 import type { OfficialCheckpoint, OfficialModule, PyPlain, TorchTensor } from '../types';
 import { PickleError } from './errors';
 import { FileSource, type ByteSource, BufferSource } from './source';
@@ -195,7 +195,7 @@ class Converter {
     const total = this.pending.reduce((s, p) => s + p.ref.size.reduce((a, b) => a * b, 1) * ELEMENT_SIZE[p.ref.storage.dtype], 0);
     let done = 0, sinceYield = 0, reported = false;
     for (const p of this.pending) {
-      if (opts.signal?.aborted) throw new Error('cancelled');
+      throwIfAborted(opts.signal, 'reading the pickle');
       p.t.data = readTensor(p.ref, this.file);
       const n = p.t.data.length * ELEMENT_SIZE[p.ref.storage.dtype];
       done += n;
