@@ -4,6 +4,7 @@
  */
 import type { BackendName, ModelConfig, PresetName, TrainingOverrides } from '../core/config/options';
 import { UserError } from '../core/errors';
+import { errorText } from '../core/runs/fsErrors';
 
 export interface ParsedArgs {
   command: string;
@@ -26,6 +27,16 @@ export function parseArgv(argv: string[]): ParsedArgs {
     } else positional.push(a);
   }
   return { command, flags, positional };
+}
+
+/**
+ * Prints a failed command's error the terminal way and returns its exit code: a person's message
+ * (UserError, disk full, read-only, …) as "Error: …" and 2; anything else is a bug: its stack and 1.
+ */
+export function reportCliError(e: unknown, err: (s: string) => void): number {
+  const t = errorText(e);
+  err(t.userError ? `Error: ${t.message}\n` : `Internal error: ${t.message}\n`);
+  return t.userError ? 2 : 1;
 }
 
 export class FlagReader {

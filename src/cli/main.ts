@@ -5,8 +5,7 @@
 import * as path from 'node:path';
 import { resolveOptions, type TrainingOptions } from '../core/config/options';
 import { UserError } from '../core/errors';
-import { fsUserError } from '../core/runs/fsErrors';
-import { FlagReader, parseArgv, TRAIN_HELP, trainOverridesFromFlags } from './args';
+import { FlagReader, parseArgv, reportCliError, TRAIN_HELP, trainOverridesFromFlags } from './args';
 import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
 import { EXPORT_DATASET_HELP, runExportDatasetCommand } from './exportDatasetCommand';
 import { checkOutPath, noteOlderSnapshot, withOutputLock } from './outPath';
@@ -136,13 +135,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   try {
     return await main(argv, io);
   } catch (e) {
-    const u = fsUserError(e); // disk full, read-only, a folder where a file goes, …: a message, not a stack
-    if (u) {
-      io.err(`Error: ${u.message}\n`);
-      return 2;
-    }
-    io.err(`Internal error: ${(e as Error)?.stack ?? e}\n`);
-    return 1;
+    return reportCliError(e, io.err); // disk full, read-only, a folder where a file goes, …: a message, not a stack
   }
 }
 
@@ -228,30 +221,68 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
   return r.state === 'stopped' ? 130 : 0;
 }
 
+/** The flags `generate` and `features` share, as read (checked by resolveSampleFlags after rejectUnknown). */
+interface SampleFlagValues {
+  snapshot?: string;
+  seedsSpec: string;
+  psi: number;
+  noise: string;
+  classSpec?: string;
+  npy?: string;
+  force: boolean;
+  backend: string;
+}
+
+function readSampleFlags(f: FlagReader, defaultSeeds: string): SampleFlagValues {
+  return {
+    snapshot: f.str('snapshot'),
+    seedsSpec: f.str('seeds') ?? defaultSeeds,
+    psi: f.num('psi') ?? 1,
+    noise: f.str('noise') ?? 'const',
+    classSpec: f.str('class'),
+    npy: f.str('npy'),
+    force: f.has('force'),
+    backend: f.str('backend') ?? 'auto',
+  };
+}
+
+/** Checked sample flags: the snapshot, seeds, noise mode, class(es) of a conditional model and the backend. */
+interface SampleFlags {
+  snapshot: string;
+  seeds: number[];
+  psi: number;
+  noiseMode: 'const' | 'random' | 'none';
+  label: number | number[] | undefined;
+  npy?: string;
+  force: boolean;
+  backend: TrainingOptions['backend'];
+}
+
+/** Checks what readSampleFlags read; `extra` runs after the snapshot check, before the noise and seeds are parsed. */
+async function resolveSampleFlags(v: SampleFlagValues, extra?: () => void): Promise<SampleFlags> {
+  if (!v.snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder, an official .pkl, or a run folder.');
+  extra?.();
+  if (v.noise !== 'const' && v.noise !== 'random' && v.noise !== 'none') throw new UserError(`--noise ${v.noise}: use const, random or none.`);
+  const { parseSeeds } = await import('../core/analysis/samples');
+  const seeds = parseSeeds(v.seedsSpec);
+  return {
+    snapshot: v.snapshot, seeds, psi: v.psi, noiseMode: v.noise, label: classesFor(v.classSpec, seeds.length, parseSeeds),
+    npy: v.npy, force: v.force, backend: resolveOptions({ backend: v.backend as never }).backend,
+  };
+}
+
 async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
-  const snapshot = f.str('snapshot');
-  const seedsSpec = f.str('seeds') ?? '0-15';
-  const psi = f.num('psi') ?? 1;
-  const noise = (f.str('noise') ?? 'const') as 'const' | 'random' | 'none';
+  const flags = readSampleFlags(f, '0-15');
   const which = (f.str('which') ?? 'G_ema') as 'G' | 'G_ema';
   const cols = f.num('cols', { int: true, min: 1 });
-  const classSpec = f.str('class');
   const out = f.str('out');
-  const npy = f.str('npy');
-  const force = f.has('force');
-  const backend = f.str('backend') ?? 'auto';
   f.rejectUnknown('generate');
-  if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder, an official .pkl, or a run folder.');
-  if (!['const', 'random', 'none'].includes(noise)) throw new UserError(`--noise ${noise}: use const, random or none.`);
+  const { snapshot, seeds, psi, noiseMode, label, npy, force, backend } = await resolveSampleFlags(flags);
   if (which !== 'G' && which !== 'G_ema') throw new UserError(`--which ${which}: use G_ema or G.`);
   if (npy !== undefined && (out !== undefined || cols !== undefined)) throw new UserError('--npy writes the raw images instead of a PNG grid: drop --out/--cols.');
-  const { parseSeeds } = await import('../core/analysis/samples');
-  const seeds = parseSeeds(seedsSpec);
-  const label = classesFor(classSpec, seeds.length, parseSeeds);
-  const bk = resolveOptions({ backend: backend as never }).backend;
   if (npy !== undefined) {
     const file = checkOutPath(npy, force);
-    const shape = await withOutputLock(npy, snapshot, 'generate', () => writeRawWithBackend(bk, { images: true }, { snapshot, seeds, psi, noiseMode: noise, which, label }, file));
+    const shape = await withOutputLock(npy, snapshot, 'generate', () => writeRawWithBackend(backend, { images: true }, { snapshot, seeds, psi, noiseMode, which, label }, file));
     io.out(`Wrote ${file} (float32 [${shape.join(', ')}], NCHW, before clamping)\n`);
     return 0;
   }
@@ -259,7 +290,7 @@ async function cmdGenerate(f: FlagReader, io: CliIo): Promise<number> {
   if (out !== undefined) checkOutPath(out, force);
   await noteOlderSnapshot(snapshot, io.err);
   const file = await withOutputLock(out, snapshot, 'generate', () =>
-    generateGrid({ snapshot, seeds, psi, noiseMode: noise, which, cols, out, label: typeof label === 'number' ? label : undefined, labels: Array.isArray(label) ? label : undefined, backend: bk }));
+    generateGrid({ snapshot, seeds, psi, noiseMode, which, cols, out, label: typeof label === 'number' ? label : undefined, labels: Array.isArray(label) ? label : undefined, backend }));
   io.out(`Wrote ${file}\n`);
   return 0;
 }
@@ -281,28 +312,18 @@ async function writeRawWithBackend(backend: TrainingOptions['backend'], ...a: Pa
 }
 
 async function cmdFeatures(f: FlagReader, io: CliIo): Promise<number> {
-  const snapshot = f.str('snapshot');
+  const flags = readSampleFlags(f, '0-7');
   const net = (f.str('net') ?? 'G') as 'G' | 'D-decoder';
   const res = f.num('res', { int: true, min: 4 });
-  const seedsSpec = f.str('seeds') ?? '0-7';
-  const psi = f.num('psi') ?? 1;
-  const noise = (f.str('noise') ?? 'const') as 'const' | 'random' | 'none';
-  const classSpec = f.str('class');
-  const npy = f.str('npy');
-  const force = f.has('force');
-  const backend = f.str('backend') ?? 'auto';
   f.rejectUnknown('features');
-  if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder, an official .pkl, or a run folder.');
-  if (res === undefined) throw new UserError('--res is required.', 'Give the resolution of a generator block, e.g. --res 16.');
-  if (npy === undefined) throw new UserError('--npy FILE is required.', 'Name the .npy file to write.');
-  if (net !== 'G' && net !== 'D-decoder') throw new UserError(`--net ${net}: use G or D-decoder.`);
-  if (!['const', 'random', 'none'].includes(noise)) throw new UserError(`--noise ${noise}: use const, random or none.`);
-  const { parseSeeds } = await import('../core/analysis/samples');
-  const seeds = parseSeeds(seedsSpec);
-  const label = classesFor(classSpec, seeds.length, parseSeeds);
+  const { snapshot, seeds, psi, noiseMode, label, force, backend } = await resolveSampleFlags(flags, () => {
+    if (res === undefined) throw new UserError('--res is required.', 'Give the resolution of a generator block, e.g. --res 16.');
+    if (flags.npy === undefined) throw new UserError('--npy FILE is required.', 'Name the .npy file to write.');
+    if (net !== 'G' && net !== 'D-decoder') throw new UserError(`--net ${net}: use G or D-decoder.`);
+  });
+  const npy = flags.npy!, r = res!;
   const file = checkOutPath(npy, force);
-  const bk = resolveOptions({ backend: backend as never }).backend;
-  const shape = await withOutputLock(npy, snapshot, 'features', () => writeRawWithBackend(bk, { net, res }, { snapshot, seeds, psi, noiseMode: noise, label }, file));
+  const shape = await withOutputLock(npy, snapshot, 'features', () => writeRawWithBackend(backend, { net, res: r }, { snapshot, seeds, psi, noiseMode, label }, file));
   io.out(`Wrote ${file} (float32 [${shape.join(', ')}], NCHW)\n`);
   return 0;
 }

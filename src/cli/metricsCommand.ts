@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { isUserError, UserError } from '../core/errors';
-import { FlagReader, parseArgv } from './args';
+import { FlagReader, parseArgv, reportCliError } from './args';
 import { fsUserError } from '../core/runs/fsErrors';
 import { acquireRunLock } from '../core/runs/runLock';
 import { olderSnapshotNote } from '../core/runs/snapshotNote';
@@ -65,13 +65,7 @@ export async function runMetricsCommand(argv: string[], io: MetricsCommandIo = {
       err('Interrupted: no metric was appended.\n');
       return 130;
     }
-    const u = fsUserError(e);
-    if (u) {
-      err(`Error: ${u.message}\n`);
-      return 2;
-    }
-    err(`Internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    return 1;
+    return reportCliError(e, err);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
