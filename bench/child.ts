@@ -18,7 +18,8 @@ import { clusterFeatures } from '../src/core/analysis/kmeans';
 import { tfDotEngine } from '../src/core/analysis/kmeansTf';
 import { makeGrid } from '../src/core/image/grid';
 import { encodePng } from '../src/core/image/codec';
-import { JsonlTailer, readStats, streamJsonl } from '../src/core/runs/readers';
+import { readStats, streamJsonl } from '../src/core/runs/jsonlRead';
+import { JsonlTailer } from '../src/core/runs/jsonlTail';
 import { asStatsLine } from '../src/shared/jsonl';
 import { DEFAULT_HISTORY_CAP, LossDataSource } from '../src/host/loss/lossDataSource';
 import type { StatsLine } from '../src/shared/runTypes';
@@ -335,7 +336,7 @@ const VIEWER_MODEL_KEYS = ['resolution', 'channels', 'zDim', 'wDim', 'mappingLay
  * none, or the one there is not a loadable mnist32 snapshot of this code's networks).
  */
 async function viewerSnapshot(cacheDir: string, kimg: number): Promise<{ snapshot: string; trainedNow: boolean; trainSec?: number }> {
-  const { checkSnapshotFolder } = await import('../src/core/runs/readers');
+  const { checkSnapshotFolder } = await import('../src/core/runs/snapshotCheck');
   const { snapshotCompatProblem } = await import('../src/core/runs/snapshotCompat');
   const runs = `${cacheDir}/runs`;
   const want = resolveOptions({ preset: 'mnist32' });
@@ -363,7 +364,7 @@ async function viewerSnapshot(cacheDir: string, kimg: number): Promise<{ snapsho
   progress({ phase: 'training a short mnist32 run', kimg });
   const t0 = performance.now();
   // No metrics (the preset records FID/KID): only the snapshot matters here.
-  const r = await trainRun(resolveOptions({ preset: 'mnist32', kimg, outdir: runs, backend: 'wasm', metrics: [], model: { kimgPerTick: kimg } }));
+  const r = await trainRun({ options: resolveOptions({ preset: 'mnist32', kimg, outdir: runs, backend: 'wasm', metrics: [], model: { kimgPerTick: kimg } }) });
   if (r.state !== 'finished' || !r.runDir || !r.latestSnapshot) throw new Error(`viewer bench: training the mnist32 snapshot failed: ${r.error ?? r.state}`);
   return { snapshot: `${r.runDir}/${r.latestSnapshot}`, trainedNow: true, trainSec: (performance.now() - t0) / 1000 };
 }

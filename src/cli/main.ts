@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { resolveOptions, type TrainingOptions } from '../core/config/options';
 import { UserError } from '../core/errors';
+import type { TrainRequest } from '../core/training/trainingLoop';
 import { FlagReader, parseArgv, reportCliError, TRAIN_HELP, trainOverridesFromFlags } from './args';
 import { METRICS_HELP, runMetricsCommand } from './metricsCommand';
 import { EXPORT_DATASET_HELP, runExportDatasetCommand } from './exportDatasetCommand';
@@ -152,7 +153,7 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
   const dry = f.has('dry-run');
   const over = trainOverridesFromFlags(f);
   f.rejectUnknown('train');
-  let opts: TrainingOptions | null = null; // null: train() reads the resumed run's own options
+  let request: TrainRequest; // a resume: train() reads the run's own options
   if (resume !== undefined) {
     // A resumed run keeps its own options (that is what makes it equal an uninterrupted run).
     const others = [...flags.keys()].filter((k) => k !== 'resume' && k !== 'dry-run');
@@ -160,15 +161,17 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
       throw new UserError(`--resume continues a run with its own options; ${others.map((k) => '--' + k).join(', ')} cannot be combined with it.`,
         'Drop those options, or start a new run with them.');
     }
-    const { resumeTarget } = await import('../core/runs/readers');
+    const { resumeTarget } = await import('../core/runs/resumeTarget');
     const r = await resumeTarget(resume); // the checks train() makes, before the engine loads
     if (dry) {
       io.err(`Would resume ${r.runDir} from ${path.basename(r.snapshotDir)} with its stored options:\n`);
       io.out(JSON.stringify(r.options, null, 2) + '\n');
       return 0;
     }
+    request = { resumeDir: resume };
   } else {
-    opts = resolveOptions(over);
+    const opts = resolveOptions(over);
+    request = { options: opts };
     if (dry) {
       io.out(JSON.stringify(opts, null, 2) + '\n');
       return 0;
@@ -188,7 +191,7 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
   process.on('SIGTERM', onSignal);
   let r: Awaited<ReturnType<typeof train>>;
   try {
-    r = await train(opts, {
+    r = await train(request, {
       signal: ac.signal,
       onLog: (line) => io.out(line + '\n'),
       onProgress: (p) => {
@@ -197,7 +200,7 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
           io.err(`\r  kimg ${p.curKimg.toFixed(3)}/${p.totalKimg}${p.secPerKimg ? ` · ${p.secPerKimg.toFixed(1)} s/kimg` : ''}${eta}   `);
         }
       },
-    }, resume);
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

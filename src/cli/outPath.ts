@@ -6,12 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
-import { RUN_FILES } from '../core/runs/runDir';
+import { isRunContractName, RUN_FILES } from '../core/runs/runDir';
 import { acquireRunLock } from '../core/runs/runLock';
 import { fsUserError } from '../core/runs/fsErrors';
-
-/** Names a run folder's writers own: nothing else may write them. */
-const CONTRACT_RE = /^(training_options\.json|status\.json|stats\.jsonl(\.rejected)?|log\.txt|reals\.(png|jpe?g)|fakes_init\.(png|jpe?g)|fakes\d+(\.\d+)?\.(png|jpe?g)|metric-.+\.jsonl|network-snapshot-.*)$/i;
 
 /** True when `dir` looks like a run folder (ours or official). */
 export function isRunFolder(dir: string): boolean {
@@ -44,7 +41,7 @@ export function checkOutPath(out: string, force: boolean): string {
   if (st?.isDirectory()) throw new UserError(`--out ${out} is a folder.`, `Give a file name, e.g. --out ${path.join(out, 'grid.png')}.`);
   const run = runFolderOf(dir);
   const inSnapshot = run !== undefined && path.relative(run, dir).split(path.sep).some((s) => /^network-snapshot-/.test(s));
-  if (run !== undefined && (inSnapshot || (dir === run && CONTRACT_RE.test(base)))) {
+  if (run !== undefined && (inSnapshot || (dir === run && isRunContractName(base)))) {
     throw new UserError(`--out ${out} is ${inSnapshot ? 'inside a snapshot of' : 'one of the files of'} run ${path.basename(run)}; GAN Inspector never writes those (not even with --force).`,
       'Choose another file name.');
   }

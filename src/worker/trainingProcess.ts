@@ -1,90 +1,101 @@
 /**
- * Training child process: `child_process.fork(dist/worker.js)`. Receives one `start` message,
- * runs the engine's train(), streams progress/log messages, and exits after `ended`.
- * A `stop` message or SIGTERM stops after the current step with a snapshot saved.
+ * Training child process: `child_process.fork(dist/worker.js)`. Speaks src/shared/protocol/worker.ts
+ * over rpc.ts with validation. Serves one request: `start` runs the engine's train(), streaming
+ * started/progress/log events, and replies with how the run ended; `exportDataset` writes a
+ * StyleGAN2-ADA dataset zip (the host bundle must not embed the MNIST digits). The process exits
+ * once its reply is written. A `stop` event, SIGTERM or the host going away stops training after the
+ * current step with a snapshot saved.
  */
 import { resolveOptions } from '../core/config/options';
 import { errorText } from '../core/runs/fsErrors';
-import { type FromWorkerMessage, isToWorkerMessage } from '../shared/protocol/worker';
+import { MessageHandler, type RpcEnvelope } from '../shared/protocol/rpc';
+import {
+  trainingProcessValidators,
+  type ExportDatasetParams, type ExportDatasetReply, type StartTrainingParams, type TrainingEnded, type TrainingHostApi, type TrainingProcessApi,
+} from '../shared/protocol/worker';
 
-function send(m: FromWorkerMessage): Promise<void> {
-  return new Promise((resolve) => {
+const abort = new AbortController();
+/** Set once the served request has its answer: the exit code to use after that reply is written. */
+let exitAfterReply: number | undefined;
+let served = false;
+
+function post(m: RpcEnvelope): Promise<void> {
+  return new Promise<void>((resolve) => {
     if (!process.send || !process.connected) return resolve();
     process.send(m, undefined, {}, () => resolve());
+  }).then(() => {
+    if (m.kind === 'reply' && exitAfterReply !== undefined) process.exit(exitAfterReply);
   });
 }
 
-const abort = new AbortController();
-let started = false;
+const channel = new MessageHandler<TrainingProcessApi, TrainingHostApi>({
+  post,
+  validators: trainingProcessValidators,
+  onInvalid: (reason, raw) => void channel.emit('log', { line: `worker: ignored an invalid message (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}` }),
+  onHandlerError: (name, e) => process.stderr.write(`worker: '${name}' failed: ${(e as Error)?.stack ?? String(e)}\n`),
+});
+process.on('message', (raw: unknown) => channel.handle(raw));
 
 process.on('SIGTERM', () => abort.abort());
 process.on('SIGINT', () => abort.abort());
 // The host went away (window closed/reloaded): stop cleanly so the run is left stopped and resumable.
 process.on('disconnect', () => abort.abort());
 
-process.on('message', (raw: unknown) => {
-  if (!isToWorkerMessage(raw)) {
-    void send({ type: 'log', line: `worker: ignored an invalid message ${JSON.stringify(raw)?.slice(0, 200)}` });
-    return;
-  }
-  if (raw.type === 'stop') {
-    abort.abort();
-    return;
-  }
-  if (started) return;
-  started = true;
-  void run(raw.overrides, raw.resumeDir);
+channel.on('stop', () => abort.abort());
+
+/** One process serves one request; a second one is refused (the first keeps running). */
+function serveOnce(name: string): void {
+  if (served) throw new Error(`This training process already serves a request; '${name}' needs a new process.`);
+  served = true;
+}
+
+channel.onRequest('start', async (p) => {
+  serveOnce('start');
+  const ended = await runTraining(p);
+  exitAfterReply = ended.state === 'failed' ? 1 : 0;
+  return ended;
 });
 
-async function run(overrides: Parameters<typeof resolveOptions>[0], resumeDir?: string): Promise<void> {
-  let code = 0;
+channel.onRequest('exportDataset', async (p) => {
+  serveOnce('exportDataset');
   try {
-    const opts = resumeDir ? null : resolveOptions(overrides);
+    const result = await runExport(p);
+    exitAfterReply = 0;
+    return result;
+  } catch (e) {
+    exitAfterReply = 1;
+    // A UserError or a file-system error is its message; anything else a bug with its stack.
+    throw new Error(errorText(e, { doing: 'exporting the dataset', option: 'output file' }).message);
+  }
+});
+
+async function runTraining({ overrides, resumeDir }: StartTrainingParams): Promise<TrainingEnded> {
+  try {
+    const request = resumeDir ? { resumeDir } : { options: resolveOptions(overrides) };
     const { train } = await import('../core/training/trainingLoop');
-    const r = await train(opts, {
+    const r = await train(request, {
       signal: abort.signal,
-      onStarted: (i) => void send({ type: 'started', runDir: i.runDir, runName: i.runName, backend: `${i.backend.name} ${i.backend.version}${(i.workers ?? 1) > 1 ? ` · ${i.workers} workers` : ''}`, totalKimg: i.totalKimg }),
-      onProgress: (p) => void send({ type: 'progress', ...p }),
-      onLog: (line) => void send({ type: 'log', line }),
-    }, resumeDir);
-    await send({ type: 'ended', runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot, curKimg: r.curKimg, notices: r.notices });
-    code = r.state === 'failed' ? 1 : 0;
+      onStarted: (i) => void channel.emit('started', { runDir: i.runDir, runName: i.runName, backend: `${i.backend.name} ${i.backend.version}${(i.workers ?? 1) > 1 ? ` · ${i.workers} workers` : ''}`, totalKimg: i.totalKimg }),
+      onProgress: (p) => void channel.emit('progress', p),
+      onLog: (line) => void channel.emit('log', { line }),
+    });
+    return { runDir: r.runDir, state: r.state, error: r.error, userError: r.userError, latestSnapshot: r.latestSnapshot, curKimg: r.curKimg, notices: r.notices };
   } catch (e) {
     // A UserError or a file-system error (disk full, read-only, …) is a message; anything else a bug with its stack.
     const t = errorText(e, { doing: resumeDir ? 'resuming' : 'starting the run', option: 'output folder (ganInspector.runsRoot)' });
-    await send({ type: 'ended', runDir: null, state: 'failed', error: t.message, userError: t.userError, latestSnapshot: null });
-    code = 1;
+    return { runDir: null, state: 'failed', error: t.message, userError: t.userError, latestSnapshot: null };
   }
-  process.exit(code);
 }
 
-/**
- * `fork(dist/worker.js, ['--export-dataset', JSON])`: the extension's Export Dataset Zip command runs
- * here, because the host bundle must not embed the MNIST digits. Replies over IPC:
- * {type:'exportProgress', done, total, phase}, then {type:'exportDone', result} or {type:'exportFailed', error}.
- */
-const exportAt = process.argv.indexOf('--export-dataset');
-if (exportAt >= 0) void exportMode(process.argv[exportAt + 1] ?? '{}');
-
-async function exportMode(json: string): Promise<void> {
-  const reply = (m: unknown) => new Promise<void>((r) => (process.send && process.connected ? process.send(m, undefined, {}, () => r()) : r()));
-  try {
-    const { data, ...o } = JSON.parse(json) as { data: string; out: string; resolution?: number; channels?: 1 | 3; maxImages?: number; force?: boolean };
-    const { exportDataset } = await import('../core/data/exportDataset');
-    let last = 0;
-    const result = await exportDataset(data, {
-      ...o,
-      onProgress: (done, total, phase) => {
-        if (Date.now() - last < 250 && done < total) return;
-        last = Date.now();
-        void reply({ type: 'exportProgress', done, total, phase });
-      },
-    });
-    await reply({ type: 'exportDone', result });
-    process.exit(0);
-  } catch (e) {
-    const t = errorText(e, { doing: 'exporting the dataset', option: 'output file' });
-    await reply({ type: 'exportFailed', error: t.message, userError: t.userError });
-    process.exit(1);
-  }
+async function runExport({ data, ...o }: ExportDatasetParams): Promise<ExportDatasetReply> {
+  const { exportDataset } = await import('../core/data/exportDataset');
+  let last = 0;
+  return exportDataset(data, {
+    ...o,
+    onProgress: (done, total, phase) => {
+      if (Date.now() - last < 250 && done < total) return;
+      last = Date.now();
+      void channel.emit('exportProgress', { done, total, phase });
+    },
+  });
 }

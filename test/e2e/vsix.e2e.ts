@@ -30,7 +30,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
 import { unzipSync } from 'fflate';
-import { readRun } from '../../src/core/runs/readers';
+import { readRun } from '../../src/core/runs/readRun';
 import type { RunStatus } from '../../src/shared/runTypes';
 import { E2E_OUTPUT, REPO_ROOT } from './lib/codeServer';
 import { activeWebview, copyLenetEntries, ganCacheDir, runAria, runRow, sleep, trainTinyNoGgdr, waitFor, waitForRunState } from './lib/waits';

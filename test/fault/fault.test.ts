@@ -560,9 +560,10 @@ describe('file-system errors are messages', () => {
     const child = fork(path.join(__dirname, '../../dist/worker.js'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const msgs: Array<Record<string, unknown>> = [];
     child.on('message', (msg) => msgs.push(msg as Record<string, unknown>));
-    child.send({ type: 'start', overrides: { preset: 'tiny', kimg: 0.128, metrics: [], outdir: path.join(m.dir, 'runs') } });
+    child.send({ rpc: 1, kind: 'request', id: 1, name: 'start', params: { overrides: { preset: 'tiny', kimg: 0.128, metrics: [], outdir: path.join(m.dir, 'runs') } } });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const ended = msgs.find((x) => x.type === 'ended')!;
+    // The ended message is the reply to the start request (rpc.ts).
+    const ended = msgs.find((x) => x.kind === 'reply' && x.id === 1)?.result as Record<string, unknown>;
     assert.ok(ended, JSON.stringify(msgs));
     assert.equal(ended.state, 'failed');
     assert.equal(ended.userError, true);

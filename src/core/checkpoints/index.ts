@@ -5,7 +5,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { readRun } from '../runs/readers';
+import { readRun } from '../runs/readRun';
 import { loadOfficialCheckpoint, loadOfficialDiscriminator } from './official';
 import { loadOurCheckpoint, loadOurDiscriminator } from './ours';
 import type { Checkpoint, CheckpointInfo, InspectDiscriminator, InspectGenerator, LoadCheckpointOptions } from './types';

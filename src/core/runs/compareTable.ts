@@ -5,7 +5,7 @@
  */
 import type { MetricLine, RunSummary } from '../../shared/runTypes';
 import type { CompareCellValue, CompareColumn, CompareScalar, CompareTable, OptionDiff, OptionDiffRow } from '../../shared/protocol/panels';
-import { flattenOptions } from './readers';
+import { flattenOptions } from './optionDiff';
 
 /** Our GGDR stats key, and the key under which the official GGDR code logs the same term. */
 export const GGDR_STAT_KEY = 'Loss/D/ggdr';

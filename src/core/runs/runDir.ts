@@ -11,6 +11,7 @@ import type { MetricLine, RunStatus, StatsLine } from '../../shared/runTypes';
 import { stringifyJsonLenient } from '../../shared/jsonl';
 import { isPidAlive } from '../util/process';
 import { faultPoint } from './faultPoint';
+import { STATS_REJECTED_SUFFIX } from './statsTrim';
 import { fsUserError } from './fsErrors';
 import { acquireRunLock, isRunLockHeld } from './runLock';
 import { appendLineDurable, writeFileAtomicSync, writeJsonAtomic } from './fsAtomic';
@@ -50,6 +51,21 @@ export interface OurTrainingOptionsFile {
 
 /** Id regex of run folders, as StyleGAN2-ADA reads them (leading digits then '-'). */
 export const RUN_DIR_RE = /^(\d+)-(.+)$/;
+/** Our snapshot folders: `network-snapshot-<kimgTag>`. */
+export const SNAP_DIR_RE = /^network-snapshot-(\d+(?:\.\d+)?)$/;
+/** Official network pickles: `network-snapshot-<kimg>.pkl`. */
+export const SNAP_PKL_RE = /^network-snapshot-(\d+)\.pkl$/;
+/** Image grids: reals, fakes_init and fakes<kimgTag> (PNG, or JPEG from the official code). */
+export const GRID_RE = /^(reals|fakes_init|fakes(\d+(?:\.\d+)?))\.(png|jpe?g)$/i;
+/** Metric logs: `metric-<name>.jsonl`. */
+export const METRIC_RE = /^metric-(.+)\.jsonl$/;
+
+/** True for a file name a run folder's writers own (any case: case-insensitive file systems); nothing else may write it. */
+export function isRunContractName(name: string): boolean {
+  const n = name.toLowerCase();
+  const fixed: string[] = [RUN_FILES.options, RUN_FILES.status, RUN_FILES.stats, RUN_FILES.stats + STATS_REJECTED_SUFFIX, RUN_FILES.log];
+  return fixed.includes(n) || GRID_RE.test(n) || METRIC_RE.test(n) || n.startsWith('network-snapshot-');
+}
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRun } from './readers';
+import { readRun } from './readRun';
 
 /** A note like "the newest snapshot X is broken (why); used the older Y", or undefined when the newest was used. */
 export async function olderSnapshotNote(given: string, used: string): Promise<string | undefined> {

@@ -23,7 +23,7 @@ import type { FeatureExtractor } from '../metrics/extractor';
 import { LENET_DEFAULTS } from '../metrics/lenet';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, metricFileName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
 import { removeStaleTemps } from '../runs/fsAtomic';
-import { resumeTarget } from '../runs/readers';
+import { resumeTarget } from '../runs/resumeTarget';
 import { acquireRunLock, type RunLock } from '../runs/runLock';
 import { fsUserError } from '../runs/fsErrors';
 import { trimStatsAfter } from '../runs/statsTrim';
@@ -87,8 +87,12 @@ function firstMetricsNimg(nimg: number, metricsKimg: number): number {
   return every <= 0 ? 0 : (Math.floor(nimg / every) + 1) * every;
 }
 
+/** What train() does: a new run with these options, or a resume of run folder `resumeDir` with its own options. */
+export type TrainRequest = { options: TrainingOptions; resumeDir?: undefined } | { resumeDir: string; options?: undefined };
+
 /** Trains a new run (or resumes `resumeDir`) until done, stopped, or failed. Never throws for run errors after the folder exists. */
-export async function train(options: TrainingOptions | null, hooks: TrainHooks = {}, resumeDir?: string): Promise<TrainResult> {
+export async function train(request: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const resumeDir = request.resumeDir;
   const log = (line: string) => hooks.onLog?.(line);
   let runDir: string | null = null;
   let status: StatusWriter | null = null;
@@ -117,19 +121,20 @@ export async function train(options: TrainingOptions | null, hooks: TrainHooks =
     let resumeFrom: string | null = null;
     let resumeCandidates: string[] = [];
     let resumeSkipped: Array<{ name: string; reason: string }> = [];
-    if (resumeDir) {
-      // Checked, locked, checked again: whoever held the run before us may have moved it on meanwhile.
-      const first = await resumeTarget(resumeDir);
-      lock = acquireRunLock(first.runDir, 'resume', (why) => log(`Took over the writer lock of ${path.basename(first.runDir)}: ${why}.`));
-      const r = await resumeTarget(first.runDir);
+    if (request.resumeDir !== undefined) {
+      // Its state and snapshots are read under the writer lock: whoever held the run before us may have moved it on.
+      const r = await resumeTarget(request.resumeDir, {
+        beforeRead: (dir) => {
+          lock = acquireRunLock(dir, 'resume', (why) => log(`Took over the writer lock of ${path.basename(dir)}: ${why}.`));
+        },
+      });
       opts = r.options;
       resumeFrom = r.snapshotDir;
       resumeCandidates = r.candidates;
       resumeSkipped = r.skipped;
       runDir = r.runDir;
     } else {
-      if (!options) throw new Error('train: options or resumeDir required');
-      opts = options;
+      opts = request.options;
     }
 
     // ---- Everything that can reject the inputs runs before a run folder exists: a bad metric

@@ -7,7 +7,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { resolveOptions, type BackendName, type PresetName, type TrainingOptions, type TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
-import { flattenOptions } from '../../core/runs/readers';
+import { flattenOptions } from '../../core/runs/optionDiff';
 import { writeJsonAtomic } from '../../core/runs/fsAtomic';
 import { parseSeedSpec } from '../../shared/protocol/inference';
 

@@ -3,7 +3,7 @@
  * one GGDR run and one baseline run trained with the same seed (the lowest seed where both arms have
  * one; finished runs preferred over stopped or failed ones). No vscode.
  */
-import { readRun } from '../../core/runs/readers';
+import { readRun } from '../../core/runs/readRun';
 import type { AbArm, AbExperimentRecord, AbRunRecord } from './abPlan';
 
 export interface SegmentationSide {

@@ -7,7 +7,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { blockResolutions } from '../../core/config/options';
-import { checkSnapshotFolder, readRun } from '../../core/runs/readers';
+import { readRun } from '../../core/runs/readRun';
+import { checkSnapshotFolder } from '../../core/runs/snapshotCheck';
 import { describeOfficialPickle } from '../../core/checkpoints/officialInfo';
 import { UserError } from '../../core/errors';
 import { snapshotCompatProblem } from '../../core/runs/snapshotCompat';

@@ -6,7 +6,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { JsonlTailer } from '../../core/runs/readers';
+import { JsonlTailer } from '../../core/runs/jsonlTail';
 import { asMetricLine } from '../../shared/jsonl';
 import type { MetricsChunk, MetricSeriesChunk, StatsChunk } from '../../shared/protocol/panels';
 import type { MetricLine, StatsLine } from '../../shared/runTypes';

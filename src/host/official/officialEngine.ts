@@ -4,13 +4,14 @@
  * starting, starts train.py through OfficialTrainingManager (tracked by a TrainingUi like our own jobs),
  * shows the resolved command as a dry run, and exports dataset zips (in the worker process).
  */
-import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { buildTrainArgs, commandLine, DEFAULT_OFFICIAL_CHOICES, isOfficialChoices, type OfficialChoices } from '../../core/official/trainer/args';
 import { checkOfficialTrainer, officialSetupProblems, resolveRepo, type OfficialTrainerCheck, type OfficialTrainerSettings } from '../../core/official/trainer/check';
+import type { ExportDatasetParams, ExportDatasetReply } from '../../shared/protocol/worker';
+import { exportDatasetInProcess } from '../training/exportDatasetProcess';
 import type { TrainingJob } from '../training/trainingManager';
 import type { TrainingUi } from '../training/trainingUi';
 import { askOfficialChoices } from './officialFlow';
@@ -31,7 +32,6 @@ export interface OfficialEngineDeps {
   isRunsRoot: (dir: string) => boolean;
 }
 
-interface ExportResult { out: string; count: number; resolution: number; channels: number; labels: boolean; bytes: number }
 
 export class OfficialEngine {
   private cache?: { key: string; check: OfficialTrainerCheck };
@@ -245,21 +245,13 @@ export class OfficialEngine {
     return result.out;
   }
 
-  private runExport(args: { data: string; out: string; resolution: number; channels: 1 | 3; force: boolean }): Promise<ExportResult> {
-    const worker = this.d.ctx.asAbsolutePath(path.join('dist', 'worker.js'));
+  private runExport(args: ExportDatasetParams): Promise<ExportDatasetReply> {
+    const workerPath = this.d.ctx.asAbsolutePath(path.join('dist', 'worker.js'));
     return Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'GAN Inspector: exporting the dataset zip' }, (progress) =>
-      new Promise<ExportResult>((resolve, reject) => {
-        const child = fork(worker, ['--export-dataset', JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-        let err = '';
-        let settled = false;
-        child.stderr?.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-        child.on('message', (m: { type?: string; done?: number; total?: number; phase?: string; result?: ExportResult; error?: string }) => {
-          if (m.type === 'exportProgress') progress.report({ message: `${m.phase === 'load' ? 'loading' : 'encoding'} ${m.done}/${m.total}` });
-          else if (m.type === 'exportDone' && m.result) { settled = true; resolve(m.result); }
-          else if (m.type === 'exportFailed') { settled = true; reject(new UserError(m.error ?? 'Export failed.')); }
-        });
-        child.on('error', (e) => { if (!settled) { settled = true; reject(e); } });
-        child.on('close', (code) => { if (!settled) reject(new Error(`The export process exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`)); });
+      exportDatasetInProcess(args, {
+        workerPath,
+        log: (l) => this.d.output.appendLine(l),
+        onProgress: (m) => progress.report({ message: `${m.phase === 'load' ? 'loading' : 'encoding'} ${m.done}/${m.total}` }),
       })));
   }
 }

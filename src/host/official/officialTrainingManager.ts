@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { outputDirFromLine, tracebackTail } from '../../core/official/trainer/args';
 import { parseJsonLenient } from '../../shared/jsonl';
-import type { TrainingProgressMessage } from '../../shared/protocol/worker';
+import type { TrainProgress } from '../../shared/protocol/worker';
 import type { LogStream, TrainingJob } from '../training/trainingManager';
 import { ACTIVE_PHASES, JobRegistry, newJob } from '../training/jobRegistry';
 
@@ -345,9 +345,9 @@ export function applyStats(job: TrainingJob, rec: Record<string, unknown>): bool
   return true;
 }
 
-function progressMessage(job: TrainingJob): TrainingProgressMessage {
+function progressMessage(job: TrainingJob): TrainProgress {
   return {
-    type: 'progress', runDir: job.runDir ?? '', curKimg: job.curKimg, totalKimg: job.totalKimg, tick: job.tick,
+    runDir: job.runDir ?? '', curKimg: job.curKimg, totalKimg: job.totalKimg, tick: job.tick,
     secPerKimg: job.secPerKimg, etaSec: job.etaSec, losses: job.losses,
   };
 }

@@ -9,7 +9,8 @@ import {
   buildCompareTable, buildOptionDiff, catalogKeyOf, metricSeries, scalarCatalog, statKeyFor, METRIC_SCALAR_PREFIX,
   type CompareRunData, type MetricSeries,
 } from '../../core/runs/compareTable';
-import { readMetrics, readRunOptions, readStats } from '../../core/runs/readers';
+import { readMetrics, readStats } from '../../core/runs/jsonlRead';
+import { readRunOptions } from '../../core/runs/readRunFiles';
 import { RUN_FILES } from '../../core/runs/runDir';
 import { statMean } from '../../shared/jsonl';
 import type { CompareInfo, CompareRunInfo, CompareScalar, CompareSeries, CompareTable, OptionDiff } from '../../shared/protocol/panels';

@@ -2,7 +2,8 @@
  * A run as the UI shows it: the reader's RunSummary plus the display state (live / interrupted) and
  * the short texts used by the tree, pickers and panels. No vscode imports.
  */
-import { readRun, readRunStatus } from '../../core/runs/readers';
+import { readRun } from '../../core/runs/readRun';
+import { readRunStatus } from '../../core/runs/readRunFiles';
 import type { RunSummary } from '../../shared/runTypes';
 import type { LossRunInfo, RunDisplayState } from '../../shared/protocol/panels';
 import { displayState, isPidAlive, isResumable } from './liveness';

@@ -1,7 +1,8 @@
 /**
  * Runs training jobs in child processes (`dist/worker.js`, forked with an IPC channel) and tracks them.
- * Speaks the protocol of src/shared/protocol/worker.ts, validating every message. No vscode imports, so
- * it is tested in plain Node against real child processes.
+ * Speaks src/shared/protocol/worker.ts over rpc.ts (like the inference client), validating every
+ * message: one `start` request per process, whose reply is how the run ended. No vscode imports, so it
+ * is tested in plain Node against real child processes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,7 +10,8 @@ import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
 import { ACTIVE_PHASES, JobRegistry, newJob } from './jobRegistry';
-import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type TrainingEndedMessage, type TrainingProgressMessage, type TrainProgress } from '../../shared/protocol/worker';
+import { MessageHandler, RpcRemoteError } from '../../shared/protocol/rpc';
+import { trainingHostValidators, type TrainingEnded, type TrainingHostApi, type TrainingProcessApi, type TrainProgress } from '../../shared/protocol/worker';
 
 export type JobPhase = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
@@ -44,7 +46,7 @@ export interface TrainingManagerOptions {
   workerPath: string;
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
-  /** Wait this long after {type:'stop'} before SIGTERM (the worker saves a snapshot first). */
+  /** Wait this long after the stop event before SIGTERM (the worker saves a snapshot first). */
   stopGraceMs?: number;
   /** Wait this long after SIGTERM before SIGKILL. */
   killGraceMs?: number;
@@ -56,11 +58,11 @@ export type LogStream = 'worker' | 'stdout' | 'stderr';
 
 export interface TrainingManagerEvents {
   started: (job: TrainingJob) => void;
-  progress: (job: TrainingJob, msg: TrainingProgressMessage) => void;
+  progress: (job: TrainingJob, progress: TrainProgress) => void;
   log: (job: TrainingJob, line: string, stream: LogStream) => void;
   /** The process is gone and `job.phase` is final. */
   ended: (job: TrainingJob) => void;
-  /** A message from the worker failed validation (it is ignored). */
+  /** A message from the worker failed validation (it is ignored); `message` is what arrived. */
   invalidMessage: (job: TrainingJob, message: unknown) => void;
 }
 
@@ -73,7 +75,9 @@ export interface StartOptions {
 interface Internal {
   job: TrainingJob;
   child: ChildProcess;
-  endedMsg?: TrainingEndedMessage;
+  channel: MessageHandler<TrainingHostApi, TrainingProcessApi>;
+  /** The reply to `start`. */
+  endedMsg?: TrainingEnded;
   spawnError?: Error;
   timers: ReturnType<typeof setTimeout>[];
   done: Promise<TrainingJob>;
@@ -97,7 +101,7 @@ export class TrainingManager extends JobRegistry<Internal> {
     this.tailLines = opts.stderrTailLines ?? 40;
   }
 
-  /** Forks a worker and sends it the start message. Throws UserError when the worker script is missing. */
+  /** Forks a worker and sends it the start request. Throws UserError when the worker script is missing. */
   start(overrides: TrainingOverrides, options: StartOptions = {}): TrainingJob {
     if (!fs.existsSync(this.opts.workerPath)) {
       throw new UserError(`The training worker ${this.opts.workerPath} does not exist.`, 'Build the extension first: npm run build.');
@@ -113,14 +117,27 @@ export class TrainingManager extends JobRegistry<Internal> {
       id: this.nextId++, overrides, resumeDir: options.resumeDir ? path.resolve(options.resumeDir) : undefined, pid: child.pid,
       runName: null, backend: null, totalKimg: typeof overrides.kimg === 'number' ? overrides.kimg : 0,
     });
-    const st: Internal = { job, child, timers: [], done, resolveDone, stdoutRest: '', stderrRest: '' };
+    const channel = new MessageHandler<TrainingHostApi, TrainingProcessApi>({
+      post: (m) => new Promise<void>((resolve, reject) => {
+        if (!child.connected) return reject(new Error('The training worker is not connected.'));
+        // Channel closed under us: the exit handler decides the state.
+        child.send(m, (err) => (err ? reject((st.spawnError ??= err)) : resolve()));
+      }),
+      validators: trainingHostValidators,
+      onInvalid: (_reason, m) => this.emit('invalidMessage', job, m),
+      onHandlerError: (name, e) => {
+        if (name !== 'stop') this.emit('log', job, `Training worker: handling '${name}' failed: ${(e as Error)?.message ?? String(e)}`, 'worker');
+      },
+    });
+    const st: Internal = { job, child, channel, timers: [], done, resolveDone, stdoutRest: '', stderrRest: '' };
     this.all.set(job.id, st);
+    this.listen(st);
 
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (s: string) => (st.stdoutRest = this.lines(st, st.stdoutRest + s, 'stdout')));
     child.stderr?.on('data', (s: string) => (st.stderrRest = this.lines(st, st.stderrRest + s, 'stderr')));
-    child.on('message', (m: unknown) => this.onMessage(st, m));
+    child.on('message', (m: unknown) => channel.handle(m));
     child.on('error', (e) => {
       // Spawn failures (ENOENT, EACCES) and IPC send errors; the process may never have started.
       st.spawnError ??= e;
@@ -128,13 +145,23 @@ export class TrainingManager extends JobRegistry<Internal> {
     });
     child.on('close', (code, signal) => this.finish(st, code, signal));
 
-    const start: ToWorkerMessage = options.resumeDir ? { type: 'start', overrides, resumeDir: job.resumeDir } : { type: 'start', overrides };
-    this.send(st, start);
+    channel.request('start', job.resumeDir ? { overrides, resumeDir: job.resumeDir } : { overrides }, { timeoutMs: 0 }).then(
+      (ended) => {
+        st.endedMsg = ended;
+        if (ended.runDir) job.runDir = ended.runDir;
+      },
+      (e: unknown) => {
+        // The worker refused the request (it stays alive without a job): fail the job and end the process.
+        if (!(e instanceof RpcRemoteError) || !ACTIVE_PHASES.includes(job.phase)) return;
+        st.endedMsg = { runDir: job.runDir, state: 'failed', error: `The training worker refused to start: ${e.message}` };
+        child.kill('SIGTERM');
+      },
+    );
     return job;
   }
 
   /**
-   * Asks a job to stop: {type:'stop'}, then SIGTERM after stopGraceMs, then SIGKILL after killGraceMs.
+   * Asks a job to stop: the stop event, then SIGTERM after stopGraceMs, then SIGKILL after killGraceMs.
    * Resolves with the job once its process is gone.
    */
   stop(id: number): Promise<TrainingJob> {
@@ -147,7 +174,7 @@ export class TrainingManager extends JobRegistry<Internal> {
       this.escalate(st, 'has no IPC channel');
       return st.done;
     }
-    this.send(st, { type: 'stop' });
+    void st.channel.emit('stop', {});
     st.timers.push(setTimeout(() => this.escalate(st), this.stopGraceMs));
     return st.done;
   }
@@ -171,14 +198,6 @@ export class TrainingManager extends JobRegistry<Internal> {
         st.child.kill('SIGKILL');
       }
     }
-  }
-
-  private send(st: Internal, msg: ToWorkerMessage): void {
-    if (!st.child.connected) return;
-    st.child.send(msg, (err) => {
-      // Channel closed under us: the exit handler decides the state.
-      if (err) st.spawnError ??= err;
-    });
   }
 
   private escalate(st: Internal, why = 'did not stop in time'): void {
@@ -213,46 +232,35 @@ export class TrainingManager extends JobRegistry<Internal> {
     this.emit('log', st.job, line, stream);
   }
 
-  private onMessage(st: Internal, m: unknown): void {
-    if (!isFromWorkerMessage(m)) {
-      this.emit('invalidMessage', st.job, m);
-      return;
-    }
-    const job = st.job;
-    const msg: FromWorkerMessage = m;
-    switch (msg.type) {
-      case 'started':
-        job.runDir = msg.runDir;
-        job.runName = msg.runName;
-        job.backend = msg.backend;
-        job.totalKimg = msg.totalKimg;
-        if (job.phase === 'starting') job.phase = 'running';
-        this.emit('started', job);
-        break;
-      case 'progress':
-        job.runDir ??= msg.runDir;
-        job.curKimg = msg.curKimg;
-        job.totalKimg = msg.totalKimg;
-        if (typeof msg.tick === 'number') job.tick = msg.tick;
-        if (typeof msg.secPerKimg === 'number' && Number.isFinite(msg.secPerKimg)) job.secPerKimg = msg.secPerKimg;
-        if (typeof msg.etaSec === 'number' && Number.isFinite(msg.etaSec)) job.etaSec = msg.etaSec;
-        job.losses = finiteNumbers(msg.losses);
-        this.emit('progress', job, msg);
-        break;
-      case 'log':
-        this.emit('log', job, msg.line, 'worker');
-        break;
-      case 'ended':
-        st.endedMsg = msg;
-        if (msg.runDir) job.runDir = msg.runDir;
-        break;
-    }
+  /** Job fields follow the worker's events. */
+  private listen(st: Internal): void {
+    const { job, channel } = st;
+    channel.on('started', (m) => {
+      job.runDir = m.runDir;
+      job.runName = m.runName;
+      job.backend = m.backend;
+      job.totalKimg = m.totalKimg;
+      if (job.phase === 'starting') job.phase = 'running';
+      this.emit('started', job);
+    });
+    channel.on('progress', (m) => {
+      job.runDir ??= m.runDir;
+      job.curKimg = m.curKimg;
+      job.totalKimg = m.totalKimg;
+      if (typeof m.tick === 'number') job.tick = m.tick;
+      if (typeof m.secPerKimg === 'number' && Number.isFinite(m.secPerKimg)) job.secPerKimg = m.secPerKimg;
+      if (typeof m.etaSec === 'number' && Number.isFinite(m.etaSec)) job.etaSec = m.etaSec;
+      job.losses = finiteNumbers(m.losses);
+      this.emit('progress', job, m);
+    });
+    channel.on('log', (m) => this.emit('log', job, m.line, 'worker'));
   }
 
   private finish(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
     const job = st.job;
     if (!ACTIVE_PHASES.includes(job.phase)) return;
     for (const t of st.timers) clearTimeout(t);
+    st.channel.dispose();
     for (const [rest, stream] of [[st.stdoutRest, 'stdout'], [st.stderrRest, 'stderr']] as const) {
       if (rest) this.line(st, rest, stream);
     }

@@ -197,13 +197,13 @@ describe('train() with --workers 2', () => {
     const o = small({ workers: 2, desc: 'par' });
     let started: { workers?: number } = {};
     const logs: string[] = [];
-    const r = await train(o, { signal: ac.signal, onStarted: (i) => { started = i; }, onLog: (l) => logs.push(l), onProgress: (p) => { if (p.curKimg >= 0.012) ac.abort(); }, progressIntervalMs: 0 });
+    const r = await train({ options: o }, { signal: ac.signal, onStarted: (i) => { started = i; }, onLog: (l) => logs.push(l), onProgress: (p) => { if (p.curKimg >= 0.012) ac.abort(); }, progressIntervalMs: 0 });
     assert.equal(r.state, 'stopped', r.error);
     assert.equal(started.workers, 2);
     assert.ok(logs.some((l) => /^Workers: 2 threads, data-parallel \(2 images of each batch of 4 per worker/.test(l)), logs.join('\n'));
     const saved = JSON.parse(fs.readFileSync(path.join(r.runDir!, 'training_options.json'), 'utf8'));
     assert.equal(saved.options.workers, 2);
-    const r2 = await train(null, { onLog: (l) => logs.push(l) }, r.runDir!);
+    const r2 = await train({ resumeDir: r.runDir! }, { onLog: (l) => logs.push(l) });
     assert.equal(r2.state, 'finished', r2.error);
     assert.ok(logs.filter((l) => /^Workers: 2 threads/.test(l)).length >= 2, 'the resumed run uses 2 workers too');
     const t = new GanTrainer(resolveOptions({ ...o }));
@@ -217,7 +217,7 @@ describe('train() with --workers 2', () => {
       // Replica 1 dies when asked for step 3; ticks are 2 steps (0.008 kimg at batch 4), so snapshot 000000.008 exists.
       process.env.GAN_INSPECTOR_FAULT_REPLICA = `1:3${how === 'throw' ? ':throw' : ''}`;
       try {
-        const r = await train(small({ workers: 2, desc: `die-${how}` }));
+        const r = await train({ options: small({ workers: 2, desc: `die-${how}` }) });
         assert.equal(r.state, 'failed');
         assert.equal(r.userError, true);
         assert.match(r.error!, /^Training worker 2 of 2 failed during step 3: .*(exited \(code 3\)|injected fault)/);

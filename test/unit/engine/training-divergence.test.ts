@@ -12,7 +12,7 @@ import { resolveOptions, type TrainingOverrides } from '../../../src/core/config
 import { GanTrainer, NonFiniteLossError } from '../../../src/core/training/trainer';
 import { loadTrainerState, readSnapshot, saveSnapshot, NonFiniteStateError } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
-import { readRun } from '../../../src/core/runs/readers';
+import { readRun } from '../../../src/core/runs/readRun';
 import { TEST_BACKEND, useTestBackend } from './testBackend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gi-diverge-'));
@@ -95,7 +95,7 @@ describe('train() on a diverging run', () => {
   /** Checks the failure contract; returns the failing step and the named snapshot's nimg. */
   async function checkFailure(over: TrainingOverrides, termRe: RegExp): Promise<{ step: number; nimg: number; snap: string }> {
     const o = tiny(over);
-    const r = await train(o);
+    const r = await train({ options: o });
     assert.equal(r.state, 'failed', 'the run must fail');
     assert.equal(r.userError, true);
     const m = /^Training diverged at step (\d+) \(kimg [\d.]+\): (.*)$/.exec(r.error!);

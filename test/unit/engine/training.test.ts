@@ -10,7 +10,8 @@ import { GanTrainer } from '../../../src/core/training/trainer';
 import { loadTrainerState, readSnapshot, saveSnapshot } from '../../../src/core/training/snapshot';
 import { train } from '../../../src/core/training/trainingLoop';
 import { loadOrTrainLenet } from '../../../src/core/metrics/lenet';
-import { readRun, readStats } from '../../../src/core/runs/readers';
+import { readStats } from '../../../src/core/runs/jsonlRead';
+import { readRun } from '../../../src/core/runs/readRun';
 import type { StatsLine, StatValue } from '../../../src/shared/runTypes';
 import { strToU8, zipSync } from 'fflate';
 import { TEST_BACKEND, useTestBackend } from './testBackend';
@@ -142,7 +143,7 @@ describe('training loop and run folder', () => {
   it('writes the run folder contract and resume reproduces the uninterrupted stats (stopped mid-tick or at a tick)', async () => {
     // Ticks of 0.016 kimg (4 steps of 4), 0.048 kimg in all.
     const o = small({ model: { channelMax: 8, batch: 4, kimgPerTick: 0.016, r1Interval: 2 }, kimg: 0.048 });
-    const full = await train(o);
+    const full = await train({ options: o });
     assert.equal(full.state, 'finished', full.error);
     const files = fs.readdirSync(full.runDir!);
     for (const f of ['training_options.json', 'log.txt', 'stats.jsonl', 'status.json', 'reals.png', 'fakes_init.png']) assert.ok(files.includes(f), f);
@@ -165,11 +166,11 @@ describe('training loop and run folder', () => {
     // Interrupted runs: stop mid-tick (0.024, half of tick 2) or at a tick boundary (0.016), then resume.
     for (const stopAt of [0.024, 0.016]) {
       const ac = new AbortController();
-      const part = await train(o, { signal: ac.signal, onProgress: (p) => { if (p.curKimg >= stopAt - 1e-9) ac.abort(); }, progressIntervalMs: 0 });
+      const part = await train({ options: o }, { signal: ac.signal, onProgress: (p) => { if (p.curKimg >= stopAt - 1e-9) ac.abort(); }, progressIntervalMs: 0 });
       assert.equal(part.state, 'stopped');
       assert.equal(part.curKimg, stopAt);
       assert.equal((await readRun(part.runDir!)).state, 'stopped');
-      const resumed = await train(null, {}, part.runDir!);
+      const resumed = await train({ resumeDir: part.runDir! }, {});
       assert.equal(resumed.state, 'finished', resumed.error);
       const stats2 = (await readStats(path.join(part.runDir!, 'stats.jsonl'))).lines;
       assert.deepEqual(kimgs(stats2), [0.016, 0.032, 0.048], `stop at ${stopAt}`);
@@ -183,7 +184,7 @@ describe('training loop and run folder', () => {
   it('resumes snapshots of older versions (no loop state in snapshot.json): a fresh tick from the snapshot', async () => {
     const o = small({ model: { channelMax: 8, batch: 4, kimgPerTick: 0.016, r1Interval: 2 }, kimg: 0.032 });
     const ac = new AbortController();
-    const part = await train(o, { signal: ac.signal, onProgress: (p) => { if (p.curKimg >= 0.024 - 1e-9) ac.abort(); }, progressIntervalMs: 0 });
+    const part = await train({ options: o }, { signal: ac.signal, onProgress: (p) => { if (p.curKimg >= 0.024 - 1e-9) ac.abort(); }, progressIntervalMs: 0 });
     assert.equal(part.state, 'stopped');
     const metaFile = path.join(part.runDir!, part.latestSnapshot!, 'snapshot.json');
     const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
@@ -192,7 +193,7 @@ describe('training loop and run folder', () => {
     delete meta.loop;
     delete meta.options.metricsKimg;
     fs.writeFileSync(metaFile, JSON.stringify(meta));
-    const resumed = await train(null, {}, part.runDir!);
+    const resumed = await train({ resumeDir: part.runDir! }, {});
     assert.equal(resumed.state, 'finished', resumed.error);
     assert.deepEqual(kimgs((await readStats(path.join(part.runDir!, 'stats.jsonl'))).lines), [0.016, 0.032]);
   });
@@ -202,7 +203,7 @@ describe('training loop and run folder', () => {
     const o = small({ metrics: ['fid200_lenet', 'kid200_lenet'], metricsKimg: 0.012, kimg: 0.040 });
     // A LeNet trained briefly (as the metrics tests do): the real extractor, without a full training per test run.
     const lenet = await loadOrTrainLenet({ cacheDir: path.join(tmp, 'lenet-cache'), config: { trainCount: 1000, epochs: 1 } });
-    const r = await train(o, { extractors: [lenet] });
+    const r = await train({ options: o }, { extractors: [lenet] });
     lenet.dispose();
     assert.equal(r.state, 'finished', r.error);
     for (const name of ['fid200_lenet', 'kid200_lenet']) {
@@ -215,7 +216,7 @@ describe('training loop and run folder', () => {
         assert.ok(fs.existsSync(path.join(r.runDir!, l.snapshot_pkl)), l.snapshot_pkl);
       }
     }
-    const bad = await train(small({ metrics: ['fid_bogus'] }));
+    const bad = await train({ options: small({ metrics: ['fid_bogus'] }) });
     assert.equal(bad.state, 'failed');
     assert.equal(bad.runDir, null, 'a bad metric name fails before a run folder is made');
     assert.match(bad.error!, /metric/i);
@@ -232,7 +233,7 @@ describe('training loop and run folder', () => {
       [empty, /empty-folder/],
       [notDataset, /not a dataset zip/],
     ] as const) {
-      const r = await train(small({ data, outdir: out }));
+      const r = await train({ options: small({ data, outdir: out }) });
       assert.equal(r.state, 'failed', data);
       assert.equal(r.userError, true, data);
       assert.match(r.error!, re);

@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
 import { isLossPanelState, isLossRunInfo, isMetricsChunk, isStatsChunk, lossHostValidators, lossWebviewValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../../src/shared/protocol/panels';
-import { isFromWorkerMessage } from '../../../src/shared/protocol/worker';
+import { trainingHostValidators, trainingProcessValidators } from '../../../src/shared/protocol/worker';
+
+/** A worker message in the old tagged form, checked by the guard rpc.ts runs on it (the `ended` message is now start's reply). */
+function isFromWorkerMessage(m: unknown): boolean {
+  if (!m || typeof m !== 'object') return false;
+  const { type, ...payload } = m as Record<string, unknown>;
+  if (type === 'ended') return trainingHostValidators.results!.start!(payload);
+  const guard = Object.prototype.hasOwnProperty.call(trainingHostValidators.events, String(type)) ? trainingHostValidators.events[type as 'log'] : undefined;
+  return guard ? guard(payload) : false;
+}
 
 const ev = (name: string, payload: unknown): RpcEnvelope => ({ rpc: 1, kind: 'event', name, payload });
 const req = (id: number, name: string, params: unknown): RpcEnvelope => ({ rpc: 1, kind: 'request', id, name, params });
@@ -72,6 +81,23 @@ test('worker protocol guard rejects malformed worker messages', () => {
   ]) {
     assert.equal(isFromWorkerMessage(bad), false, JSON.stringify(bad));
   }
+});
+
+test('training process guards: start, stop and exportDataset', () => {
+  const { requests, events } = trainingProcessValidators;
+  assert.ok(requests.start({ overrides: { preset: 'tiny' } }));
+  assert.ok(requests.start({ overrides: {}, resumeDir: '/runs/00001-x' }));
+  for (const bad of [null, {}, { overrides: null }, { overrides: {}, resumeDir: '' }, { overrides: {}, resumeDir: 3 }, { overrides: {}, extra: 1 }]) {
+    assert.equal(requests.start(bad), false, JSON.stringify(bad));
+  }
+  assert.ok(events.stop({}));
+  assert.equal(events.stop({ now: true }), false);
+  assert.ok(requests.exportDataset({ data: 'mnist', out: '/tmp/m.zip', resolution: 32, channels: 1, force: true }));
+  for (const bad of [{ data: 'mnist' }, { data: 'mnist', out: '/x.zip', channels: 2 }, { data: 'mnist', out: '/x.zip', resolution: -1 }, { data: '', out: '/x.zip' }]) {
+    assert.equal(requests.exportDataset(bad), false, JSON.stringify(bad));
+  }
+  // JSON turns NaN into null: such a progress event still counts (the host keeps its previous figures).
+  assert.ok(trainingHostValidators.events.progress({ runDir: '/r', curKimg: 1, totalKimg: 2, tick: 1, secPerKimg: null, etaSec: null, losses: {} }));
 });
 
 test('loss panel: the webview accepts exactly the valid host messages (runInfo, stats, metrics, hello reply)', async () => {

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveOptions } from '../../../src/core/config/options';
 import { appendStatsLine, createRunDir, StatusWriter, writeTrainingOptions } from '../../../src/core/runs/runDir';
-import { listRuns } from '../../../src/core/runs/readers';
+import { listRuns } from '../../../src/core/runs/readRun';
 import { displayState, isPidAlive, isResumable } from '../../../src/host/runs/liveness';
 import { compareRunsNewestFirst, describeRun, lossRunInfo, runDescription, runDetails, viewOf } from '../../../src/host/runs/runView';
 import { classifyEventPath } from '../../../src/host/runs/eventPaths';

@@ -80,7 +80,7 @@ test('invalid worker messages are reported and ignored', async () => {
   m.on('invalidMessage', (_j, msg) => bad.push(msg));
   const end = await m.whenEnded(m.start({ desc: 'garbage', kimg: 0.5, outdir: tmp() }).id);
   assert.equal(end.phase, 'finished');
-  assert.deepEqual(bad, [{ type: 'progress', runDir: 3 }, { hello: 'world' }, 'just a string']);
+  assert.deepEqual(bad, [{ rpc: 1, kind: 'event', name: 'progress', payload: { runDir: 3 } }, { hello: 'world' }, 'just a string']);
 });
 
 test('stop escalates: SIGTERM when the stop message is ignored', async () => {
@@ -204,7 +204,7 @@ test('real dist/worker.js: the host dies mid-training (window reload) → the wo
     nets.dispose();
   }
   // Resumable: what Resume Training needs (not "running", a loadable snapshot) is there; resuming is tested below.
-  const { readRun } = await import('../../../src/core/runs/readers');
+  const { readRun } = await import('../../../src/core/runs/readRun');
   const run = await readRun(info.runDir);
   assert.equal(run.state, 'stopped');
   assert.equal([...run.snapshots].reverse().find((x) => x.loadable)?.name, status.latestSnapshot);

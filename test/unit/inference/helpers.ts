@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveOptions, type TrainingOverrides } from '../../../src/core/config/options';
 import { train } from '../../../src/core/training/trainingLoop';
-import { readRun } from '../../../src/core/runs/readers';
+import { readRun } from '../../../src/core/runs/readRun';
 import { decodeImage } from '../../../src/core/image/codec';
 import { InferenceClient } from '../../../src/host/inference/inferenceClient';
 import { TEST_BACKEND } from '../engine/testBackend';
@@ -39,7 +39,7 @@ export function tmpDir(prefix: string): string {
 
 /** Trains the tiny preset for 16 images (ticks of 8: snapshots at 0, 0.008, 0.016 kimg); returns the run and its snapshots. */
 export async function trainTinyRun(outdir: string, over: TrainingOverrides = {}): Promise<{ runDir: string; snapshots: string[] }> {
-  const r = await train(resolveOptions({ preset: 'tiny', kimg: 0.016, outdir, backend: TEST_BACKEND, ...over, model: { kimgPerTick: 0.008, ...(over.model ?? {}) } }));
+  const r = await train({ options: resolveOptions({ preset: 'tiny', kimg: 0.016, outdir, backend: TEST_BACKEND, ...over, model: { kimgPerTick: 0.008, ...(over.model ?? {}) } }) });
   if (r.state !== 'finished' || !r.runDir) throw new Error(`training failed: ${r.error}`);
   const run = await readRun(r.runDir, { checkPid: false });
   return { runDir: r.runDir, snapshots: run.snapshots.filter((s) => s.loadable).map((s) => s.path) };

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readRun } from '../../../src/core/runs/readers';
+import { readRun } from '../../../src/core/runs/readRun';
 import { OfficialTrainingManager, applyStats } from '../../../src/host/official/officialTrainingManager';
 import type { TrainingJob } from '../../../src/host/training/trainingManager';
 

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import {
   appendLineDurable, isTempName, removeStaleTemps, tempSiblingPath, writeDirAtomic, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic,
 } from '../../../src/core/runs/fsAtomic';
-import { readStats, readRun } from '../../../src/core/runs/readers';
+import { readStats } from '../../../src/core/runs/jsonlRead';
+import { readRun } from '../../../src/core/runs/readRun';
 import { isUserError } from '../../../src/core/errors';
 import { makeTmp, rmTmp } from './helpers';
 

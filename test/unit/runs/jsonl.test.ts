@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import {
   asMetricLine, asStatsLine, decodeJsonl, JsonlDecoder, parseJsonLenient, splitLines, stringifyJsonLenient,
 } from '../../../src/shared/jsonl';
-import { JsonlTailer } from '../../../src/core/runs/readers';
+import { JsonlTailer } from '../../../src/core/runs/jsonlTail';
 import { makeTmp, rmTmp } from './helpers';
 
 const line = (i: number) => JSON.stringify({ timestamp: i, 'Progress/kimg': { num: 1, mean: i, std: 0 } }) + '\n';

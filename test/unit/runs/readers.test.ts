@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import {
-  checkSnapshotFolder, diffOptions, listRuns, manifestWeightBytes, readJsonlTail, readMetrics, readRun, readRunOptions, readStats,
-} from '../../../src/core/runs/readers';
+import { readJsonlTail, readMetrics, readStats } from '../../../src/core/runs/jsonlRead';
+import { diffOptions } from '../../../src/core/runs/optionDiff';
+import { listRuns, readRun } from '../../../src/core/runs/readRun';
+import { readRunOptions } from '../../../src/core/runs/readRunFiles';
+import { checkSnapshotFolder, manifestWeightBytes } from '../../../src/core/runs/snapshotCheck';
 import { asStatsLine } from '../../../src/shared/jsonl';
 import { snapshotName } from '../../../src/core/runs/runDir';
 import { isUserError } from '../../../src/core/errors';

@@ -9,7 +9,8 @@ import {
   writeTrainingOptions, type OurTrainingOptionsFile,
 } from '../../../src/core/runs/runDir';
 import { resolveOptions } from '../../../src/core/config/options';
-import { readMetrics, readRunStatus, readStats } from '../../../src/core/runs/readers';
+import { readMetrics, readStats } from '../../../src/core/runs/jsonlRead';
+import { readRunStatus } from '../../../src/core/runs/readRunFiles';
 import { isUserError } from '../../../src/core/errors';
 import { makeTmp, rmTmp } from './helpers';
 

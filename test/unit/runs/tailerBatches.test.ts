@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { asStatsLine } from '../../../src/shared/jsonl';
-import { JsonlTailer, type JsonlTailBatch } from '../../../src/core/runs/readers';
+import { JsonlTailer, type JsonlTailBatch } from '../../../src/core/runs/jsonlTail';
 import type { StatsLine } from '../../../src/shared/runTypes';
 import { makeTmp, rmTmp } from './helpers';
 
