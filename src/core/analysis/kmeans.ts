@@ -9,6 +9,7 @@
  * the tests compare its objective against.
  */
 import { UserError } from '../errors';
+import { mulberry32 } from '../util/rng';
 
 /** A batch of feature maps, [N,H,W,C] row-major (NHWC). */
 export interface FeatureBatch {
@@ -431,15 +432,6 @@ function samplePixels(total: number, count: number, seed: number): Int32Array {
     idx[j] = t;
   }
   return idx.slice(0, count).sort();
-}
-
-function mulberry32(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

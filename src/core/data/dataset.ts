@@ -10,6 +10,7 @@ import { unzipSync } from 'fflate';
 import { UserError, isUserError } from '../errors';
 import { decodeImage, type RawImage } from '../image/codec';
 import { toModelImage } from '../image/resize';
+import { seededPermutation } from '../util/rng';
 
 export type DatasetSource = 'mnist' | 'folder' | 'zip';
 
@@ -167,29 +168,6 @@ export function getLabels(ds: Dataset, indices: number[]): Int32Array {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** Deterministic PRNG (mulberry32) for subset selection; not used for training randomness. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function permutation(n: number, seed: number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  const rnd = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    const t = p[i]; p[i] = p[j]; p[j] = t;
-  }
-  return p;
-}
-
 function checkMemory(count: number, per: number): void {
   if (count * per > MAX_DATASET_BYTES) {
     const fit = Math.floor(MAX_DATASET_BYTES / per);
@@ -284,7 +262,7 @@ function mnistRaw(): MnistCache {
   const px = 28 * 28;
   const total = groupedLabels.length;
   // The package stores digits grouped by class; a fixed shuffle makes any prefix class-balanced.
-  const perm = permutation(total, SUBSET_SEED);
+  const perm = seededPermutation(total, SUBSET_SEED);
   const images = new Uint8Array(total * px);
   const labels = new Int32Array(total);
   for (let i = 0; i < total; i++) {
@@ -367,7 +345,7 @@ async function convertEntries(
   const want = maxImages > 0 ? Math.min(maxImages, total) : total;
   checkMemory(want, per);
   const subset = want < total;
-  const order = subset ? permutation(total, SUBSET_SEED) : null;
+  const order = subset ? seededPermutation(total, SUBSET_SEED) : null;
   const buf = new Uint8Array(want * per);
   const srcOf = new Int32Array(want); // source position of each stored image (to restore order)
   const stats: Stats = { sizes: new Map(), gray: 0, color: 0, transparent: 0, nonSquare: 0, upscaled: 0 };

@@ -1,6 +1,10 @@
 /**
- * A small deterministic PRNG (splitmix32-seeded xoshiro128**) so training is reproducible given a
- * seed and a step counter, independent of the backend and of how many values were drawn before.
+ * The project's deterministic PRNGs (the one place they live; the official checkpoints' numpy
+ * MT19937 replica is core/official/numpyRandom.ts):
+ * - Rng: splitmix32-seeded xoshiro128** so training is reproducible given a seed and a step counter,
+ *   independent of the backend and of how many values were drawn before;
+ * - mulberry32: a small stream of uniforms for fixed orders and samples (the MNIST order, dataset
+ *   subsets, K-means sampling and seeding), whose numbers must never change.
  */
 
 /** Mixes any number of integers / strings into one 32-bit seed. */
@@ -83,4 +87,31 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * mulberry32: uniforms in [0, 1) from a 32-bit seed. Its stream is part of saved results (dataset
+ * subsets, the MNIST order, K-means seeding): never change it.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded permutation of 0…n−1 (Fisher–Yates from the end, mulberry32(seed)). */
+export function seededPermutation(n: number, seed: number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  const rnd = mulberry32(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = p[i]; p[i] = p[j]; p[j] = t;
+  }
+  return p;
 }
