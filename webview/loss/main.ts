@@ -16,7 +16,7 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
 import { fixButtonSpace, keepFocusBelow, roving, wireRadioGroup } from '../common/a11y';
 import { el } from '../common/dom';
-import { DEFAULT_SMOOTHING, isLossPanelState, lossWebviewValidators, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels';
+import { DEFAULT_SMOOTHING, isLossPanelState, lossWebviewValidators, type LossHostApi, type LossPanelState, type LossRunInfo, type LossWebviewApi, type LossXAxis } from '../../src/shared/protocol/panels/loss';
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from './chart';
 import { MetricsStore, StatsStore, fillX, formatDuration, formatValue, groupOf, lastValueIdx, type GroupInfo } from './series';

@@ -2,7 +2,7 @@
  * The loss panel's data model, free of DOM so it is unit-tested in Node: column store fed by StatsChunks,
  * TensorBoard-style debiased exponential smoothing (incremental), and grouping of stats names.
  */
-import { isStatsChunk, type MetricsChunk, type StatsChunk } from '../../src/shared/protocol/panels';
+import { isStatsChunk, type MetricsChunk, type StatsChunk } from '../../src/shared/protocol/panels/loss';
 
 /** State of an incremental debiased EMA. */
 export interface EmaState {

@@ -15,10 +15,7 @@ import './segmentation.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
 import { fixButtonSpace, keepFocusBelow, roving, setText } from '../common/a11y';
 import { el, snapshotChrome } from '../common/dom';
-import {
-  MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, isSegmentationPanelState,
-  type SegmentationHostApi, type SegmentationInfo, type SegmentationPanelState, type SegmentationWebviewApi, type SegmentationView,
-} from '../../src/shared/protocol/panels';
+import { MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, isSegmentationPanelState, type SegmentationHostApi, type SegmentationInfo, type SegmentationPanelState, type SegmentationWebviewApi, type SegmentationView } from '../../src/shared/protocol/panels/segmentation';
 import { MAX_K, decodeLabels, formatSeeds, parseSeedSpec, type AcrossItem, type ClusterMap, type MetricName, type SegmentPayload } from '../../src/shared/protocol/inference';
 import { paletteHex } from '../../src/shared/palette';
 import { button, cellSize, checkbox, classPicker, errorText, formatMs, radioGroup, seedNote, slider, textfield } from '../viewer/ui';

@@ -13,9 +13,7 @@ import './viewer.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
 import { fixButtonSpace, keepFocusBelow, roving, setText } from '../common/a11y';
 import { el, snapshotChrome } from '../common/dom';
-import {
-  isViewerPanelState, type SnapshotPanelInfo, type ViewerGenParams, type ViewerHostApi, type ViewerPanelState, type ViewerWebviewApi,
-} from '../../src/shared/protocol/panels';
+import { isViewerPanelState, type SnapshotPanelInfo, type ViewerGenParams, type ViewerHostApi, type ViewerPanelState, type ViewerWebviewApi } from '../../src/shared/protocol/panels/viewer';
 import { MAX_INTERP_STEPS, MAX_SEEDS, formatSeeds, parseSeedSpec, type InterpMode, type NetworkName, type NoiseModeName, type SampleImage } from '../../src/shared/protocol/inference';
 import { button, cellSize, classPicker, errorText, formatMs, radioGroup, seedNote, slider, textfield } from './ui';
 

@@ -12,7 +12,8 @@ import { checkSnapshotFolder } from '../../core/runs/snapshotCheck';
 import { describeOfficialPickle } from '../../core/checkpoints/officialInfo';
 import { UserError } from '../../core/errors';
 import { snapshotCompatProblem } from '../../core/runs/snapshotCompat';
-import type { SegmentationInfo, SnapshotPanelInfo } from '../../shared/protocol/panels';
+import type { SnapshotPanelInfo } from '../../shared/protocol/panels/viewer';
+import type { SegmentationInfo } from '../../shared/protocol/panels/segmentation';
 
 const SNAP_DIR_RE = /^network-snapshot-(\d+(?:\.\d+)?)(\.pkl)?$/;
 

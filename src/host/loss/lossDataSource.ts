@@ -8,7 +8,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { JsonlTailer } from '../../core/runs/jsonlTail';
 import { asMetricLine } from '../../shared/jsonl';
-import type { MetricsChunk, MetricSeriesChunk, StatsChunk } from '../../shared/protocol/panels';
+import type { MetricsChunk, MetricSeriesChunk, StatsChunk } from '../../shared/protocol/panels/loss';
 import type { MetricLine, StatsLine } from '../../shared/runTypes';
 import { asStatsRecord, DEFAULT_HISTORY_CAP, StatsColumns } from './statsColumns';
 

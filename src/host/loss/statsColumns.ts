@@ -6,7 +6,7 @@
  * is an exact stats line (all its values), so spikes stay visible and read-outs stay exact; memory is
  * O(cap × series), whatever the file size. No vscode, no fs.
  */
-import type { StatsChunk } from '../../shared/protocol/panels';
+import type { StatsChunk } from '../../shared/protocol/panels/loss';
 import { isStatValue } from '../../shared/jsonl';
 
 /** Largest row count the loss panel is sent for one stats.jsonl history before it is decimated. */

@@ -9,9 +9,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { MAX_SEEDS, parseSeedSpec, type ProgressInfo } from '../../shared/protocol/inference';
-import {
-  VIEW_TYPES, viewerHostValidators, type Cancelled, type SnapshotPanelInfo, type ViewerHostApi, type ViewerJob, type ViewerWebviewApi,
-} from '../../shared/protocol/panels';
+import { VIEW_TYPES, type Cancelled } from '../../shared/protocol/panels/common';
+import { viewerHostValidators, type SnapshotPanelInfo, type ViewerHostApi, type ViewerJob, type ViewerWebviewApi } from '../../shared/protocol/panels/viewer';
 import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
 import { describeSnapshot, exportFileName, labelFor, snapshotDirOf } from '../inference/snapshotInfo';
 import { panelHtml, webviewOptions } from '../webview/html';

@@ -13,7 +13,7 @@ import { readMetrics, readStats } from '../../core/runs/jsonlRead';
 import { readRunOptions } from '../../core/runs/readRunFiles';
 import { RUN_FILES } from '../../core/runs/runDir';
 import { statMean } from '../../shared/jsonl';
-import type { CompareInfo, CompareRunInfo, CompareScalar, CompareSeries, CompareTable, OptionDiff } from '../../shared/protocol/panels';
+import type { CompareInfo, CompareRunInfo, CompareScalar, CompareSeries, CompareTable, OptionDiff } from '../../shared/protocol/panels/compare';
 import { describeRun, type RunView } from '../runs/runView';
 
 /** One compared run as loaded from disk. */

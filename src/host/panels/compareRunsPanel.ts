@@ -10,10 +10,8 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { tableToCsv, tableToMarkdown } from '../../core/runs/compareTable';
 import { writeFileAtomic } from '../../core/runs/fsAtomic';
-import {
-  MAX_COMPARE_RUNS, VIEW_TYPES, compareHostValidators, isComparePanelState,
-  type Cancelled, type CompareCells, type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi,
-} from '../../shared/protocol/panels';
+import { VIEW_TYPES, type Cancelled } from '../../shared/protocol/panels/common';
+import { MAX_COMPARE_RUNS, compareHostValidators, isComparePanelState, type CompareCells, type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi } from '../../shared/protocol/panels/compare';
 import { KeyedBatcher } from '../util/batcher';
 import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';

@@ -7,10 +7,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
-import {
-  MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, VIEW_TYPES, isSegmentationPanelState, segmentationHostValidators,
-  type SegmentationHostApi, type SegmentationInfo, type SegmentationWebviewApi,
-} from '../../shared/protocol/panels';
+import { VIEW_TYPES } from '../../shared/protocol/panels/common';
+import { MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, isSegmentationPanelState, segmentationHostValidators, type SegmentationHostApi, type SegmentationInfo, type SegmentationWebviewApi } from '../../shared/protocol/panels/segmentation';
 import type { InferenceClient } from '../inference/inferenceClient';
 import { describeForSegmentation, labelFor, snapshotDirOf } from '../inference/snapshotInfo';
 import { messageHtml, panelHtml, webviewOptions } from '../webview/html';

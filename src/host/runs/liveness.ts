@@ -3,7 +3,7 @@
  * reload, crash, kill -9). No vscode imports.
  */
 import type { RunState } from '../../shared/runTypes';
-import type { RunDisplayState } from '../../shared/protocol/panels';
+import type { RunDisplayState } from '../../shared/protocol/panels/common';
 
 import { isPidAlive } from '../../core/util/process';
 

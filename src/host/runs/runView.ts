@@ -5,7 +5,8 @@
 import { readRun } from '../../core/runs/readRun';
 import { readRunStatus } from '../../core/runs/readRunFiles';
 import type { RunSummary } from '../../shared/runTypes';
-import type { LossRunInfo, RunDisplayState } from '../../shared/protocol/panels';
+import type { RunDisplayState } from '../../shared/protocol/panels/common';
+import type { LossRunInfo } from '../../shared/protocol/panels/loss';
 import { displayState, isPidAlive, isResumable } from './liveness';
 
 export interface RunView {

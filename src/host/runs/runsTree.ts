@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns } from '../../core/runs/readRun';
-import type { RunDisplayState } from '../../shared/protocol/panels';
+import type { RunDisplayState } from '../../shared/protocol/panels/common';
 import type { SnapshotInfo } from '../../shared/runTypes';
 import { compareRunsNewestFirst, describeRun, runDescription, runDetails, stateLabel, viewOf, type RunView } from './runView';
 

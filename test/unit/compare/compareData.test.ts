@@ -5,7 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { compareFigures, compareInfo, fakesGrids, loadCompareRuns, officialPickles, pickleFor, readCompareSeries } from '../../../src/host/panels/compareData';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
-import { compareHostValidators, isComparePanelState, type CompareHostApi, type CompareWebviewApi } from '../../../src/shared/protocol/panels';
+import { compareHostValidators, isComparePanelState, type CompareHostApi, type CompareWebviewApi } from '../../../src/shared/protocol/panels/compare';
 import { BASE_NAME, GGDR_NAME, makeTmp, officialRuns, ourRuns, rmTmp } from './helpers';
 
 let root: string;

@@ -4,7 +4,7 @@ import {
   buildCompareTable, buildOptionDiff, csvField, defaultScalar, formatCell, markdownCell, metricFigures, metricSeries, scalarCatalog,
   snapshotKimg, tableToCsv, tableToMarkdown, GGDR_STAT_KEY,
 } from '../../../src/core/runs/compareTable';
-import type { CompareTable } from '../../../src/shared/protocol/panels';
+import type { CompareTable } from '../../../src/shared/protocol/panels/compare';
 import { loadCompareRuns, type LoadedRun } from '../../../src/host/panels/compareData';
 import { BASE_NAME, GGDR_NAME, makeTmp, metricLine, officialRuns, ourRuns, rmTmp } from './helpers';
 

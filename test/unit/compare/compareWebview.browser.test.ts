@@ -15,7 +15,7 @@ import { appendMetricLine } from '../../../src/core/runs/runDir';
 import { compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from '../../../src/host/panels/compareData';
 import { renderWebviewHtml, makeNonce } from '../../../src/host/webview/html';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
-import { compareHostValidators, type CompareHostApi, type CompareWebviewApi } from '../../../src/shared/protocol/panels';
+import { compareHostValidators, type CompareHostApi, type CompareWebviewApi } from '../../../src/shared/protocol/panels/compare';
 import { VSCODE_WEBVIEW_SHIM } from '../../../bench/lossWebviewPage';
 import { BASE_NAME, GGDR_NAME, makeTmp, metricLine, officialRuns, ourRuns, rmTmp } from './helpers';
 

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LossDataSource } from '../../../src/host/loss/lossDataSource';
-import { isStatsChunk, type StatsChunk } from '../../../src/shared/protocol/panels';
+import { isStatsChunk, type StatsChunk } from '../../../src/shared/protocol/panels/loss';
 import { smooth, StatsStore } from '../../../webview/loss/series';
 import { CHROMIUM, openLossPage, type LossPageGlobals } from '../../../bench/lossWebviewPage';
 

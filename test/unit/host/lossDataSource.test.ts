@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LossDataSource, metricsToSeries, statsToChunks } from '../../../src/host/loss/lossDataSource';
-import type { StatsChunk } from '../../../src/shared/protocol/panels';
+import type { StatsChunk } from '../../../src/shared/protocol/panels/loss';
 import { StatsStore } from '../../../webview/loss/series';
 
 const OFFICIAL_GGDR = path.resolve(__dirname, '..', '..', 'fixtures', 'official-ggdr-cpu', 'training-runs', '00000-shapes32-cifartiny-kimg12-batch16-noaug');

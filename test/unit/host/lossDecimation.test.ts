@@ -12,7 +12,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { LossDataSource, statsToChunks } from '../../../src/host/loss/lossDataSource';
 import { StatsColumns } from '../../../src/host/loss/statsColumns';
-import { isStatsChunk, type StatsChunk } from '../../../src/shared/protocol/panels';
+import { isStatsChunk, type StatsChunk } from '../../../src/shared/protocol/panels/loss';
 import type { StatsLine } from '../../../src/shared/runTypes';
 import { StatsStore } from '../../../webview/loss/series';
 

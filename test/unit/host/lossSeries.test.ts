@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricsStore, StatsStore, fillX, formatDuration, formatValue, groupOf, smooth, smoothInto } from '../../../webview/loss/series';
-import type { StatsChunk } from '../../../src/shared/protocol/panels';
+import type { StatsChunk } from '../../../src/shared/protocol/panels/loss';
 
 /** TensorBoard's smoothing written out independently (vz_line_chart2 resmoothDataset) for comparison. */
 function tensorboardReference(ys: number[], w: number): number[] {

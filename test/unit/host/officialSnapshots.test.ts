@@ -13,10 +13,8 @@ import { describeForSegmentation, describeSnapshot, exportFileName, labelFor } f
 import { checkRestoredSnapshot } from '../../../src/host/panels/restoreGuard';
 import { snapshotPathFromArg } from '../../../src/host/snapshotPaths';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
-import {
-  isSegmentationPanelState, isViewerPanelState, segmentationHostValidators, viewerHostValidators,
-  type SegmentationHostApi, type SegmentationWebviewApi, type ViewerHostApi, type ViewerWebviewApi,
-} from '../../../src/shared/protocol/panels';
+import { isViewerPanelState, viewerHostValidators, type ViewerHostApi, type ViewerWebviewApi } from '../../../src/shared/protocol/panels/viewer';
+import { isSegmentationPanelState, segmentationHostValidators, type SegmentationHostApi, type SegmentationWebviewApi } from '../../../src/shared/protocol/panels/segmentation';
 import { FIXTURE_DIR, requireFixture } from '../official/fixture';
 
 const RUN = path.join(FIXTURE_DIR, 'training-runs', '00000-mnist32-cifar-kimg5-batch16');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
-import { isLossPanelState, isLossRunInfo, isMetricsChunk, isStatsChunk, lossHostValidators, lossWebviewValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../../src/shared/protocol/panels';
+import { isLossPanelState, isLossRunInfo, isMetricsChunk, isStatsChunk, lossHostValidators, lossWebviewValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../../src/shared/protocol/panels/loss';
 import { trainingHostValidators, trainingProcessValidators } from '../../../src/shared/protocol/worker';
 
 /** A worker message in the old tagged form, checked by the guard rpc.ts runs on it (the `ended` message is now start's reply). */

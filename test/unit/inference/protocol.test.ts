@@ -6,10 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
-import {
-  isSegmentationPanelState, isViewerPanelState, segmentationHostValidators, viewerHostValidators,
-  type SegmentationHostApi, type SegmentationWebviewApi, type ViewerHostApi, type ViewerWebviewApi,
-} from '../../../src/shared/protocol/panels';
+import { isViewerPanelState, viewerHostValidators, type ViewerHostApi, type ViewerWebviewApi } from '../../../src/shared/protocol/panels/viewer';
+import { isSegmentationPanelState, segmentationHostValidators, type SegmentationHostApi, type SegmentationWebviewApi } from '../../../src/shared/protocol/panels/segmentation';
 import {
   decodeLabels, encodeLabels, formatSeeds, inferenceHostValidators, inferenceProcessValidators, parseSeedSpec,
 } from '../../../src/shared/protocol/inference';
