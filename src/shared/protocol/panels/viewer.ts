@@ -8,6 +8,7 @@
  */
 import * as s from '../schema';
 import type { RpcApi, RpcValidators } from '../rpc';
+import type { ViewerModes } from '../../modeCoverage';
 import { MAX_INTERP_STEPS, type InterpMode, type InterpResult, type NetworkName, type NoiseModeName, type SampleImage } from '../inference';
 import {
   folderSchema, helloSchema, labelSchema, psiSchema, seedSchema, seedSpecSchema, seedTextSchema, webviewErrorSchema,
@@ -93,6 +94,10 @@ export interface ViewerHostApi extends RpcApi {
     interpolate: { params: s.Infer<typeof viewerInterpolateSchema>; result: InterpResult | Cancelled };
     /** Writes the grid PNG into the run folder; replies with its path. */
     exportGrid: { params: s.Infer<typeof viewerExportGridSchema>; result: { file: string } | Cancelled };
+    /** The mode-coverage section: this snapshot's metric-modes* lines, or why mode coverage is undefined for its run. */
+    modes: { params: HelloParams; result: ViewerModes };
+    /** Computes the modes metric of this snapshot through Compute Metrics (its progress notification and Cancel), then replies as `modes`. */
+    computeModes: { params: HelloParams; result: ViewerModes | Cancelled };
   };
 }
 
@@ -129,5 +134,7 @@ export const viewerHostValidators: RpcValidators<ViewerHostApi, ViewerWebviewApi
     render: s.guard(viewerRenderSchema),
     interpolate: s.guard(viewerInterpolateSchema),
     exportGrid: s.guard(viewerExportGridSchema),
+    modes: s.guard(helloSchema),
+    computeModes: s.guard(helloSchema),
   },
 };
