@@ -42,6 +42,11 @@ export interface OurTrainingOptionsFile {
   createdAt: string;
   /** Resolved options exactly as the training loop used them. */
   options: TrainingOptions;
+  /**
+   * Absolute path of the dataset folder or zip `options.data` named when the run was created (absent
+   * for the built-in MNIST and for older runs): the run still finds its data when `data` was relative.
+   */
+  dataPath?: string;
   backend: RunBackendInfo;
   /** true: no source revision is recorded (the trainer does not run from a git checkout). */
   gitless?: boolean;
@@ -218,11 +223,20 @@ export async function createRunDir(outdir: string, desc: string): Promise<{ dir:
   });
 }
 
+/** What training_options.json records besides the options and the backend. */
+export interface TrainingOptionsExtra {
+  /** The dataset's path as loaded (made absolute); undefined for the built-in MNIST. */
+  dataPath?: string;
+  gitless?: boolean;
+  appVersion?: string;
+  createdAt?: Date;
+}
+
 /** Builds the training_options.json object of a new run. */
 export function makeTrainingOptionsFile(
   options: TrainingOptions,
   backend: RunBackendInfo,
-  extra: { gitless?: boolean; appVersion?: string; createdAt?: Date } = {},
+  extra: TrainingOptionsExtra = {},
 ): OurTrainingOptionsFile {
   const file: OurTrainingOptionsFile = {
     format: 'gan-inspector',
@@ -231,6 +245,7 @@ export function makeTrainingOptionsFile(
     options,
     backend,
   };
+  if (extra.dataPath !== undefined) file.dataPath = path.resolve(extra.dataPath);
   if (extra.gitless !== undefined) file.gitless = extra.gitless;
   if (extra.appVersion !== undefined) file.appVersion = extra.appVersion;
   return file;
@@ -241,7 +256,7 @@ export async function writeTrainingOptions(
   dir: string,
   options: TrainingOptions,
   backend: RunBackendInfo,
-  extra: { gitless?: boolean; appVersion?: string; createdAt?: Date } = {},
+  extra: TrainingOptionsExtra = {},
 ): Promise<OurTrainingOptionsFile> {
   const file = makeTrainingOptionsFile(options, backend, extra);
   await writeJsonAtomic(path.join(dir, RUN_FILES.options), file);

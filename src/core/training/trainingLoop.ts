@@ -159,7 +159,7 @@ export async function train(request: TrainRequest, hooks: TrainHooks = {}): Prom
       const created = await createRunDir(opts.outdir, describeOptions(opts));
       runDir = created.dir;
       lock = acquireRunLock(runDir, 'train');
-      await writeTrainingOptions(runDir, opts, { name: be.name, version: be.version, threads: be.threads, notes: be.notes });
+      await writeTrainingOptions(runDir, opts, { name: be.name, version: be.version, threads: be.threads, notes: be.notes }, { dataPath: ds.path });
     }
     const totalKimg = opts.kimg;
     status = new StatusWriter(runDir, { totalKimg, state: 'running' });
