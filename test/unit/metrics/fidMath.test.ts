@@ -175,7 +175,7 @@ test('FID and KID match numpy/scipy (sqrtm) to 1e-3 relative', (t) => {
     { name: 'd64-persubset', d: 64, gen: gaussianFeatures(600, 64, 64, 1, 0.5), real: gaussianFeatures(700, 64, 64, 2, 0.5, 1.3), kid: { numSubsets: 5, maxSubsetSize: 300, seed: 7, precomputeLimit: 0 } },
     // Close distributions (small FID), ReLU-like non-negative features.
     { name: 'close', d: 32, gen: gaussianFeatures(900, 32, 32, 3, 2).map(Math.abs), real: gaussianFeatures(900, 32, 32, 3, 2, 1.1, 99).map(Math.abs), kid: { numSubsets: 10, maxSubsetSize: 1000, seed: 0 } },
-    // Tridiagonal-QL path (d > 512).
+    // Tridiagonal-QL path (d > JACOBI_MAX_N = 256).
     { name: 'd520', d: 520, gen: gaussianFeatures(1100, 520, 520, 4, 0.2), real: gaussianFeatures(1100, 520, 520, 5, 0.2, 0.8) },
   ];
   const meta = cases.map((c) => {
