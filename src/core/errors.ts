@@ -2,10 +2,17 @@
  * Errors meant for people: a UserError carries a message that says what is wrong and what to do.
  * Anything else reaching the CLI or the extension is a bug and is reported with its stack.
  */
+export interface UserErrorOptions {
+  /** The setting this error is about (e.g. 'ganInspector.outdir'): the extension offers Open Settings on it. */
+  setting?: string;
+}
+
 export class UserError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  readonly setting?: string;
+  constructor(message: string, readonly hint?: string, options: UserErrorOptions = {}) {
     super(hint ? `${message}\n  → ${hint}` : message);
     this.name = 'UserError';
+    this.setting = options.setting;
   }
 }
 
