@@ -19,7 +19,20 @@ export interface FeatureExtractor {
    * → [N,dim]. The caller disposes both.
    */
   features(images: tf.Tensor4D): Promise<tf.Tensor2D>;
+  /** Set when the extractor is also a classifier of a known dataset (mode-coverage metrics need one). */
+  readonly classifier?: ImageClassifier;
   dispose(): void;
+}
+
+/** A classifier of one dataset's images (LeNet: the ten digits of the built-in MNIST). */
+export interface ImageClassifier {
+  /** The dataset source whose images it classifies ('mnist'). */
+  readonly dataset: string;
+  /** What it classifies, for messages: 'the ten digits of the built-in MNIST'. */
+  readonly description: string;
+  readonly classes: number;
+  /** Class per image of `images` [N,H,W,C] in [-1,1]; the caller disposes the tensor. */
+  classify(images: tf.Tensor4D): Promise<Int32Array>;
 }
 
 export interface AdaptOptions {

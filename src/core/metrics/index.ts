@@ -3,11 +3,15 @@ export { FeatureStats } from './featureStats';
 export { frechetDistance, fidFromStats } from './fid';
 export { kernelInceptionDistance, kidSubsets, type KidOptions } from './kid';
 export { symmetricEigen, traceSqrtProduct } from './linalg';
-export { adaptImages, toFeatureMatrix, describeExtractor, type FeatureExtractor } from './extractor';
-export { loadOrTrainLenet, lenetHeldOutAccuracy, defaultCacheDir, LENET_DEFAULTS, LenetExtractor, type LenetConfig, type LenetInfo, type LenetProgress } from './lenet';
+export { adaptImages, toFeatureMatrix, describeExtractor, type FeatureExtractor, type ImageClassifier } from './extractor';
+export { loadOrTrainLenet, lenetHeldOutAccuracy, defaultCacheDir, LENET_DEFAULTS, LENET_CLASSIFIES, LenetExtractor, type LenetConfig, type LenetInfo, type LenetProgress } from './lenet';
 export { loadModelExtractor, loadTfjsModel, fileSystemHandler, resolveModelSource, modelCacheDir, type ModelExtractorOptions, type DownloadProgress } from './tfjsModel';
 export {
   computeMetrics, computeMetricLines, computeSnapshotMetrics, metricLines, makeMetricLine, metricName, parseMetricName, formatTime,
-  resolveExtractor, acquireExtractor, checkExtractorNames, validateFeatureModel, metricLinesFraction, loadRunDataset, generatorSource, datasetSource, accumulateFeatures,
+  resolveExtractor, acquireExtractor, checkExtractorNames, checkMetricsForDataset, samplePass, validateFeatureModel, metricLinesFraction, loadRunDataset, generatorSource, datasetSource, accumulateFeatures,
   type AcquiredExtractor, type ExtractorOptions, type FeatureModelSpec, type MetricLinesProgress, type MetricKind, type MetricSpec, type SampleSource, type ComputeMetricsOptions, type MetricsResult, type SnapshotMetricsOptions, type MetricLinesOptions,
 } from './metrics';
+export {
+  modeCoverage, modeResults, modeCoverageFromLine, isModesMetric, formatModeCoverage, klDivergence, classCounts, MODE_THRESHOLD, MODES_MAXSHARE, MODES_KL, MODES_CLASS,
+  type ModeCoverage,
+} from './modes';

@@ -25,7 +25,7 @@ import { ParamSet } from '../networks/params';
 import { Adam } from '../training/adam';
 import { Rng } from '../util/rng';
 import { tempSiblingPath, writeDirAtomic } from '../runs/fsAtomic';
-import { adaptImages, type FeatureExtractor } from './extractor';
+import { adaptImages, type FeatureExtractor, type ImageClassifier } from './extractor';
 
 /** Architecture and training recipe; every field is part of the cache key. */
 export interface LenetConfig {
@@ -44,6 +44,9 @@ export interface LenetConfig {
 export const LENET_DEFAULTS: Readonly<LenetConfig> = Object.freeze({
   conv1: 8, conv2: 32, features: 128, epochs: 4, batch: 64, lr: 2e-3, lrEnd: 1e-4, seed: 0, trainCount: 9000, testCount: 1000,
 });
+
+/** What LeNet classifies (mode-coverage metrics are defined only on this data). */
+export const LENET_CLASSIFIES = Object.freeze({ dataset: 'mnist', description: 'the ten digits of the built-in MNIST', classes: 10 });
 
 const FORMAT = 'gan-inspector-lenet';
 const FORMAT_VERSION = 1;
@@ -165,6 +168,8 @@ export class LenetExtractor implements FeatureExtractor {
   readonly name = 'lenet';
   readonly id: string;
   readonly dim: number;
+  /** LeNet classifies the built-in MNIST digits (mode-coverage metrics use it). */
+  readonly classifier: ImageClassifier;
 
   constructor(
     private readonly params: ParamSet,
@@ -178,6 +183,7 @@ export class LenetExtractor implements FeatureExtractor {
   ) {
     this.id = `lenet-${info.weightsSha256.slice(0, 16)}`;
     this.dim = info.config.features;
+    this.classifier = { ...LENET_CLASSIFIES, classify: (images) => this.classify(images) };
   }
 
   /** 'lenet (98.0% on 1,000 held-out digits)': the accuracy recorded when it was trained, also on cache hits. */

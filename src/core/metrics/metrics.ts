@@ -5,7 +5,8 @@
  * Metric names record the sample count and the extractor: `fid2k_lenet` = FID of 2,000 generated
  * samples (seeds 0…1999, so every evaluation uses the same latents) against the first 2,000 dataset
  * images, in LeNet features; `kid2k_full_lenet` compares against the whole dataset. Runs are only
- * comparable under the same name.
+ * comparable under the same name. `modes2k_lenet` is mode coverage: the same 2,000 samples classified
+ * by the extractor (a classifier of the run's data) against the dataset's class histogram (modes.ts).
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -20,14 +21,15 @@ import { describeExtractor, type FeatureExtractor } from './extractor';
 import { FeatureStats } from './featureStats';
 import { fidFromStats } from './fid';
 import { kernelInceptionDistance, type KidOptions } from './kid';
-import { loadOrTrainLenet, type LenetExtractor, type LenetProgress } from './lenet';
+import { LENET_CLASSIFIES, loadOrTrainLenet, type LenetExtractor, type LenetProgress } from './lenet';
 import { loadModelExtractor, type DownloadProgress } from './tfjsModel';
 import { validateFeatureModel, type FeatureModelSpec } from './featureModelSpec';
+import { assertClassifierOf, classCounts, modeCoverage, modeResults, type ModeCoverage } from './modes';
 
 export { validateFeatureModel, type FeatureModelSpec };
 
-export type MetricKind = 'fid' | 'kid';
-export const METRIC_KINDS: readonly MetricKind[] = ['fid', 'kid'];
+export type MetricKind = 'fid' | 'kid' | 'modes';
+export const METRIC_KINDS: readonly MetricKind[] = ['fid', 'kid', 'modes'];
 
 /** A parsed metric name. */
 export interface MetricSpec {
@@ -39,7 +41,7 @@ export interface MetricSpec {
   extractor: string;
 }
 
-const NAME_RE = /^(fid|kid)(\d+)(k?)(_full)?_([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
+const NAME_RE = /^(fid|kid|modes)(\d+)(k?)(_full)?_([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
 
 /** Count as it appears in names: 2000 → '2k', 500 → '500'. */
 function countLabel(n: number): string {
@@ -52,12 +54,12 @@ export function metricName(kind: MetricKind, numGen: number, extractor: string, 
   return `${kind}${countLabel(numGen)}${full ? '_full' : ''}_${extractor}`;
 }
 
-/** Parses 'fid2k_lenet', 'kid500_lenet', 'fid10k_full_inception_v3'. */
+/** Parses 'fid2k_lenet', 'kid500_lenet', 'fid10k_full_inception_v3', 'modes2k_lenet'. */
 export function parseMetricName(name: string): MetricSpec {
   const m = NAME_RE.exec(name.trim());
   if (!m) {
     throw new UserError(`Unknown metric '${name}'.`,
-      "Metric names look like fid2k_lenet or kid2k_lenet: fid|kid, the number of generated samples (2k = 2000), optional _full (all dataset images), then the feature extractor.");
+      "Metric names look like fid2k_lenet, kid2k_lenet or modes2k_lenet: fid|kid|modes, the number of generated samples (2k = 2000), optional _full (all dataset images), then the feature extractor.");
   }
   const numGen = Number(m[2]) * (m[3] ? 1000 : 1);
   if (!Number.isSafeInteger(numGen) || numGen < 2) throw new UserError(`Metric '${name}' asks for fewer than 2 generated samples.`, 'Use a count like fid2k_lenet (2,000 samples).');
@@ -75,10 +77,13 @@ export function formatTime(seconds: number): string {
   return `${Math.floor(s / 86400)}d ${p2(Math.floor(s / 3600) % 24)}h ${p2(Math.floor(s / 60) % 60)}m`;
 }
 
-/** One metric-<name>.jsonl line in StyleGAN2-ADA's format (key order included). */
-export function makeMetricLine(metric: string, value: number, totalTime: number, snapshotPkl: string, timestamp = Date.now() / 1000): MetricLine {
+/**
+ * One metric-<name>.jsonl line in StyleGAN2-ADA's format (key order included). `value` is the
+ * metric's value, or all its results (the metric's own key first) when it reports several.
+ */
+export function makeMetricLine(metric: string, value: number | Record<string, number>, totalTime: number, snapshotPkl: string, timestamp = Date.now() / 1000): MetricLine {
   return {
-    results: { [metric]: value },
+    results: typeof value === 'number' ? { [metric]: value } : { ...value },
     metric,
     total_time: totalTime,
     total_time_str: formatTime(totalTime),
@@ -160,6 +165,20 @@ export async function accumulateFeatures(
   source: SampleSource, n: number, extractor: FeatureExtractor, stats: FeatureStats,
   opts: { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<void> {
+  await samplePass(source, n, extractor, { ...opts, stats });
+}
+
+/**
+ * One pass over `n` samples of `source` (each rendered once): features into `stats` and/or the
+ * extractor's classes counted into `counts` (one slot per class).
+ */
+export async function samplePass(
+  source: SampleSource, n: number, extractor: FeatureExtractor,
+  opts: { stats?: FeatureStats; counts?: number[]; batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+): Promise<void> {
+  const { stats, counts } = opts;
+  const classifier = extractor.classifier;
+  if (counts && !classifier) throw new Error(`samplePass: extractor '${extractor.name}' is not a classifier`);
   const bs = Math.max(1, opts.batchSize ?? 64);
   const R = source.resolution, C = source.channels;
   for (let start = 0; start < n; start += bs) {
@@ -169,11 +188,18 @@ export async function accumulateFeatures(
     const x = tf.tensor4d(data, [count, R, R, C]);
     let f: tf.Tensor2D | undefined;
     try {
-      f = await extractor.features(x);
-      if (f.shape[0] !== count || f.shape[1] !== stats.dim) {
-        throw new Error(`Feature extractor '${extractor.name}' returned [${f.shape}] for ${count} images; expected [${count},${stats.dim}].`);
+      if (stats) {
+        f = await extractor.features(x);
+        if (f.shape[0] !== count || f.shape[1] !== stats.dim) {
+          throw new Error(`Feature extractor '${extractor.name}' returned [${f.shape}] for ${count} images; expected [${count},${stats.dim}].`);
+        }
+        stats.append((await f.data()) as Float32Array, count);
       }
-      stats.append((await f.data()) as Float32Array, count);
+      if (counts && classifier) {
+        const labels = await classifier.classify(x);
+        if (labels.length !== count) throw new Error(`Classifier '${extractor.name}' returned ${labels.length} classes for ${count} images.`);
+        classCounts(labels, classifier.classes, counts);
+      }
     } finally {
       x.dispose();
       f?.dispose();
@@ -200,6 +226,23 @@ async function realStats(ds: Dataset, n: number, extractor: FeatureExtractor, ca
   return stats;
 }
 
+/** The dataset's class counts (the first n images, classified by the extractor), cached like realStats. */
+const realCountCache = new WeakMap<Dataset, Map<string, number[]>>();
+
+async function realCounts(ds: Dataset, n: number, extractor: FeatureExtractor, opts: ComputeMetricsOptions): Promise<number[]> {
+  let perDs = realCountCache.get(ds);
+  if (!perDs) realCountCache.set(ds, (perDs = new Map()));
+  const key = `${extractor.id}|${n}`;
+  const hit = perDs.get(key);
+  if (hit && opts.cacheReal !== false) return hit;
+  const counts = new Array<number>(extractor.classifier!.classes).fill(0);
+  await samplePass(datasetSource(ds), n, extractor, {
+    counts, batchSize: opts.batchSize, signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'real', done, total }),
+  });
+  if (opts.cacheReal !== false) perDs.set(key, counts);
+  return counts;
+}
+
 // ------------------------------------------------------------------------------------------------
 // computeMetrics
 
@@ -223,8 +266,10 @@ export interface ComputeMetricsOptions {
 }
 
 export interface MetricsResult {
-  /** Metric name → value, e.g. { fid2k_lenet: 12.3, kid2k_lenet: 0.004 }. */
+  /** Metric name → value, e.g. { fid2k_lenet: 12.3, kid2k_lenet: 0.004, modes2k_lenet: 9 } (modes: classes covered). */
   results: Record<string, number>;
+  /** Mode-coverage metric name → its class histogram, max share and KL (modes.ts). */
+  modes: Record<string, ModeCoverage>;
   /** Seconds for the whole call. */
   totalTime: number;
   /** Seconds attributable to each metric (shared feature extraction counted in each). */
@@ -239,8 +284,8 @@ export async function computeMetrics(opts: ComputeMetricsOptions): Promise<Metri
   const t0 = performance.now();
   const { dataset: ds, extractor } = opts;
   const kinds = [...new Set(opts.metrics)];
-  if (kinds.length === 0) throw new UserError('No metrics requested.', 'Ask for fid and/or kid.');
-  for (const k of kinds) if (!METRIC_KINDS.includes(k)) throw new UserError(`Unknown metric kind '${k}'.`, 'Use fid or kid.');
+  if (kinds.length === 0) throw new UserError('No metrics requested.', 'Ask for fid, kid and/or modes.');
+  for (const k of kinds) if (!METRIC_KINDS.includes(k)) throw new UserError(`Unknown metric kind '${k}'.`, 'Use fid, kid or modes.');
   if (!Number.isInteger(opts.numGen) || opts.numGen < 2) throw new UserError(`Invalid number of generated samples ${opts.numGen}: use an integer ≥ 2.`);
   const full = opts.numReal === 'full';
   const numReal = opts.numReal === 'full' ? ds.length : Math.min(opts.numReal ?? opts.numGen, ds.length);
@@ -252,34 +297,51 @@ export async function computeMetrics(opts: ComputeMetricsOptions): Promise<Metri
     throw new UserError(`Generated images are ${source.resolution}×${source.resolution}×${source.channels} but the dataset is ${ds.resolution}×${ds.resolution}×${ds.channels}.`,
       'Evaluate against the dataset at the resolution and channels the network was trained with.');
   }
+  const wantModes = kinds.includes('modes');
+  if (wantModes) assertClassifierOf(extractor.name, extractor.classifier, ds, metricName('modes', opts.numGen, extractor.name, full));
+  const wantFeatures = kinds.some((k) => k !== 'modes');
   const needAll = kinds.includes('kid');
-  const real = await realStats(ds, numReal, extractor, needAll, opts);
-  const gen = new FeatureStats(extractor.dim, { captureAll: needAll });
-  await accumulateFeatures(source, opts.numGen, extractor, gen, {
+  const real = wantFeatures ? await realStats(ds, numReal, extractor, needAll, opts) : undefined;
+  const realClassCounts = wantModes ? await realCounts(ds, numReal, extractor, opts) : undefined;
+  // One pass over the generated samples feeds every metric of the group (rendering dominates).
+  const gen = wantFeatures ? new FeatureStats(extractor.dim, { captureAll: needAll }) : undefined;
+  const genCounts = wantModes ? new Array<number>(extractor.classifier!.classes).fill(0) : undefined;
+  await samplePass(source, opts.numGen, extractor, {
+    stats: gen, counts: genCounts,
     batchSize: opts.batchSize, signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'generated', done, total }),
   });
   const featureTime = (performance.now() - t0) / 1000;
   const results: Record<string, number> = {};
+  const modes: Record<string, ModeCoverage> = {};
   const times: Record<string, number> = {};
   for (const kind of kinds) {
     const t1 = performance.now();
     const name = metricName(kind, opts.numGen, extractor.name, full);
-    if (kind === 'fid') {
-      results[name] = fidFromStats(gen, real);
+    if (kind === 'modes') {
+      modes[name] = modeCoverage(genCounts!, realClassCounts!);
+      results[name] = modes[name].covered;
+    } else if (kind === 'fid') {
+      results[name] = fidFromStats(gen!, real!);
     } else {
       throwIfAborted(opts.signal, 'the metric');
-      results[name] = kernelInceptionDistance(gen.all(), gen.count, real.all(), real.count, extractor.dim, {
+      results[name] = kernelInceptionDistance(gen!.all(), gen!.count, real!.all(), real!.count, extractor.dim, {
         ...opts.kid, onProgress: (done, total) => opts.onProgress?.({ phase: 'kid', done, total }),
       });
     }
     times[name] = featureTime + (performance.now() - t1) / 1000;
   }
-  return { results, totalTime: (performance.now() - t0) / 1000, times, numGen: opts.numGen, numReal, extractor: extractor.name };
+  return { results, modes, totalTime: (performance.now() - t0) / 1000, times, numGen: opts.numGen, numReal, extractor: extractor.name };
 }
 
-/** One StyleGAN2-ADA metric line per metric of `r`, for snapshot `snapshotPkl`. */
+/**
+ * One StyleGAN2-ADA metric line per metric of `r`, for snapshot `snapshotPkl`. A modes metric's line
+ * holds all its numbers (modeResults: covered, _maxshare, _kl, _class0…).
+ */
 export function metricLines(r: MetricsResult, snapshotPkl: string, timestamp = Date.now() / 1000): MetricLine[] {
-  return Object.entries(r.results).map(([name, v]) => makeMetricLine(name, v, r.times[name] ?? r.totalTime, snapshotPkl, timestamp));
+  return Object.entries(r.results).map(([name, v]) => {
+    const m = r.modes?.[name];
+    return makeMetricLine(name, m ? modeResults(name, m) : v, r.times[name] ?? r.totalTime, snapshotPkl, timestamp);
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -344,6 +406,20 @@ export function checkExtractorNames(metricNames: string[], opts: ExtractorOption
     if (ex !== 'lenet' && !opts.extractors?.some((e) => e.name === ex) && opts.featureModel?.name !== ex) throw unknownExtractor(ex, opts);
   }
   if (opts.featureModel && metricNames.some((n) => parseMetricName(n).extractor === opts.featureModel!.name)) validateFeatureModel(opts.featureModel);
+}
+
+/**
+ * Throws the UserError of a metric that is undefined on `ds` before anything is computed: a modes
+ * metric whose extractor does not classify the run's data (modes2k_lenet needs --data mnist).
+ * `extractors` are given extractors, matched by name as in acquireExtractor.
+ */
+export function checkMetricsForDataset(metricNames: readonly string[], ds: Pick<Dataset, 'source' | 'name'>, extractors?: readonly FeatureExtractor[]): void {
+  for (const n of metricNames) {
+    const spec = parseMetricName(n);
+    if (spec.kind !== 'modes') continue;
+    const given = extractors?.find((e) => e.name === spec.extractor);
+    assertClassifierOf(spec.extractor, given ? given.classifier : spec.extractor === 'lenet' ? LENET_CLASSIFIES : undefined, ds, spec.name);
+  }
 }
 
 function unknownExtractor(name: string, opts: ExtractorOptions): UserError {

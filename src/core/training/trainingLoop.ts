@@ -18,7 +18,7 @@ import { initBackend, type BackendInfo } from '../backend/backend';
 import { type Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
 import { makeGrid, writePngAtomic } from '../image/grid';
 import { renderSeeds } from '../analysis/samples';
-import { computeMetricLines, parseMetricName } from '../metrics/metrics';
+import { checkMetricsForDataset, computeMetricLines, parseMetricName } from '../metrics/metrics';
 import type { FeatureExtractor } from '../metrics/extractor';
 import { LENET_DEFAULTS } from '../metrics/lenet';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, metricFileName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';
@@ -148,6 +148,7 @@ export async function train(request: TrainRequest, hooks: TrainHooks = {}): Prom
     const m = opts.model;
     const t0 = Date.now();
     const ds = await loadDataset(opts.data, { resolution: m.resolution, channels: m.channels as 1 | 3, maxImages: opts.maxImages, xflip: opts.datasetXflip });
+    checkMetricsForDataset(opts.metrics, ds, hooks.extractors); // modes2k_lenet on non-MNIST data fails here, not at the first snapshot
     const dataLines = [
       `Dataset: ${ds.name} (${ds.source}), ${ds.count} images at ${m.resolution}×${m.resolution}×${m.channels}, loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       ...ds.warnings.map((w) => `Warning: ${w}`),
