@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { decodeMnistBin, loadDataset, MNIST_BIN_NAME } from '../../../src/core/data/dataset';
+import { loadDataset } from '../../../src/core/data/dataset';
+import { decodeMnistBin, MNIST_BIN_NAME } from '../../../src/core/data/mnist';
 import { isUserError } from '../../../src/core/errors';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
