@@ -57,6 +57,12 @@ const targets = [
     options: { outfile: rel('dist/inference.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },
   },
   {
+    // Inference threads (src/worker/inference/pool), started by the inference process from its own folder.
+    name: 'inference worker thread',
+    entry: 'src/worker/inferenceWorkerThread.ts',
+    options: { outfile: rel('dist/inferenceWorkerThread.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },
+  },
+  {
     name: 'cli',
     entry: 'src/cli/main.ts',
     options: { outfile: rel('dist/cli.js'), platform: 'node', format: 'cjs', target: 'node20', external: WORKER_EXTERNALS },

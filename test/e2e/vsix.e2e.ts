@@ -205,7 +205,7 @@ e2eSuite('vsix', {
     console.log(`[e2e] vsix: ${vsixPath}: ${(size / 1e6).toFixed(2)} MB, ${listZip(vsixPath).length} entries`);
     assert.ok(size < 8 * 1024 * 1024, `.vsix is ${(size / 1e6).toFixed(2)} MB`);
     const entries = listZip(vsixPath);
-    for (const need of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/inference.js',
+    for (const need of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/inference.js', 'extension/dist/inferenceWorkerThread.js',
       'extension/dist/mnist-digits.bin', 'extension/dist/tfjs-backend-wasm.wasm', 'extension/dist/tfjs-backend-wasm-simd.wasm',
       'extension/dist/tfjs-backend-wasm-threaded-simd.wasm', 'extension/dist/webview/viewer.js', 'extension/media/walkthrough/train.svg']) {
       assert.ok(entries.includes(need), `${need} is in the .vsix`);

@@ -11,11 +11,11 @@ import type { BackendName } from '../config/options';
 import { UserError, throwIfAborted } from '../errors';
 import { initBackend } from '../backend/backend';
 import { writePngAtomic } from '../image/grid';
-import { loadCheckpoint, resolveSnapshotPath, type Checkpoint } from '../checkpoints/index';
+import { loadCheckpoint, resolveSnapshotPath, type Checkpoint, type InspectGenerator } from '../checkpoints/index';
 import { tfDotEngine } from './kmeansTf';
 import { assignToCentroids, clusterFeatures, type FeatureBatch, type KMeansMetric, meanCosineSimilarity } from './kmeans';
 import { segmentationGrid, segmentationRow } from './segmentation';
-import { classLabels, renderSeeds } from './samples';
+import { classLabels, renderSeeds, type RenderedSamples, type RenderOptions } from './samples';
 
 export interface SegmentOptions {
   seeds: number[];
@@ -77,8 +77,19 @@ export interface SegmentResult {
   metric: KMeansMetric;
 }
 
+/** Renders the samples of seeds: the generator on this thread, or (the inference process) split across threads. */
+export type SeedRenderer = (seeds: number[], o: RenderOptions) => Promise<RenderedSamples>;
+
 /** Runs the segmentation on loaded networks (G, and D when withDecoder). Tensors are all freed. */
-export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>, o: SegmentOptions): Promise<SegmentResult> {
+export function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>, o: SegmentOptions): Promise<SegmentResult> {
+  return segmentWith(nets, (seeds, ro) => renderSeeds(nets.G, seeds, ro), o);
+}
+
+/** segmentNetworks with the samples rendered by `render` (G is then only its shape). */
+export async function segmentWith(
+  nets: Pick<Checkpoint, 'D' | 'info'> & { G: Pick<InspectGenerator, 'resolution' | 'imgChannels' | 'resolutions' | 'cDim'> },
+  render: SeedRenderer, o: SegmentOptions,
+): Promise<SegmentResult> {
   const G = nets.G;
   const m = { resolution: G.resolution, channels: G.imgChannels };
   const all = G.resolutions.filter((r) => r > 4);
@@ -91,7 +102,7 @@ export async function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>
   const ggdrRes = nets.D ? nets.D.decoderRes : nets.info.ggdrRes;
   const featureRes = [...new Set([...resolutions, ...(o.withDecoder && ggdrRes ? [ggdrRes] : [])])];
   o.onProgress?.('generating samples', 0.05);
-  const rendered = await renderSeeds(G, o.seeds, {
+  const rendered = await render(o.seeds, {
     truncationPsi: o.psi ?? 1, noiseMode: 'const', featureRes, signal: o.signal, label: o.label,
     batchSize: o.batchSize, onProgress: (done, total) => o.onProgress?.(`generating samples ${done}/${total}`, 0.05 + 0.05 * (done / total)),
   });

@@ -11,7 +11,7 @@ import { loadOurCheckpoint, loadOurDiscriminator } from './ours';
 import type { Checkpoint, CheckpointInfo, InspectDiscriminator, InspectGenerator, LoadCheckpointOptions } from './types';
 
 export type * from './types';
-export { officialLatents } from './official';
+export { officialGeneratorFrom, officialLatents, readOfficialGenerator } from './official';
 export { describeOfficialPickle } from './officialInfo';
 export { loadCheckpointDataset, locateDataset } from './dataset';
 
@@ -51,6 +51,6 @@ export async function loadCheckpoint(p: string, opts: LoadCheckpointOptions = {}
 }
 
 /** D of a checkpoint already loaded (its G gives the decoder's output widths for ours). */
-export function loadCheckpointD(info: CheckpointInfo, G: InspectGenerator, signal?: AbortSignal): Promise<InspectDiscriminator> {
+export function loadCheckpointD(info: CheckpointInfo, G: Pick<InspectGenerator, 'channelsAt'>, signal?: AbortSignal): Promise<InspectDiscriminator> {
   return info.origin === 'official' ? loadOfficialDiscriminator(info.path, signal) : loadOurDiscriminator(info.path, info, (r) => G.channelsAt(r));
 }

@@ -12,7 +12,8 @@ import { OfficialGenerator } from '../official/networks/generator';
 import { readOfficialCheckpoint, type NetworkKey } from '../official/pickle/index';
 import { UserError } from '../errors';
 import { officialInfo } from './officialInfo';
-import type { Checkpoint, InspectDiscriminator, InspectGenerator, InspectOutput, InspectSynthesisOptions, LoadCheckpointOptions } from './types';
+import type { OfficialModule } from '../official/types';
+import type { Checkpoint, CheckpointInfo, InspectDiscriminator, InspectGenerator, InspectOutput, InspectSynthesisOptions, LoadCheckpointOptions } from './types';
 
 /** z for seeds as generate.py draws them: RandomState(seed).randn(1, z_dim), float64 → float32. */
 export function officialLatents(seeds: number[], zDim: number): tf.Tensor2D {
@@ -76,10 +77,10 @@ class OfficialInspectDiscriminator implements InspectDiscriminator {
   }
 }
 
-/** Loads G_ema (or G) and, when asked, D with its GGDR decoder from an official pickle. */
-export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointOptions = {}): Promise<Checkpoint> {
+/** The parsed pickle of loadOfficialCheckpoint: what the networks are built from. */
+async function readForLoad(file: string, opts: LoadCheckpointOptions, withD: boolean) {
   const which = opts.which ?? 'G_ema';
-  const nets: NetworkKey[] = [which, ...(opts.withD ? (['D'] as const) : [])];
+  const nets: NetworkKey[] = [which, ...(withD ? (['D'] as const) : [])];
   const ck = await readOfficialCheckpoint(file, {
     networks: nets,
     structureOf: ['D'], // without D's weights, its structure still says whether it has a GGDR decoder (info.ggdrRes)
@@ -88,7 +89,27 @@ export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointO
   });
   const gRec = ck[which];
   if (!gRec) throw new UserError(`${path.basename(file)} has no ${which}.`, which === 'G' ? 'Use G_ema.' : 'Is this a network snapshot of a training run?');
-  const info = officialInfo(file, ck);
+  return { ck, which, gRec, info: officialInfo(file, ck) };
+}
+
+/**
+ * G_ema (or G) of an official pickle as its parsed record (plain objects and typed arrays, so it can be
+ * posted to worker threads, which build the network with officialGeneratorFrom) and the checkpoint's info:
+ * the pickle is read once however many threads hold the network.
+ */
+export async function readOfficialGenerator(file: string, opts: LoadCheckpointOptions = {}): Promise<{ info: CheckpointInfo; which: 'G' | 'G_ema'; record: OfficialModule }> {
+  const { which, gRec, info } = await readForLoad(file, opts, false);
+  return { info, which, record: gRec };
+}
+
+/** An inspectable generator built (on this thread's backend) from a record of readOfficialGenerator. */
+export function officialGeneratorFrom(record: OfficialModule, which: 'G' | 'G_ema'): InspectGenerator {
+  return new OfficialInspectGenerator(new OfficialGenerator(record, which));
+}
+
+/** Loads G_ema (or G) and, when asked, D with its GGDR decoder from an official pickle. */
+export async function loadOfficialCheckpoint(file: string, opts: LoadCheckpointOptions = {}): Promise<Checkpoint> {
+  const { ck, which, gRec, info } = await readForLoad(file, opts, !!opts.withD);
   let G: OfficialInspectGenerator | undefined;
   let D: OfficialInspectDiscriminator | null = null;
   // Turning the weights into backend tensors takes a second or more for big models: say so (small ones are instant).

@@ -57,6 +57,19 @@ function jobText(j: EngineStatusJob): string {
   return `${j.runName ?? `job ${j.id}`} ${j.phase} ${kimgText(j.curKimg)}/${kimgText(j.totalKimg)} kimg`;
 }
 
+/** The report's lines on the inference threads: how many the process renders on, and what each running one holds. */
+function workerLines(w: InferenceStats['workers']): string[] {
+  if (!w) return [];
+  if (w.count <= 1) return ['Inference threads: none (renders run on the process\'s own thread)'];
+  if (!w.threads.length) return [`Inference threads: ${w.count}, not running (they start with the next render and stop once they hold nothing)`];
+  const out = [`Inference threads: ${w.threads.length} of ${w.count} running, each with its own copy of every generator in use:`];
+  w.threads.forEach((t, i) => {
+    const held = t.models.length ? t.models.map((m) => `${shortSnapshot(m.snapshot)} ${m.which}`).join(', ') : 'nothing';
+    out.push(`  thread ${i + 1} (id ${t.threadId}, ${t.backend}): ${plural(t.numTensors, 'tensor')} (${formatBytes(t.numBytes)}); holds ${held}`);
+  });
+  return out;
+}
+
 /** Builds the notification line and the Output-channel report. Pure. */
 export function formatEngineStatus(input: EngineStatusInput): EngineStatusReport {
   const { stats, holders, training } = input;
@@ -74,6 +87,7 @@ export function formatEngineStatus(input: EngineStatusInput): EngineStatusReport
       const by = holders.get(path.resolve(m.snapshot)) ?? [];
       details.push(`  ${m.snapshot}: ${m.parts.join(', ') || 'nothing'}; read ${plural(m.loads, 'time')}; ${by.length ? `held by ${by.join(', ')}` : 'held by no panel'}`);
     }
+    details.push(...workerLines(stats.workers));
   } else {
     parts.push(input.error ? `not answering (${input.error.split('\n')[0]})` : 'not running (it starts with the first checkpoint viewer or segmentation panel)');
     details.push(input.error ? `Inference process: not answering: ${input.error}` : 'Inference process: not running.');

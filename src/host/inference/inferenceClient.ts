@@ -36,6 +36,11 @@ export interface InferenceClientOptions {
   log?: (line: string) => void;
   /** Stop the process after this long with no panel holding a checkpoint and nothing running (0 = never). */
   idleExitMs?: number;
+  /**
+   * Inference threads the process splits renders across (read when it starts): 0 or undefined = one per
+   * core on wasm/cpu (the training's default), 1 = none (everything on the process's own thread).
+   */
+  workers?: number | (() => number | undefined);
 }
 
 export interface CallOptions {
@@ -256,7 +261,7 @@ export class InferenceClient {
       onGone(why);
     });
     proc.ready = Promise.race([
-      channel.request('init', { backend: this.opts.backend ?? 'auto' }, { timeoutMs: 120_000 }).then((r) => {
+      channel.request('init', { backend: this.opts.backend ?? 'auto', ...this.workersParam() }, { timeoutMs: 120_000 }).then((r) => {
         this.backend = r.backend;
         this.opts.log?.(`Inference process ${r.pid} on ${r.backend}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
         return r.backend;
@@ -268,6 +273,11 @@ export class InferenceClient {
     });
     this.proc = proc;
     return proc.ready.then(() => proc);
+  }
+
+  private workersParam(): { workers?: number } {
+    const w = typeof this.opts.workers === 'function' ? this.opts.workers() : this.opts.workers;
+    return w === undefined ? {} : { workers: w };
   }
 
   private stop(why: string): void {

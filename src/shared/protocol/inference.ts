@@ -23,8 +23,8 @@ export const PSI_MIN = -1;
 export const PSI_MAX = 2;
 /** Most metric names one computeMetrics job may ask for. */
 export const MAX_METRICS = 24;
-/** Syntax of a metric name (fid2k_lenet, kid5k_full_inception_v3); the process parses it fully. */
-export const METRIC_NAME_RE = /^(fid|kid)\d+k?(_full)?_[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Syntax of a metric name (fid2k_lenet, kid5k_full_inception_v3, modes2k_lenet); the process parses it fully. */
+export const METRIC_NAME_RE = /^(fid|kid|modes)\d+k?(_full)?_[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export type NetworkName = 'G' | 'G_ema';
 export type NoiseModeName = 'const' | 'random';
@@ -186,10 +186,22 @@ export interface MetricsJobResult {
   backend: string;
 }
 
-export interface InferenceStats {
+/** One inference thread of the process (when it renders on several) and what it holds. */
+export interface InferenceThreadStats {
+  threadId: number;
   backend: string;
   numTensors: number;
   numBytes: number;
+  models: Array<{ snapshot: string; which: NetworkName }>;
+}
+
+export interface InferenceStats {
+  backend: string;
+  /** Live tensors (and their bytes) of the process, its inference threads included. */
+  numTensors: number;
+  numBytes: number;
+  /** Inference threads: how many it renders on (1 = this thread, no pool) and those running now (they start with the first load and stop once they hold nothing). */
+  workers?: { count: number; threads: InferenceThreadStats[] };
   /** Checkpoints in the cache, with how often each was read from disk and what is loaded. */
   models: Array<{ snapshot: string; loads: number; parts: string[] }>;
   /** Disk reads of checkpoints since the process started. */
@@ -206,7 +218,8 @@ export interface InferenceProcessApi extends RpcApi {
   };
   requests: {
     /** Starts the backend ('auto' by default); replies with its name. */
-    init: { params: { backend: 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' }; result: { backend: string; notes: string[]; pid: number } };
+    /** Starts the backend ('auto' by default) and sets the inference threads (workers: 0 or absent = one per core; 1 = none); replies with the backend's name. */
+    init: { params: { backend: 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow'; workers?: number }; result: { backend: string; notes: string[]; pid: number; workers?: number } };
     render: { params: GenParams & { jobId: string; seeds: number[] }; result: RenderResult };
     interpolate: {
       params: GenParams & { jobId: string; seedA: number; seedB: number; steps: number; mode: InterpMode };
@@ -274,7 +287,8 @@ export const inferenceProcessValidators: RpcValidators<InferenceProcessApi, Infe
   },
   requests: {
     init: (p): p is InferenceProcessApi['requests']['init']['params'] =>
-      isObj(p) && onlyKeys(p, ['backend']) && ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'].includes(p.backend as string),
+      isObj(p) && onlyKeys(p, ['backend', 'workers']) && ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'].includes(p.backend as string) &&
+      (p.workers === undefined || isInt(p.workers, 0, 1024)),
     render: (p): p is InferenceProcessApi['requests']['render']['params'] =>
       isObj(p) && onlyKeys(p, [...GEN_KEYS, 'jobId', 'seeds']) && isGen(p) && isJobId(p.jobId) && isSeedList(p.seeds),
     interpolate: (p): p is InferenceProcessApi['requests']['interpolate']['params'] =>

@@ -10,9 +10,7 @@
  * A worker that dies (an uncaught error, an exit, the thread killed) fails the step with a
  * ReplicaFailedError and every worker is stopped; nothing is written, so the last good snapshot stays.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../config/options';
 import { type GanTrainer, NonFiniteLossError, type StepStats } from '../trainer';
@@ -20,6 +18,7 @@ import { abortAllReduce, allocAllReduce, type AllReduceBuffers } from './allRedu
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { loadTrainerStateFrom, readTrainerState, sameState, type TrainerState } from './trainerState';
 import { shardRows } from '../../config/workers';
+import { startThread, threadScript, ThreadHandle } from '../../parallel/threads';
 
 /** A worker thread failed (died, or failed outside the finite checks); the step did not happen. */
 export class ReplicaFailedError extends Error {
@@ -29,49 +28,10 @@ export class ReplicaFailedError extends Error {
   }
 }
 
-/** The worker thread's script: the bundle's dist/trainWorkerThread.js, or (from source, under tsx) the .ts entry. */
-export function workerEntry(): { file: string; eval: boolean } {
-  const bundled = path.join(__dirname, 'trainWorkerThread.js');
-  if (fs.existsSync(bundled)) return { file: bundled, eval: false };
-  const src = path.resolve(__dirname, '../../../worker/trainWorkerThread.ts');
-  if (fs.existsSync(src)) {
-    // Worker threads do not inherit tsx's loader; register it in the thread first.
-    return { file: `require('tsx/cjs/api').register(); require(${JSON.stringify(src)});`, eval: true };
-  }
-  throw new Error(`training worker script not found (looked for ${bundled} and ${src})`);
-}
-
-/** One worker thread and its queue of messages. */
-class ReplicaHandle {
-  private readonly queue: FromReplica[] = [];
-  private waiter: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | null = null;
-  /** Set once the thread is gone or unusable. */
-  failure: string | null = null;
-
-  constructor(readonly index: number, readonly worker: Worker, readonly rows: { start: number; count: number }) {
-    worker.on('message', (m: FromReplica) => {
-      if (this.waiter) { const w = this.waiter; this.waiter = null; w.resolve(m); } else this.queue.push(m);
-    });
-    worker.on('error', (e) => this.fail(`uncaught error: ${e?.message ?? e}`));
-    worker.on('exit', (code) => { this.fail(`the thread exited (code ${code})`); });
-    worker.on('messageerror', (e) => this.fail(`a message could not be read: ${e?.message ?? e}`));
-  }
-
-  private fail(reason: string): void {
-    if (!this.failure) this.failure = reason;
-    if (this.waiter) { const w = this.waiter; this.waiter = null; w.reject(new Error(this.failure)); }
-  }
-
-  post(m: ToReplica, transfer?: ArrayBuffer[]): void {
-    if (this.failure) throw new Error(this.failure);
-    this.worker.postMessage(m, transfer);
-  }
-
-  next(): Promise<FromReplica> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    if (this.failure) return Promise.reject(new Error(this.failure));
-    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+/** One training worker thread, the rows of every batch it computes, and its queue of messages. */
+class ReplicaHandle extends ThreadHandle<ToReplica, FromReplica> {
+  constructor(index: number, worker: Worker, readonly rows: { start: number; count: number }) {
+    super(index, worker);
   }
 }
 
@@ -102,7 +62,7 @@ export class ParallelTrainer {
    */
   static async start(trainer: GanTrainer, workers: number, backend: BackendName, o: ParallelTrainerOptions = {}): Promise<ParallelTrainer> {
     const state = await readTrainerState(trainer);
-    const entry = workerEntry();
+    const entry = threadScript('trainWorkerThread');
     const total = trainer.opts.model.batch;
     const replicas: ReplicaHandle[] = [];
     const size = (vs: tf.Variable[]) => vs.reduce((s, v) => s + v.size, 0);
@@ -112,7 +72,7 @@ export class ParallelTrainer {
       for (let i = 0; i < workers; i++) {
         const rows = shardRows(total, workers, i);
         const init: ReplicaInit = { index: i, ...rows, total, opts: trainer.opts, backend, state, allReduce: shared };
-        const w = new Worker(entry.file, { eval: entry.eval, workerData: init, stdout: false, stderr: false });
+        const w = startThread(entry, init);
         replicas.push(new ReplicaHandle(i, w, rows));
       }
       for (const r of replicas) {
