@@ -13,13 +13,13 @@ import { writeFileAtomic } from '../../core/runs/fsAtomic';
 import { VIEW_TYPES, type Cancelled } from '../../shared/protocol/panels/common';
 import { MAX_COMPARE_RUNS, compareHostValidators, isComparePanelState, type CompareCells, type CompareExportFormat, type CompareHostApi, type CompareInfo, type CompareWebviewApi } from '../../shared/protocol/panels/compare';
 import { KeyedBatcher } from '../util/batcher';
-import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
+import { panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
 import type { InferenceClient } from '../inference/inferenceClient';
 import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
 import { compareFigures, compareInfo, loadCompareRuns, officialPickles, pickleFor, readCompareSeries, type LoadedRun } from './compareData';
-import { checkRestoredFolders } from './restoreGuard';
+import { admitRestore, checkRestoredFolders } from './restoreGuard';
 
 export interface ComparePanelDeps {
   extensionUri: vscode.Uri;
@@ -185,16 +185,12 @@ export class CompareRunsPanels implements vscode.Disposable, vscode.WebviewPanel
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    if (!isComparePanelState(state)) {
-      panel.webview.html = messageHtml('This comparison could not be restored. Select runs in the Runs view and run GAN Inspector: Compare Runs again.');
-      return;
-    }
-    const ok = checkRestoredFolders(state.runDirs, this.deps.restoreRoots());
-    if (!ok.ok) {
-      this.deps.log(`Restore: dropped a comparison panel: ${ok.reason}.`);
-      panel.webview.html = messageHtml('This comparison was not restored: one of its run folders is not under the workspace or ganInspector.runsRoots. Select runs in the Runs view and run GAN Inspector: Compare Runs again.');
-      return;
-    }
+    const ok = admitRestore(panel, state, isComparePanelState, (st) => checkRestoredFolders(st.runDirs, this.deps.restoreRoots()), {
+      what: 'a comparison panel',
+      unreadable: 'This comparison could not be restored. Select runs in the Runs view and run GAN Inspector: Compare Runs again.',
+      refused: 'This comparison was not restored: one of its run folders is not under the workspace or ganInspector.runsRoots. Select runs in the Runs view and run GAN Inspector: Compare Runs again.',
+    }, this.deps.log);
+    if (!ok) return;
     const dirs = normalizeDirs(ok.paths);
     this.panels.restore(keyOf(dirs), panel, (onDispose) => new CompareRunsPanel(panel, dirs, this.deps, onDispose));
   }

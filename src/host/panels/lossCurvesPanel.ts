@@ -8,10 +8,10 @@ import * as vscode from 'vscode';
 import { VIEW_TYPES, isLossPanelState, lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../shared/protocol/panels';
 import { LossDataSource } from '../loss/lossDataSource';
 import { KeyedBatcher } from '../util/batcher';
-import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
+import { panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
-import { checkRestoredFolder } from './restoreGuard';
+import { admitRestore, checkRestoredFolder } from './restoreGuard';
 
 export interface LossPanelDeps {
   extensionUri: vscode.Uri;
@@ -103,16 +103,12 @@ export class LossCurvesPanels implements vscode.Disposable, vscode.WebviewPanelS
 
   /** Restores a panel after a window reload from the state its webview saved. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    if (!isLossPanelState(state)) {
-      panel.webview.html = messageHtml('This loss-curves panel could not be restored. Open it again from the Runs view.');
-      return;
-    }
-    const ok = checkRestoredFolder(state.runDir, this.deps.restoreRoots());
-    if (!ok.ok) {
-      this.deps.log(`Restore: dropped a loss-curves panel: ${ok.reason}.`);
-      panel.webview.html = messageHtml('This loss-curves panel was not restored: its run folder is not under the workspace or ganInspector.runsRoots. Open it again from the Runs view.');
-      return;
-    }
+    const ok = admitRestore(panel, state, isLossPanelState, (st) => checkRestoredFolder(st.runDir, this.deps.restoreRoots()), {
+      what: 'a loss-curves panel',
+      unreadable: 'This loss-curves panel could not be restored. Open it again from the Runs view.',
+      refused: 'This loss-curves panel was not restored: its run folder is not under the workspace or ganInspector.runsRoots. Open it again from the Runs view.',
+    }, this.deps.log);
+    if (!ok) return;
     const dir = ok.path;
     this.panels.restore(dir, panel, (onDispose) => new LossCurvesPanel(panel, dir, this.deps, onDispose));
   }

@@ -2,10 +2,12 @@
  * What a panel restored after a window reload may open. Its state comes from the webview (which
  * saved it with setState), so it is untrusted input: only folders under the workspace folders or the
  * configured runs roots are accepted (symbolic links resolved first, so a link cannot lead out), and
- * a snapshot must lie inside such a run folder. Everything else is dropped with a log line. No vscode.
+ * a snapshot must lie inside such a run folder. Everything else is dropped with a log line, and the
+ * panel says why (admitRestore: the one restore path of every panel kind). No vscode at run time.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { messageHtml } from '../webview/html';
 
 export type RestoreCheck = { ok: true; path: string } | { ok: false; reason: string };
 
@@ -73,4 +75,40 @@ export function checkRestoredFolders(ps: unknown, roots: readonly string[]): { o
   const bad = checks.filter((c): c is { ok: false; reason: string } => !c.ok);
   if (bad.length) return { ok: false, reason: bad.map((b) => b.reason).join('; ') };
   return { ok: true, paths: checks.map((c) => (c as { ok: true; path: string }).path) };
+}
+
+/** What a panel kind shows when one of its panels is not restored. */
+export interface RestoreTexts {
+  /** For the log: 'a loss-curves panel'. */
+  what: string;
+  /** Its saved state is unreadable. */
+  unreadable: string;
+  /** Its path is refused (outside the workspace and the runs roots, gone, not a run). */
+  refused: string;
+}
+
+/**
+ * The restore path of every panel: the state its webview saved must pass `isState`, and its paths
+ * `check`; otherwise the panel shows the matching text and the log says what was dropped and why.
+ * Returns the passed check, or undefined.
+ */
+export function admitRestore<S, C extends { ok: true }>(
+  panel: { readonly webview: { html: string } },
+  state: unknown,
+  isState: (v: unknown) => v is S,
+  check: (s: S) => C | { ok: false; reason: string },
+  texts: RestoreTexts,
+  log: (line: string) => void,
+): C | undefined {
+  if (!isState(state)) {
+    panel.webview.html = messageHtml(texts.unreadable);
+    return undefined;
+  }
+  const c = check(state);
+  if (!c.ok) {
+    log(`Restore: dropped ${texts.what}: ${c.reason}.`);
+    panel.webview.html = messageHtml(texts.refused);
+    return undefined;
+  }
+  return c;
 }

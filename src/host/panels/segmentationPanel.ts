@@ -11,11 +11,11 @@ import { VIEW_TYPES } from '../../shared/protocol/panels/common';
 import { MAX_ACROSS_SEEDS, MAX_SEGMENT_SEEDS, isSegmentationPanelState, segmentationHostValidators, type SegmentationHostApi, type SegmentationInfo, type SegmentationWebviewApi } from '../../shared/protocol/panels/segmentation';
 import type { InferenceClient } from '../inference/inferenceClient';
 import { describeForSegmentation, labelFor, snapshotDirOf } from '../inference/snapshotInfo';
-import { messageHtml, panelHtml, webviewOptions } from '../webview/html';
+import { panelHtml, webviewOptions } from '../webview/html';
 import { PanelRegistry } from '../webview/panelRegistry';
 import { PanelSession } from '../webview/panelSession';
 import { cancellable, seedsFromSpec } from './checkpointViewerPanel';
-import { checkRestoredSnapshot } from './restoreGuard';
+import { admitRestore, checkRestoredSnapshot } from './restoreGuard';
 
 export interface SegmentationPanelDeps {
   extensionUri: vscode.Uri;
@@ -110,16 +110,12 @@ export class SegmentationPanels implements vscode.Disposable, vscode.WebviewPane
 
   /** Restores a panel after a window reload from the state its webview saved. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    if (!isSegmentationPanelState(state)) {
-      panel.webview.html = messageHtml('This segmentation panel could not be restored. Open it again from the Runs view (snapshot → Cluster Generator Feature Maps).');
-      return;
-    }
-    const ok = checkRestoredSnapshot(snapshotDirOf(state.snapshot), this.deps.restoreRoots());
-    if (!ok.ok) {
-      this.deps.log(`Restore: dropped a segmentation panel: ${ok.reason}.`);
-      panel.webview.html = messageHtml('This segmentation panel was not restored: its snapshot is not under the workspace or ganInspector.runsRoots. Open it again from the Runs view.');
-      return;
-    }
+    const ok = admitRestore(panel, state, isSegmentationPanelState, (st) => checkRestoredSnapshot(snapshotDirOf(st.snapshot), this.deps.restoreRoots()), {
+      what: 'a segmentation panel',
+      unreadable: 'This segmentation panel could not be restored. Open it again from the Runs view (snapshot → Cluster Generator Feature Maps).',
+      refused: 'This segmentation panel was not restored: its snapshot is not under the workspace or ganInspector.runsRoots. Open it again from the Runs view.',
+    }, this.deps.log);
+    if (!ok) return;
     const dir = ok.path;
     this.panels.restore(dir, panel, (onDispose) => new SegmentationPanel(panel, dir, this.deps, onDispose));
   }
