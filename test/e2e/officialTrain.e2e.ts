@@ -71,11 +71,12 @@ async function parkPointer(wb: Workbench): Promise<void> {
 
 const runFolders = (runs: string) => (fs.existsSync(runs) ? fs.readdirSync(runs).filter((n) => /^\d{5}-/.test(n)) : []);
 
-async function lossPanel(frame: FrameLocator): Promise<{ count: number; ggdr: string; state: string }> {
+async function lossPanel(frame: FrameLocator): Promise<{ count: number; ggdr: string; state: string; header: string }> {
   return frame.locator('body').evaluate((b) => ({
     count: Number(b.querySelector('#row-count')?.getAttribute('data-count') ?? '0'),
     ggdr: b.querySelector('#latest-values tr[data-series="Loss/D/loss_gen_reg"] td.raw')?.getAttribute('data-value') ?? '',
     state: b.querySelector('#run-status')?.getAttribute('data-state') ?? '',
+    header: b.querySelector('#run-status')?.textContent ?? '',
   }));
 }
 
@@ -196,6 +197,10 @@ e2eSuite('officialTrain', {
     // end, so with --kimg 2 that is the last one).
     const later = await waitFor('a later tick', () => lossPanel(frame), (r) => r.count > first.count, REAL ? 480_000 : 60_000);
     timings.secondTickMs = Date.now() - t0;
+    // The header follows the ticks while the run is still running (an official run has no status.json: its kimg is
+    // the newest stats line; ticks are 6 s apart, so this is not the refresh at the end).
+    const header = await waitFor('the header at the new tick', () => lossPanel(frame), (r) => r.header.includes(`kimg ${r.count - 1}/2`), 4_000);
+    assert.equal(header.state, 'running', header.header);
     t.diagnostic(`loss panel: ${later.count} ticks, Loss/D/loss_gen_reg ${later.ggdr}`);
     await parkPointer(wb);
     await wb.screenshot(`${SHOT}-4-loss-curves-live`);
@@ -203,6 +208,8 @@ e2eSuite('officialTrain', {
     assert.equal(note.severity, 'info');
     await waitForRunState(wb, runName, 'finished', 30_000);
     assert.match(fs.readFileSync(path.join(runDir, 'log.txt'), 'utf8'), /Exiting\.\.\./);
+    const end = await waitFor('the header at the end', () => lossPanel(frame), (r) => r.state === 'finished', 30_000);
+    assert.match(end.header, /kimg 2\/2\b/);
   });
 
   test('Train with Current Settings repeats the official command; Stop Training sends SIGINT: stopped (click\'s "Aborted!" in log.txt)', async ({ wb, workspace, timings }, t) => {

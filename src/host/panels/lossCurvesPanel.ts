@@ -64,7 +64,8 @@ class LossCurvesPanel extends PanelSession<LossHostApi, LossWebviewApi> {
   private onFileEvent(uri: vscode.Uri): void {
     const name = path.basename(uri.fsPath);
     if (DATA_FILE_RE.test(name)) this.batcher.add('data');
-    else if (INFO_FILE_RE.test(name)) this.batcher.add('info');
+    // An official run has no status.json: its progress (the header's kimg) is the newest stats line.
+    if (INFO_FILE_RE.test(name) || name === 'stats.jsonl') this.batcher.add('info');
   }
 
   private async update(keys: Set<'data' | 'info'>): Promise<void> {
