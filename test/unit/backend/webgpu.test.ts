@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  disposeBackend, findWebgpuMesa, initBackend, isSoftwareAdapter, webgpuEnv, WEBGPU_MESA_ENV, WEBGPU_SYNC_READ_ERROR,
-} from '../../../src/core/backend/backend';
+import { disposeBackend, initBackend } from '../../../src/core/backend/backend';
+import { isSoftwareAdapter, WEBGPU_SYNC_READ_ERROR } from '../../../src/core/backend/webgpu';
+import { findWebgpuMesa, webgpuEnv, WEBGPU_MESA_ENV } from '../../../src/core/backend/webgpuMesa';
 import { isUserError } from '../../../src/core/errors';
 import { resolveOptions } from '../../../src/core/config/options';
 import { GanTrainer } from '../../../src/core/training/trainer';
