@@ -4,6 +4,7 @@
  * JSON.parse rejects) and shape guards for the run folder's record types. No fs, no DOM.
  */
 import type { MetricLine, StatsLine, StatValue } from './runTypes';
+import { isObj as isPlainObject } from './protocol/schema';
 
 /** Result of feeding text to a JsonlDecoder. */
 export interface JsonlBatch<T> {
@@ -119,9 +120,6 @@ export function decodeJsonl<T>(text: string, guard: RecordGuard<T>): JsonlBatch<
   const b = dec.end();
   return { records: a.records.concat(b.records), skipped: a.skipped + b.skipped };
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** True for `{num, mean, std}` with numeric fields (NaN allowed: a diverged loss is data, not garbage). */
 export function isStatValue(v: unknown): v is StatValue {

@@ -9,7 +9,7 @@ import { fsErrorCode } from './fsErrors';
 
 const MAX_JSON_BYTES = 16 * 1024 * 1024; // options/status/snapshot manifests are KBs; refuse to slurp a huge stray file
 
-export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isObj } from '../../shared/protocol/schema';
 /** A finite number, else undefined. */
 export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 export const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -8,6 +8,7 @@
  */
 import { blockResolutions, channelsAt, decoderSteps, resolveOptions, upgradeStoredOptions, validateOptions, type ModelConfig, type TrainingOptions } from '../config/options';
 import { isUserError } from '../errors';
+import { isObj } from '../../shared/protocol/schema';
 
 /** One parameter: canonical name (as ParamSet stores it) and shape. */
 export interface ParamShape {
@@ -92,7 +93,6 @@ export function snapshotNetworkShapes(opts: Pick<TrainingOptions, 'model' | 'ggd
   return [...pre('G', g), ...pre('G_ema', g), ...pre('D', d)];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fmtShape = (s: number[]) => `[${s.join(',')}]`;
 const list = (xs: string[], n = 3) => xs.slice(0, n).join(', ') + (xs.length > n ? `, … (${xs.length} in all)` : '');
 

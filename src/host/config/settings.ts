@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { BACKEND_NAMES, PRESET_NAMES, PRESETS, defaultGgdrRes, type BackendName, type PresetName, type TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
+import { isObj } from '../../shared/protocol/schema';
 
 /** The `ganInspector.*` settings, already typed (see readSettings in the host). */
 export interface GanInspectorSettings {
@@ -50,8 +51,6 @@ export const DEFAULT_SETTINGS: GanInspectorSettings = {
   workers: 0,
   configurations: {},
 };
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Coerces raw setting values (user-edited JSON) to typed settings; bad values fall back to defaults and are listed. */
 export function normalizeSettings(get: (key: string) => unknown): { settings: GanInspectorSettings; problems: string[] } {

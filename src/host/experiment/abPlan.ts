@@ -10,6 +10,7 @@ import { UserError } from '../../core/errors';
 import { flattenOptions } from '../../core/runs/optionDiff';
 import { writeJsonAtomic } from '../../core/runs/fsAtomic';
 import { parseSeedSpec } from '../../shared/protocol/inference';
+import { isObj } from '../../shared/protocol/schema';
 
 /** Metrics every arm computes at each snapshot (LeNet features: no download). */
 export const DEFAULT_AB_METRICS: readonly string[] = ['fid2k_lenet', 'kid2k_lenet'];
@@ -194,7 +195,6 @@ export function newRecord(plan: AbPlan, now = new Date()): AbExperimentRecord {
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const RUN_STATES: readonly AbRunState[] = ['pending', 'running', 'finished', 'stopped', 'failed', 'skipped'];
 
 /** Guard for a record read back from disk. */

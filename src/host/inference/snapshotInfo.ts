@@ -14,6 +14,7 @@ import { UserError } from '../../core/errors';
 import { snapshotCompatProblem } from '../../core/runs/snapshotCompat';
 import type { SnapshotPanelInfo } from '../../shared/protocol/panels/viewer';
 import type { SegmentationInfo } from '../../shared/protocol/panels/segmentation';
+import { isObj } from '../../shared/protocol/schema';
 
 const SNAP_DIR_RE = /^network-snapshot-(\d+(?:\.\d+)?)(\.pkl)?$/;
 
@@ -24,7 +25,6 @@ export function snapshotDirOf(p: string): string {
   return base === 'snapshot.json' || base === 'weights.bin' ? path.dirname(abs) : abs;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Describes a snapshot folder (or .pkl); never throws — problems become `error`. */

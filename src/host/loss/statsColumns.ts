@@ -8,11 +8,10 @@
  */
 import type { StatsChunk } from '../../shared/protocol/panels/loss';
 import { isStatValue } from '../../shared/jsonl';
+import { isObj } from '../../shared/protocol/schema';
 
 /** Largest row count the loss panel is sent for one stats.jsonl history before it is decimated. */
 export const DEFAULT_HISTORY_CAP = 50_000;
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Scalar of a stats-line entry: a number, a StatValue's mean, or undefined (not a scalar: not a column). */
 function scalarOf(v: unknown): number | undefined {

@@ -6,6 +6,7 @@
  * Each side is described by an RpcApi: the events it receives and the requests it answers.
  * `MessageHandler<Local, Remote>` handles Local's messages and sends Remote's.
  */
+import { isObj } from './schema';
 
 /** What one side of a channel receives: events by name, and requests by name with their params/result. */
 export interface RpcApi {
@@ -61,7 +62,6 @@ export class RpcRemoteError extends Error {
   }
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Structural check of an envelope (not of its payload). */

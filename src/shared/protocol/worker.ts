@@ -8,6 +8,7 @@
  */
 import type { TrainingOverrides } from '../../core/config/options';
 import type { RpcApi, RpcValidators } from './rpc';
+import { isObj } from './schema';
 
 //#region payloads
 
@@ -115,7 +116,6 @@ export interface TrainingHostApi extends RpcApi {
 
 //#region guards
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown, max = 4096): v is string => typeof v === 'string' && v.length <= max;
 const isPath = (v: unknown): v is string => isStr(v) && v.length > 0 && !v.includes('\0');
 const isNum = (v: unknown): v is number => typeof v === 'number';
