@@ -9,11 +9,10 @@ import { UserError } from '../errors';
 import type { TrainingOptions } from '../config/options';
 import type { MetricLine, RunStatus, StatsLine } from '../../shared/runTypes';
 import { stringifyJsonLenient } from '../../shared/jsonl';
-import { isPidAlive } from '../util/process';
 import { faultPoint } from './faultPoint';
 import { STATS_REJECTED_SUFFIX } from './statsTrim';
 import { fsUserError } from './fsErrors';
-import { acquireRunLock, isRunLockHeld } from './runLock';
+import { acquireLockFile, acquireRunLock, isRunLockHeld, LockHeldError, type RunLock } from './runLock';
 import { appendLineDurable, writeFileAtomicSync, writeJsonAtomic } from './fsAtomic';
 
 /** Fixed file names inside a run folder. */
@@ -131,47 +130,22 @@ const LOCK_STALE_MS = 10_000; // the locked section is one readdir + one mkdir: 
 const LOCK_WAIT_MS = 30_000;
 const inProcess = new Map<string, Promise<unknown>>();
 
-async function lockIsStale(lockPath: string): Promise<boolean> {
-  try {
-    const st = await fsp.stat(lockPath);
-    if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-    const text = (await fsp.readFile(lockPath, 'utf8')).trim();
-    const pid = Number(text);
-    // Empty or garbage (a disk full or a crash between create and write): its writer is gone after a moment.
-    if (!text || !Number.isInteger(pid) || pid <= 0) return Date.now() - st.mtimeMs > 2000;
-    return !isPidAlive(pid);
-  } catch {
-    return false; // vanished or unreadable right now: just retry
-  }
-}
-
 // Two trainers with different descs would both succeed in mkdir("00003-a") / mkdir("00003-b"),
-// so folder-level EEXIST alone cannot keep ids unique: id choice + mkdir run under a lock file.
+// so folder-level EEXIST alone cannot keep ids unique: id choice + mkdir run under a lock file
+// (runLock.ts's lock-file primitive, waited for rather than refused).
 async function withIdLock<T>(outdir: string, fn: () => Promise<T>): Promise<T> {
   const key = path.resolve(outdir);
   const prev = inProcess.get(key) ?? Promise.resolve();
   const run = prev.catch(() => undefined).then(async () => {
     const lockPath = path.join(outdir, LOCK_NAME);
     const deadline = Date.now() + LOCK_WAIT_MS;
+    let lock: RunLock;
     for (;;) {
       try {
-        const fh = await fsp.open(lockPath, 'wx');
-        try {
-          await fh.writeFile(String(process.pid));
-        } catch (e) {
-          // A disk full right here must not leave a 0-byte lock that delays the next run.
-          await fh.close().catch(() => undefined);
-          await fsp.rm(lockPath, { force: true }).catch(() => undefined);
-          throw e;
-        }
-        await fh.close();
+        lock = acquireLockFile(lockPath, 'choosing a run id', { staleAfterMs: LOCK_STALE_MS });
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (await lockIsStale(lockPath)) {
-          await fsp.rm(lockPath, { force: true });
-          continue;
-        }
+        if (!(e instanceof LockHeldError)) throw e;
         if (Date.now() > deadline) {
           throw new UserError(`Timed out waiting for ${lockPath}.`, 'Another trainer holds it; if none runs, delete the file.');
         }
@@ -181,7 +155,7 @@ async function withIdLock<T>(outdir: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } finally {
-      await fsp.rm(lockPath, { force: true });
+      lock.release();
     }
   });
   inProcess.set(key, run);

@@ -4,6 +4,9 @@
  * `metrics`, `generate`/`cluster` writing into the run) and removed on release or process exit.
  * A lock whose process is gone (same host, pid not alive) is stale and is taken over; a live holder
  * makes the second writer fail with a UserError naming it. The name starts with '.', so readers skip it.
+ *
+ * The same lock-file primitive (acquireLockFile) also guards the choice of the next run id in an
+ * output folder (runDir.ts), held for milliseconds and waited for instead of refused.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -56,15 +59,38 @@ export function readRunLock(file: string): RunLockInfo | undefined | Record<stri
     return {};
   }
   try {
-    const v = JSON.parse(text) as RunLockInfo;
-    return typeof v?.pid === 'number' && typeof v.host === 'string' ? v : {};
+    const v = JSON.parse(text) as RunLockInfo | number;
+    // Only a pid: a run-id lock of an older version (this host's, as it wrote no host).
+    if (Number.isSafeInteger(v) && (v as number) > 0) return { pid: v as number, host: os.hostname(), startedAt: '', purpose: 'choosing a run id' };
+    return typeof v === 'object' && typeof v?.pid === 'number' && typeof v.host === 'string' ? v : {};
   } catch {
     return {};
   }
 }
 
+/** A lock file held by another live process (or being written right now). */
+export class LockHeldError extends UserError {
+  constructor(message: string, hint: string, readonly holder: RunLockInfo | undefined) {
+    super(message, hint);
+  }
+}
+
+export interface LockFileOptions {
+  /** A lock older than this is stale whoever holds it (for locks held for moments: a holder on another host cannot be probed). */
+  staleAfterMs?: number;
+  /** Hears about a stale lock that was taken over (a crashed holder). */
+  onStale?: (why: string, info: RunLockInfo | Record<string, never>) => void;
+}
+
 /** Why an existing lock no longer protects anything, or null when its holder may still be writing. */
-function staleReason(file: string, info: RunLockInfo | Record<string, never>): string | null {
+function staleReason(file: string, info: RunLockInfo | Record<string, never>, staleAfterMs?: number): string | null {
+  if (staleAfterMs !== undefined) {
+    try {
+      if (Date.now() - fs.statSync(file).mtimeMs > staleAfterMs) return `it is older than ${Math.round(staleAfterMs / 1000)} s`;
+    } catch {
+      return 'vanished';
+    }
+  }
   if (!isLockInfo(info)) {
     // Written in one call right after the O_EXCL create: empty/garbage for more than 2 s means its writer died in between.
     try {
@@ -109,8 +135,8 @@ function describeHolder(info: RunLockInfo): string {
 }
 
 /**
- * Takes the writer lock of `runDir` or throws a UserError naming the holder. `onStale` hears about
- * a stale lock that was taken over (a crashed writer).
+ * Takes the writer lock of `runDir` or throws a UserError (LockHeldError) naming the holder. `onStale`
+ * hears about a stale lock that was taken over (a crashed writer).
  */
 export function acquireRunLock(runDir: string, purpose: string, onStale?: (why: string, info: RunLockInfo | Record<string, never>) => void): RunLock {
   const dir = path.resolve(runDir);
@@ -119,6 +145,15 @@ export function acquireRunLock(runDir: string, purpose: string, onStale?: (why: 
     const h = held.get(file)!;
     throw new UserError(`${path.basename(dir)} is already being written by this process (${h.info.purpose}).`);
   }
+  return acquireLockFile(file, purpose, { onStale });
+}
+
+/**
+ * Takes the lock file `file` (O_EXCL; the holder's pid, host, time and purpose as JSON), taking over a
+ * stale one, or throws LockHeldError naming the live holder. Released by `release()` or at exit.
+ */
+export function acquireLockFile(file: string, purpose: string, opts: LockFileOptions = {}): RunLock {
+  const dir = path.dirname(file);
   const info: RunLockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), purpose };
   for (let attempt = 0; attempt < 50; attempt++) {
     let fd: number;
@@ -129,17 +164,17 @@ export function acquireRunLock(runDir: string, purpose: string, onStale?: (why: 
       if (code !== 'EEXIST') throw e; // ENOSPC/EROFS/EACCES/ENOENT: the caller maps it to a message
       const other = readRunLock(file);
       if (other === undefined) continue; // released meanwhile
-      const why = staleReason(file, other);
+      const why = staleReason(file, other, opts.staleAfterMs);
       if (why === null) {
         if (isLockInfo(other)) {
-          throw new UserError(`${path.basename(dir)} is being written by ${describeHolder(other)}.`,
+          throw new LockHeldError(`${path.basename(dir)} is being written by ${describeHolder(other)}.`,
             other.host === os.hostname()
               ? 'Wait for it to finish or stop it first; only one process may write a run folder.'
-              : `Only one process may write a run folder; if nothing runs on ${other.host} any more, delete ${file}.`);
+              : `Only one process may write a run folder; if nothing runs on ${other.host} any more, delete ${file}.`, other);
         }
-        throw new UserError(`${path.basename(dir)} is being locked by another process right now.`, 'Try again in a moment.');
+        throw new LockHeldError(`${path.basename(dir)} is being locked by another process right now.`, 'Try again in a moment.', undefined);
       }
-      onStale?.(why, other);
+      opts.onStale?.(why, other);
       takeOverStale(file, other);
       continue;
     }

@@ -23,7 +23,7 @@ test('admitRestore: unreadable state, a refused folder, and an admitted one', ()
   assert.equal(admitRestore(panel, { runDir: 5 }, isState, check, TEXTS, (l) => logs.push(l)), undefined);
   assert.match(panel.webview.html, /Unreadable &lt;state&gt;\./);
   assert.doesNotMatch(panel.webview.html, /<script/);
-  assert.deepEqual(logs, []);
+  assert.equal(logs.length, 0);
 
   panel.webview.html = '';
   assert.equal(admitRestore(panel, { runDir: outside }, isState, check, TEXTS, (l) => logs.push(l)), undefined);
