@@ -164,7 +164,8 @@ General
   --dry-run               print the resolved options (with --resume: the run's) and exit
   --desc TEXT             extra text for the run folder name
   --grid N                samples per side of the fakes grid (preset default)
-  --metrics LIST          metrics at snapshots, e.g. fid2k_lenet,kid2k_lenet, or none (preset default)
+  --metrics LIST          metrics at snapshots, e.g. fid2k_lenet,kid2k_lenet,modes2k_lenet, or none (preset default);
+                          modes2k_lenet = mode coverage (classes covered, largest share, KL), for --data mnist only
   --metrics-kimg N        compute metrics every N kimg (and at the end); 0 = at every snapshot
 GGDR
   --ggdr / --no-ggdr      enable (default) or disable the GGDR decoder loss

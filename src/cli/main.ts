@@ -22,7 +22,7 @@ Commands
   generate   write a PNG grid of samples from a snapshot for given seeds and ψ
   cluster    write the K-means segmentation grid of generator feature maps of a snapshot
   features   write a feature map of G (or of D's GGDR decoder) as a float32 NCHW .npy
-  metrics    compute FID/KID of a snapshot and append them to its run's metric-*.jsonl
+  metrics    compute FID/KID or mode coverage of a snapshot and append them to its run's metric-*.jsonl
   export-dataset  write a StyleGAN2-ADA dataset zip (mnist or an image folder) for the official train.py
 
 A snapshot is a GAN Inspector network-snapshot-* folder, an official StyleGAN2-ADA / GGDR

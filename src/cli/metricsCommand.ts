@@ -1,5 +1,5 @@
 /**
- * `gan-inspector metrics` — FID/KID of a snapshot's G_ema against its run's dataset, appended to the
+ * `gan-inspector metrics` — FID/KID or mode coverage of a snapshot's G_ema against its run's dataset, appended to the
  * run's metric-<name>.jsonl in StyleGAN2-ADA's format (the loss and compare panels read those files).
  * Progress goes to stderr, results to stdout; Ctrl-C stops at the next batch and appends nothing.
  */
@@ -9,15 +9,16 @@ import { FlagReader, parseArgv, reportCliError } from './args';
 import { fsUserError } from '../core/runs/fsErrors';
 import { acquireRunLock } from '../core/runs/runLock';
 import { olderSnapshotNote } from '../core/runs/snapshotNote';
+import { histogramRow } from '../shared/modeCoverage';
 
 export const METRICS_HELP = `Usage: gan-inspector metrics --snapshot PATH --metrics LIST [options]
 
-Computes FID/KID of a snapshot's G_ema (seeds 0…N−1) against its run's dataset and appends one
-StyleGAN2-ADA line per metric to <run>/metric-<name>.jsonl.
+Computes FID/KID or mode coverage of a snapshot's G_ema (seeds 0…N−1) against its run's dataset and
+appends one StyleGAN2-ADA line per metric to <run>/metric-<name>.jsonl.
 
   --snapshot PATH             a network-snapshot-* folder, or a run folder (its newest loadable snapshot)
-  --metrics LIST              comma-separated names: fid|kid, sample count, optional _full, extractor,
-                              e.g. fid2k_lenet,kid2k_lenet or fid5k_inception_v3
+  --metrics LIST              comma-separated names: fid|kid|modes, sample count, optional _full, extractor,
+                              e.g. fid2k_lenet,kid2k_lenet,modes2k_lenet or fid5k_inception_v3
   --no-append                 print the results only; do not write metric-*.jsonl
   --feature-model PATH|URL    a TF.js image model (model.json, its folder, or an http(s) URL; downloaded
                               once into the cache) used for metric names ending in _<name>
@@ -25,6 +26,9 @@ StyleGAN2-ADA line per metric to <run>/metric-<name>.jsonl.
   --backend NAME              auto (default) | tensorflow | webgpu | wasm | cpu
 
 Extractors: 'lenet' is built in (trained once on the embedded MNIST digits, then cached).
+Mode coverage (modes2k_lenet): the N samples classified by LeNet; prints the classes covered (≥ 1% of
+the samples), the largest class's share, KL(generated ‖ dataset class histogram) and the share of each
+class. Defined only for runs on the built-in MNIST digits (--data mnist), the data LeNet classifies.
 Cache folder: $GAN_INSPECTOR_CACHE_DIR, else ~/.cache/gan-inspector (or $XDG_CACHE_HOME/gan-inspector).
 `;
 
@@ -136,6 +140,7 @@ async function metrics(argv: string[], io: Io): Promise<number> {
 
 async function computeAndReport(dir: string, names: string[], append: boolean, featureModel: { source: string; name: string } | undefined, backend: string, io: Io): Promise<number> {
   const { computeSnapshotMetrics, metricLinesFraction } = await import('../core/metrics/metrics');
+  const { formatModeCoverage, modeCoverageFromLine } = await import('../core/metrics/modes');
   const { resolveOptions } = await import('../core/config/options');
   const { initBackend } = await import('../core/backend/backend');
   const { metricFileName, appendMetricLine } = await import('../core/runs/runDir');
@@ -193,7 +198,16 @@ async function computeAndReport(dir: string, names: string[], append: boolean, f
   io.out(`${path.basename(runDir)}/${path.basename(dir)}\n`);
   for (const d of extractors) io.out(`  extractor ${d}\n`);
   const width = Math.max(...lines.map((l) => l.metric.length));
-  for (const l of lines) io.out(`  ${l.metric.padEnd(width)}  ${formatValue(l.results[l.metric])}  (${l.total_time_str})\n`);
+  for (const l of lines) {
+    const modes = modeCoverageFromLine(l);
+    if (!modes) {
+      io.out(`  ${l.metric.padEnd(width)}  ${formatValue(l.results[l.metric])}  (${l.total_time_str})\n`);
+      continue;
+    }
+    // Mode coverage: the key figures, then the class histogram as one row of shares.
+    io.out(`  ${l.metric.padEnd(width)}  ${formatModeCoverage(modes)}  (${l.total_time_str})\n`);
+    io.out(`  ${''.padEnd(width)}  class shares  ${histogramRow(modes.histogram)}\n`);
+  }
   if (!append) return 0;
   for (const l of lines) {
     try {

@@ -21,14 +21,18 @@ export function modesSampleCount(name: string): number | undefined {
 }
 
 /** Result-key suffixes of a modes metric line after the metric name (core/metrics/modes.ts writes them; a test keeps them equal). */
-export const MODES_KEY_SUFFIX = { maxShare: '_maxshare', kl: '_kl', classPrefix: '_class' } as const;
+export const MODES_KEY_SUFFIX = { maxShare: '_maxshare', kl: '_kl', classPrefix: '_class', refPrefix: '_ref' } as const;
 
-/** What a result key of a modes metric line holds, or undefined when it belongs to no modes metric. */
-export function modesResultKind(key: string): 'covered' | 'maxShare' | 'kl' | 'class' | undefined {
+/**
+ * What a result key of a modes metric line holds (classes covered, largest share, KL, one class's share
+ * of the samples, the dataset's share of one class), or undefined when it belongs to no modes metric.
+ */
+export function modesResultKind(key: string): 'covered' | 'maxShare' | 'kl' | 'class' | 'ref' | undefined {
   if (!isModesMetricName(key)) return undefined;
   if (key.endsWith(MODES_KEY_SUFFIX.maxShare)) return 'maxShare';
   if (key.endsWith(MODES_KEY_SUFFIX.kl)) return 'kl';
   if (new RegExp(`${MODES_KEY_SUFFIX.classPrefix}\\d+$`).test(key)) return 'class';
+  if (new RegExp(`${MODES_KEY_SUFFIX.refPrefix}\\d+$`).test(key)) return 'ref';
   return 'covered';
 }
 

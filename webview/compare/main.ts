@@ -22,6 +22,7 @@ import { formatSeeds, parseSeedSpec } from '../../src/shared/protocol/inference'
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from '../loss/chart';
 import { formatValue, smooth } from '../loss/series';
+import { higherIsBetter } from '../../src/shared/modeCoverage';
 
 const channel = connect<CompareWebviewApi, CompareHostApi>({ timeoutMs: 120_000 });
 reportErrors((message) => void channel.emit('webviewError', { message }));
@@ -284,7 +285,7 @@ function renderTable(): void {
   const bestRow = new Map<string, string>();
   for (const c of cols) {
     if (c.format !== 'metric' || !c.id.endsWith('.best')) continue;
-    const up = /^(is\d|pr\d)/i.test(c.metric!) || /(precision|recall)$/i.test(c.metric!);
+    const up = higherIsBetter(c.id.slice(0, -'.best'.length)); // the id names the series; c.metric may be a display group
     let best: { run: string; v: number } | undefined;
     for (const r of info.table.rows) {
       const v = r.cells[c.id];

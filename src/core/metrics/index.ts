@@ -12,6 +12,6 @@ export {
   type AcquiredExtractor, type ExtractorOptions, type FeatureModelSpec, type MetricLinesProgress, type MetricKind, type MetricSpec, type SampleSource, type ComputeMetricsOptions, type MetricsResult, type SnapshotMetricsOptions, type MetricLinesOptions,
 } from './metrics';
 export {
-  modeCoverage, modeResults, modeCoverageFromLine, isModesMetric, formatModeCoverage, klDivergence, classCounts, MODE_THRESHOLD, MODES_MAXSHARE, MODES_KL, MODES_CLASS,
+  modeCoverage, modeResults, modeCoverageFromLine, isModesMetric, formatModeCoverage, klDivergence, classCounts, MODE_THRESHOLD, MODES_MAXSHARE, MODES_KL, MODES_CLASS, MODES_REF,
   type ModeCoverage,
 } from './modes';

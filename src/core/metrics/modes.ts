@@ -10,6 +10,7 @@
  *   modes2k_lenet_maxshare   the largest class's share of the samples, 0…1 (lower is better; 0.1 = even)
  *   modes2k_lenet_kl         KL(generated class histogram ‖ dataset's), in nats (lower is better; 0 = same)
  *   modes2k_lenet_class0 …   each class's share of the samples, 0…1 (the histogram)
+ *   modes2k_lenet_ref0 …     the dataset's share of each class (the KL's reference; for the viewer's chart)
  *
  * No tfjs here: the counting and the line format are pure functions.
  */
@@ -27,6 +28,8 @@ const KL_FLOOR = 1e-6;
 export const MODES_MAXSHARE = '_maxshare';
 export const MODES_KL = '_kl';
 export const MODES_CLASS = '_class';
+/** The dataset's share of class i (by the same classifier): `[metric]_ref<i>` (lines written before it have none). */
+export const MODES_REF = '_ref';
 
 /** The class histogram of generated samples against the dataset's. */
 export interface ModeCoverage {
@@ -43,7 +46,7 @@ export interface ModeCoverage {
   histogram: number[];
   /** Samples per class. */
   counts: number[];
-  /** The dataset's share per class (undefined when read back from a metric line, which does not store it). */
+  /** The dataset's share per class (undefined when read back from a line written before lines stored it). */
   reference?: number[];
 }
 
@@ -91,10 +94,12 @@ export function modeCoverage(genCounts: readonly number[], realCounts: readonly 
   };
 }
 
-/** The `results` of a modes metric line: `{ [metric]: covered, [metric]_maxshare, [metric]_kl, [metric]_class0… }`. */
+/** The `results` of a modes metric line: `{ [metric]: covered, [metric]_maxshare, [metric]_kl, [metric]_class0…, [metric]_ref0… }`. */
 export function modeResults(metric: string, m: ModeCoverage): Record<string, number> {
   const r: Record<string, number> = { [metric]: m.covered, [metric + MODES_MAXSHARE]: m.maxShare, [metric + MODES_KL]: m.kl };
   m.histogram.forEach((s, i) => { r[`${metric}${MODES_CLASS}${i}`] = s; });
+  // The dataset's shares too (what the KL compares with), so a viewer can draw both histograms from the line alone.
+  if (m.reference?.length === m.histogram.length) m.reference.forEach((s, i) => { r[`${metric}${MODES_REF}${i}`] = s; });
   return r;
 }
 
@@ -104,8 +109,8 @@ export function isModesMetric(metric: string): boolean {
 }
 
 /**
- * A modes metric line read back: covered, max share, KL and the histogram (counts are the shares
- * times nothing known, so they are left empty). undefined for other metrics or incomplete lines.
+ * A modes metric line read back: covered, max share, KL, the histogram and (when the line stores it)
+ * the dataset's; counts are not stored, so they are left empty. undefined for other metrics or incomplete lines.
  */
 export function modeCoverageFromLine(line: MetricLine): ModeCoverage | undefined {
   const m = line.metric;
@@ -117,7 +122,8 @@ export function modeCoverageFromLine(line: MetricLine): ModeCoverage | undefined
   if (typeof covered !== 'number' || typeof maxShare !== 'number' || typeof kl !== 'number' || histogram.length === 0) return undefined;
   let maxClass = 0;
   for (let i = 1; i < histogram.length; i++) if (histogram[i] > histogram[maxClass]) maxClass = i;
-  return { covered, classes: histogram.length, maxShare, maxClass, kl, histogram, counts: [] };
+  const reference = histogram.map((_, i) => r[`${m}${MODES_REF}${i}`]);
+  return { covered, classes: histogram.length, maxShare, maxClass, kl, histogram, counts: [], ...(reference.every((v) => typeof v === 'number') ? { reference } : {}) };
 }
 
 /** 'covered 9/10, max 18% (digit 1), KL 0.041' */

@@ -6,6 +6,7 @@
 import type { MetricLine, RunSummary } from '../../shared/runTypes';
 import type { CompareCellValue, CompareColumn, CompareScalar, CompareTable, OptionDiff, OptionDiffRow } from '../../shared/protocol/panels';
 import { flattenOptions } from './optionDiff';
+import { higherIsBetter, modesResultKind } from '../../shared/modeCoverage';
 
 /** Our GGDR stats key, and the key under which the official GGDR code logs the same term. */
 export const GGDR_STAT_KEY = 'Loss/D/ggdr';
@@ -50,10 +51,7 @@ function metricOrder(name: string): number {
   return name.startsWith('fid') ? 0 : name.startsWith('kid') ? 1 : 2;
 }
 
-/** Whether a larger value of this metric is better (IS, precision/recall); FID, KID, PPL: smaller is better. */
-export function higherIsBetter(name: string): boolean {
-  return /^(is\d|pr\d)/i.test(name) || /(precision|recall)$/i.test(name);
-}
+export { higherIsBetter };
 
 export interface MetricFigures {
   final: { value: number; kimg: number | null } | null;
@@ -100,13 +98,45 @@ const BASE_COLUMNS: CompareColumn[] = [
 
 const finite = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
 
-/** The runs × key-figures table: base columns, then final/best (+ kimg) of every metric series any run has. */
+/**
+ * The key figures of a mode-coverage metric: classes covered (the metric's own key) and the largest class
+ * share; its KL and per-class shares stay in the curves and the viewer. undefined for other series.
+ */
+function modesFigure(series: string): { group: string; what: string; figures: Array<'final' | 'final_kimg' | 'best' | 'best_kimg'> } | null | undefined {
+  const key = series.slice(series.lastIndexOf('/') + 1);
+  const metric = series.includes('/') ? series.slice(0, series.indexOf('/')) : series;
+  switch (modesResultKind(key)) {
+    case undefined: return undefined;
+    case 'covered': return { group: `${metric} classes covered`, what: 'classes covered (≥ 1% of the samples)', figures: ['final', 'final_kimg', 'best', 'best_kimg'] };
+    case 'maxShare': return { group: `${metric} max share`, what: 'largest class share of the samples (0.1 = even over 10 classes)', figures: ['final', 'best'] };
+    default: return null; // KL and the class histograms: not key figures
+  }
+}
+
+/**
+ * The runs × key-figures table: base columns, then final/best (+ kimg) of every metric series any run
+ * has; of a mode-coverage metric, classes covered and the largest class share (modesFigure).
+ */
 export function buildCompareTable(runs: CompareRunData[]): CompareTable {
   const series = runs.map((r) => metricSeries(r.metrics));
-  const names = [...new Set(series.flatMap((ss) => ss.map((s) => s.name)))].sort((a, b) => metricOrder(a) - metricOrder(b) || a.localeCompare(b));
+  const names = [...new Set(series.flatMap((ss) => ss.map((s) => s.name)))]
+    .filter((n) => modesFigure(n) !== null)
+    .sort((a, b) => metricOrder(a) - metricOrder(b) || a.localeCompare(b));
   const columns = [...BASE_COLUMNS];
   for (const n of names) {
     const dir = higherIsBetter(n) ? 'highest' : 'lowest';
+    const modes = modesFigure(n);
+    if (modes) {
+      const g = modes.group;
+      const col: Record<string, CompareColumn> = {
+        final: { id: `${n}.final`, label: `${g} final`, short: 'final', kind: 'number', format: 'metric', metric: g, title: `${modes.what} at the last evaluated snapshot` },
+        final_kimg: { id: `${n}.final_kimg`, label: `${g} final @kimg`, short: '@kimg', kind: 'number', format: 'kimg', metric: g, title: `kimg of the last ${n} evaluation` },
+        best: { id: `${n}.best`, label: `${g} best`, short: 'best', kind: 'number', format: 'metric', metric: g, title: `${dir} ${modes.what} over all evaluations` },
+        best_kimg: { id: `${n}.best_kimg`, label: `${g} best @kimg`, short: '@kimg', kind: 'number', format: 'kimg', metric: g, title: `kimg where the best ${g} was reached` },
+      };
+      columns.push(...modes.figures.map((f) => col[f]));
+      continue;
+    }
     columns.push(
       { id: `${n}.final`, label: `${n} final`, short: 'final', kind: 'number', format: 'metric', metric: n, title: `${n} at the last evaluated snapshot` },
       { id: `${n}.final_kimg`, label: `${n} final @kimg`, short: '@kimg', kind: 'number', format: 'kimg', metric: n, title: `kimg of the last ${n} evaluation` },
@@ -131,10 +161,12 @@ export function buildCompareTable(runs: CompareRunData[]): CompareTable {
     };
     for (const n of names) {
       const f = metricFigures(series[i].find((x) => x.name === n));
-      cells[`${n}.final`] = f.final?.value ?? null;
-      cells[`${n}.final_kimg`] = f.final?.kimg ?? null;
-      cells[`${n}.best`] = f.best?.value ?? null;
-      cells[`${n}.best_kimg`] = f.best?.kimg ?? null;
+      const figures = modesFigure(n)?.figures;
+      const set = (fig: 'final' | 'final_kimg' | 'best' | 'best_kimg', v: number | null) => { if (!figures || figures.includes(fig)) cells[`${n}.${fig}`] = v; };
+      set('final', f.final?.value ?? null);
+      set('final_kimg', f.final?.kimg ?? null);
+      set('best', f.best?.value ?? null);
+      set('best_kimg', f.best?.kimg ?? null);
     }
     return { run: s.name, cells };
   });
@@ -225,7 +257,12 @@ function scalarOrder(key: string): number {
   return 4;
 }
 
-/** Dropdown entries: the union of every run's stats keys (official GGDR term folded into ours) and metric series. */
+function isHistogramKey(series: string): boolean {
+  const kind = modesResultKind(series.slice(series.lastIndexOf('/') + 1));
+  return kind === 'class' || kind === 'ref';
+}
+
+/** Dropdown entries: the union of every run's stats keys (official GGDR term folded into ours) and metric series (not a modes metric's class shares). */
 export function scalarCatalog(runs: Array<{ origin: RunSummary['origin']; statKeys: string[]; metricNames: string[] }>): CompareScalar[] {
   const count = new Map<string, number>();
   const official = new Set<string>();
@@ -237,7 +274,8 @@ export function scalarCatalog(runs: Array<{ origin: RunSummary['origin']; statKe
       keys.add(c);
       if (c !== k) official.add(c);
     }
-    for (const m of r.metricNames) keys.add(METRIC_SCALAR_PREFIX + m);
+    // A modes metric's per-class shares are its histograms (the viewer draws them), not twenty curves to pick from.
+    for (const m of r.metricNames) if (!isHistogramKey(m)) keys.add(METRIC_SCALAR_PREFIX + m);
     for (const k of keys) count.set(k, (count.get(k) ?? 0) + 1);
   }
   return [...count.entries()]

@@ -1,5 +1,6 @@
 /**
- * GAN Inspector: Compute Metrics… — asks for a snapshot (or takes the clicked one) and metric names,
+ * GAN Inspector: Compute Metrics… — asks for a snapshot (or takes the clicked one) and metric names
+ * (FID/KID per extractor; mode coverage when LeNet classifies the run's data),
  * then computes them in a forked inference process (dist/inference.js, its own instance so a long
  * FID pass never blocks the checkpoint viewer) under a cancellable progress notification. The lines
  * are appended to the run's metric-<name>.jsonl, which the loss and compare panels read.
@@ -9,7 +10,9 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import type { MetricsJobResult } from '../../shared/protocol/inference';
 import { InferenceClient, isCancelled } from '../inference/inferenceClient';
-import { describeMetricsResult, FEATURE_MODEL_SETTING, metricChoices, parseFeatureModelSetting, preselected } from './metricChoices';
+import { describeSnapshot } from '../inference/snapshotInfo';
+import { modesUnavailableReason } from '../panels/viewerModes';
+import { describeMetricsResult, FEATURE_MODEL_SETTING, metricChoices, modesChoices, parseFeatureModelSetting, preselected } from './metricChoices';
 
 const LAST_METRICS_KEY = 'ganInspector.lastMetrics';
 const TITLE = 'GAN Inspector: Compute Metrics';
@@ -54,7 +57,9 @@ export class ComputeMetricsCommand implements vscode.Disposable {
     if (Array.isArray(names) && names.length && names.every((n) => typeof n === 'string')) {
       metrics = names as string[];
     } else {
-      const choices = metricChoices(featureModel ? [featureModel.name] : []);
+      // Mode coverage only where LeNet classifies the run's data (the built-in MNIST digits).
+      const modesOk = modesUnavailableReason(await describeSnapshot(snapshot)) === undefined;
+      const choices = [...metricChoices(featureModel ? [featureModel.name] : []), ...(modesOk ? modesChoices() : [])];
       const picked = new Set(preselected(choices, this.deps.state.get(LAST_METRICS_KEY)));
       const items = choices.map((c) => ({ label: c.name, description: c.description, picked: picked.has(c.name), name: c.name }));
       const chosen = await vscode.window.showQuickPick(items, {

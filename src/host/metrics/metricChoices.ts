@@ -1,9 +1,11 @@
 /**
  * The pure parts of GAN Inspector: Compute Metrics… — the metric names offered (fid/kid at 1k/2k/5k
- * for each available extractor), the `ganInspector.metrics.featureModel` setting, and the texts of
- * the result. No vscode, so they are unit-tested.
+ * for each available extractor, mode coverage for MNIST runs), the `ganInspector.metrics.featureModel`
+ * setting, and the texts of the result. No vscode, so they are unit-tested.
  */
 import { validateFeatureModel, type FeatureModelSpec } from '../../core/metrics/featureModelSpec';
+import { formatModeCoverage, modeCoverageFromLine } from '../../core/metrics/modes';
+import { histogramRow } from '../../shared/modeCoverage';
 import type { MetricsJobResult } from '../../shared/protocol/inference';
 
 export const METRIC_COUNTS: readonly number[] = [1000, 2000, 5000];
@@ -14,7 +16,7 @@ export const FEATURE_MODEL_SETTING = 'metrics.featureModel';
 export interface MetricChoice {
   /** Metric name, e.g. fid2k_lenet. */
   name: string;
-  kind: 'fid' | 'kid';
+  kind: 'fid' | 'kid' | 'modes';
   count: number;
   extractor: string;
   /** Quick-pick description. */
@@ -34,6 +36,17 @@ export function metricChoices(extractors: readonly string[]): MetricChoice[] {
     }
   }
   return out;
+}
+
+/**
+ * Mode coverage at 1k, 2k and 5k generated samples, classified by LeNet (the one built-in classifier):
+ * offered for runs on the built-in MNIST digits, the only data whose classes it knows.
+ */
+export function modesChoices(): MetricChoice[] {
+  return METRIC_COUNTS.map((count) => ({
+    name: `modes${count / 1000}k_lenet`, kind: 'modes' as const, count, extractor: 'lenet',
+    description: `mode coverage: classes covered (≥ 1% of ${count.toLocaleString('en-US')} samples), largest class share, KL to the dataset's classes · LeNet classifier (MNIST runs)`,
+  }));
 }
 
 /** Names to preselect: the last choice still offered, else DEFAULT_METRICS. */
@@ -69,10 +82,18 @@ export function formatMetricValue(v: number): string {
 /** The notification and the Output-channel lines of a finished job. */
 export function describeMetricsResult(r: MetricsJobResult): { message: string; lines: string[] } {
   const where = `${baseName(r.runDir)}/${baseName(r.snapshot)}`;
-  const values = r.lines.map((l) => `${l.metric} ${formatMetricValue(l.results[l.metric])}`);
+  const values = r.lines.map((l) => {
+    const modes = modeCoverageFromLine(l);
+    return modes ? `${l.metric} ${formatModeCoverage(modes)}` : `${l.metric} ${formatMetricValue(l.results[l.metric])}`;
+  });
+  const histograms = r.lines.flatMap((l) => {
+    const modes = modeCoverageFromLine(l);
+    return modes ? [`  ${l.metric} class shares: ${histogramRow(modes.histogram)}`] : [];
+  });
   const secs = (r.ms / 1000).toFixed(1);
   const lines = [
     `[metrics] ${where}: ${values.join(', ')} (${secs} s, ${r.backend})`,
+    ...histograms,
     ...r.extractors.map((d) => `  extractor ${d}`),
     ...(r.appended.length ? [`  appended to ${r.appended.join(', ')}`] : ['  not appended']),
   ];
