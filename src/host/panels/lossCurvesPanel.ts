@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { VIEW_TYPES, isLossPanelState, lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../shared/protocol/panels';
+import { VIEW_TYPES } from '../../shared/protocol/panels/common';
+import { isLossPanelState, lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../../shared/protocol/panels/loss';
 import { LossDataSource } from '../loss/lossDataSource';
 import { KeyedBatcher } from '../util/batcher';
 import { panelHtml, webviewOptions } from '../webview/html';
