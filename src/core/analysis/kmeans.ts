@@ -3,13 +3,14 @@
  * C-dimensional feature vector is a point, and the whole batch is clustered at once so a cluster id
  * (and hence a colour) means the same thing in every image. tfjs-free: plain Float32Arrays in NHWC.
  *
- * The fit is our own Lloyd iteration on flat Float32Arrays (greedy k-means++ seeding as scikit-learn's,
- * 10 restarts by default, the assignment step as blocked dot products against transposed centroids);
+ * The fit (kmeansFit.ts) is our own Lloyd iteration on flat Float32Arrays (greedy k-means++ seeding as
+ * scikit-learn's, 10 restarts by default, the assignment step as dot products of a dotEngine.ts engine);
  * ml-kmeans, which it replaced (3–10× slower on number[][] with a generic distance callback), is what
  * the tests compare its objective against.
  */
 import { UserError } from '../errors';
-import { mulberry32 } from '../util/rng';
+import { jsDotEngine, type DotEngineFactory } from './dotEngine';
+import { countDistinct, lloydRestarts, meanVariance, samplePixels, type LloydResult } from './kmeansFit';
 
 /** A batch of feature maps, [N,H,W,C] row-major (NHWC). */
 export interface FeatureBatch {
@@ -52,38 +53,6 @@ export interface KMeansOptions {
    */
   dotEngine?: DotEngineFactory;
 }
-
-/** Dot products of fixed points [n,c] with changing centroids [k,c]. */
-export interface DotEngine {
-  /** scores[p·k + ci] = x_p · c_ci */
-  scores(cents: Float32Array, k: number): ArrayLike<number>;
-  /**
-   * Per-cluster sums of the points for `runs` labelings at once (labels[a·n + p] ∈ [0,k) is point p's
-   * cluster in run a): out[(a·k + ci)·c + j] = Σ_{p: labels[a·n+p] = ci} x_p[j].
-   */
-  sums(labels: Int32Array, runs: number, k: number, out: Float64Array): void;
-  dispose(): void;
-}
-export type DotEngineFactory = (points: Float32Array, n: number, c: number) => DotEngine;
-
-/** The plain-JS engine: four accumulators over contiguous rows. */
-export const jsDotEngine: DotEngineFactory = (points, n, c) => ({
-  scores(cents, k) {
-    const out = new Float64Array(n * k);
-    dotScores(points, n, c, cents, k, out);
-    return out;
-  },
-  sums(labels, runs, k, out) {
-    out.fill(0, 0, runs * k * c);
-    for (let a = 0; a < runs; a++) {
-      for (let p = 0; p < n; p++) {
-        const so = (a * k + labels[a * n + p]) * c, po = p * c;
-        for (let j = 0; j < c; j++) out[so + j] += points[po + j];
-      }
-    }
-  },
-  dispose() {},
-});
 
 /** Result of {@link clusterFeatures}; cluster ids are canonical (0 = largest share). */
 export interface KMeansResult {
@@ -237,77 +206,6 @@ export function clusterShares(labels: ArrayLike<number>, k: number): number[] {
   return counts.map((n) => (labels.length ? n / labels.length : 0));
 }
 
-/**
- * Mean over all N·H·W pixels of the cosine similarity between a's and b's C-vectors
- * (x·y / max(|x||y|, 1e-8), as torch's cosine_similarity). Shapes must match.
- */
-export function meanCosineSimilarity(a: FeatureBatch, b: FeatureBatch): number {
-  validateBatch(a, 'first feature batch');
-  validateBatch(b, 'second feature batch');
-  if (a.n !== b.n || a.h !== b.h || a.w !== b.w || a.c !== b.c) {
-    throw new UserError(
-      `meanCosineSimilarity: shapes differ, [${a.n},${a.h},${a.w},${a.c}] vs [${b.n},${b.h},${b.w},${b.c}] (NHWC).`,
-      'Compare maps of the same layer/resolution and batch.',
-    );
-  }
-  const { c } = a;
-  const total = a.n * a.h * a.w;
-  let sum = 0;
-  for (let p = 0; p < total; p++) {
-    const off = p * c;
-    let d = 0;
-    let aa = 0;
-    let bb = 0;
-    for (let j = 0; j < c; j++) {
-      const x = a.data[off + j];
-      const y = b.data[off + j];
-      d += x * y;
-      aa += x * x;
-      bb += y * y;
-    }
-    sum += d / Math.max(Math.sqrt(aa * bb), 1e-8);
-  }
-  return sum / total;
-}
-
-/**
- * Adjusted Rand index of two labelings of the same items (1 = identical partitions up to renaming,
- * ~0 = chance). Labels may be any integers. Two trivial identical partitions give 1.
- */
-export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) {
-    throw new UserError(`adjustedRandIndex: labelings have different lengths (${a.length} vs ${b.length}).`);
-  }
-  const n = a.length;
-  if (n < 2) return 1;
-  const ia = denseIds(a);
-  const ib = denseIds(b);
-  const ka = ia.count;
-  const kb = ib.count;
-  const table = new Float64Array(ka * kb);
-  for (let i = 0; i < n; i++) table[ia.ids[i] * kb + ib.ids[i]]++;
-  const rows = new Float64Array(ka);
-  const cols = new Float64Array(kb);
-  let sumCells = 0;
-  for (let r = 0; r < ka; r++) {
-    for (let s = 0; s < kb; s++) {
-      const v = table[r * kb + s];
-      rows[r] += v;
-      cols[s] += v;
-      sumCells += comb2(v);
-    }
-  }
-  let sumRows = 0;
-  let sumCols = 0;
-  for (const v of rows) sumRows += comb2(v);
-  for (const v of cols) sumCols += comb2(v);
-  const expected = (sumRows * sumCols) / comb2(n);
-  const max = (sumRows + sumCols) / 2;
-  // max === expected only when both partitions are all-one-cluster or all-singletons (identical).
-  if (max === expected) return 1;
-  return (sumCells - expected) / (max - expected);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 function resolveOptions(opts: Partial<KMeansOptions>): Required<Omit<KMeansOptions, 'dotEngine'>> {
@@ -339,7 +237,8 @@ function checkMetric(metric: string): void {
   }
 }
 
-function validateBatch(b: FeatureBatch, what: string): void {
+/** Throws a UserError naming `what` unless `b` is a finite [N,H,W,C] batch. */
+export function validateBatch(b: FeatureBatch, what: string): void {
   for (const dim of ['n', 'h', 'w', 'c'] as const) {
     if (!Number.isInteger(b[dim]) || b[dim] < 1) {
       throw new UserError(`K-means: ${what} has invalid ${dim}=${b[dim]}; expected a positive integer (shape [N,H,W,C]).`);
@@ -418,268 +317,4 @@ function assignInternal(
     inertia += bestDist;
   }
   return { labels, inertia };
-}
-
-/** Seeded sample of `count` distinct indices in [0,total), ascending (partial Fisher–Yates, mulberry32). */
-function samplePixels(total: number, count: number, seed: number): Int32Array {
-  const rand = mulberry32((seed ^ 0x9e3779b9) >>> 0);
-  const idx = new Int32Array(total);
-  for (let i = 0; i < total; i++) idx[i] = i;
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(rand() * (total - i));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx.slice(0, count).sort();
-}
-
-/**
- * Number of distinct rows up to `limit` (early exit). Rows count as equal when their squared distance
- * is ≤ 1e-10 of their squared norm, so float rounding (e.g. of normalised parallel vectors) is ignored.
- */
-function countDistinct(points: Float32Array, n: number, c: number, limit: number): number {
-  const reps: number[] = [];
-  for (let i = 0; i < n && reps.length < limit; i++) {
-    const p = i * c;
-    let pp = 0;
-    for (let j = 0; j < c; j++) pp += points[p + j] * points[p + j];
-    const isNew = reps.every((q) => {
-      let d = 0;
-      let qq = 0;
-      for (let j = 0; j < c; j++) {
-        d += (points[p + j] - points[q + j]) ** 2;
-        qq += points[q + j] * points[q + j];
-      }
-      return d > 1e-10 * Math.max(pp, qq) && d > 0;
-    });
-    if (isNew) reps.push(p);
-  }
-  return reps.length;
-}
-
-/** Mean over channels of the per-channel variance of the points. */
-function meanVariance(points: Float32Array, n: number, c: number): number {
-  const mean = new Float64Array(c);
-  const sq = new Float64Array(c);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < c; j++) {
-      const x = points[i * c + j];
-      mean[j] += x;
-      sq[j] += x * x;
-    }
-  }
-  let v = 0;
-  for (let j = 0; j < c; j++) {
-    const m = mean[j] / n;
-    v += Math.max(0, sq[j] / n - m * m);
-  }
-  return v / c;
-}
-
-interface LloydResult {
-  /** [k,C]; unit rows for 'cosine'. */
-  centroids: Float32Array;
-  iterations: number;
-  converged: boolean;
-  /** Sum over the fit points of the distance to their centroid (1−cos, or squared L2). */
-  inertia: number;
-}
-
-/**
- * Scores of every point against every centroid: s[p,ci] = x_p·c_ci, with four independent
- * accumulators over contiguous rows (1.5× faster in V8 than a transposed-centroid inner loop).
- */
-function dotScores(points: Float32Array, n: number, c: number, cents: Float32Array, k: number, out: Float64Array): void {
-  const c4 = c - (c % 4);
-  for (let p = 0; p < n; p++) {
-    const po = p * c, oo = p * k;
-    for (let ci = 0; ci < k; ci++) {
-      const co = ci * c;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let j = 0; j < c4; j += 4) {
-        s0 += points[po + j] * cents[co + j];
-        s1 += points[po + j + 1] * cents[co + j + 1];
-        s2 += points[po + j + 2] * cents[co + j + 2];
-        s3 += points[po + j + 3] * cents[co + j + 3];
-      }
-      for (let j = c4; j < c; j++) s0 += points[po + j] * cents[co + j];
-      out[oo + ci] = s0 + s1 + s2 + s3;
-    }
-  }
-}
-
-/**
- * Seeded k-means runs, one per seed, computed in lockstep: greedy k-means++ seeding (2 + ⌊ln k⌋
- * candidates per step, as scikit-learn), then Lloyd to convergence. Each run has its own random
- * stream, so a run's result does not depend on the others; batching only widens the matMuls.
- */
-function lloydRestarts(
-  points: Float32Array, engine: DotEngine, n: number, c: number, k: number, metric: KMeansMetric, seeds: number[], maxIter: number, tol: number,
-): LloydResult[] {
-  const R = seeds.length;
-  const rands = seeds.map((seed) => mulberry32((seed * 2654435761) >>> 0));
-  const xx = new Float64Array(n);
-  for (let p = 0; p < n; p++) {
-    let s = 0;
-    for (let j = 0; j < c; j++) s += points[p * c + j] ** 2;
-    xx[p] = s;
-  }
-  /** Squared distances of every point to the points `ids` (one engine call): out[p·m + t] = |x_p − x_ids[t]|². */
-  const sqDistTo = (ids: number[]): Float64Array => {
-    const m = ids.length;
-    const q = new Float32Array(m * c);
-    ids.forEach((id, t) => q.set(points.subarray(id * c, id * c + c), t * c));
-    const sc = engine.scores(q, m);
-    const out = new Float64Array(n * m);
-    for (let p = 0; p < n; p++) for (let t = 0; t < m; t++) out[p * m + t] = Math.max(0, xx[p] + xx[ids[t]] - 2 * sc[p * m + t]);
-    return out;
-  };
-  // --- k-means++ (greedy), all runs at once ---
-  const centers: number[][] = rands.map((rand) => [Math.floor(rand() * n)]);
-  const closest: Float64Array[] = Array.from({ length: R }, () => new Float64Array(n));
-  {
-    const d = sqDistTo(centers.map((cs) => cs[0]));
-    for (let a = 0; a < R; a++) for (let p = 0; p < n; p++) closest[a][p] = d[p * R + a];
-  }
-  const trials = 2 + Math.floor(Math.log(k));
-  for (let ci = 1; ci < k; ci++) {
-    // Candidates sampled ∝ D² (all-zero potential, i.e. duplicates: uniform); per run, the one lowering the potential most wins.
-    const cands: number[] = [];
-    for (let a = 0; a < R; a++) {
-      const cl = closest[a], rand = rands[a];
-      let pot = 0;
-      for (let p = 0; p < n; p++) pot += cl[p];
-      for (let t = 0; t < trials; t++) {
-        let q = n - 1;
-        if (pot > 0) {
-          let r = rand() * pot;
-          for (let p = 0; p < n; p++) {
-            r -= cl[p];
-            if (r <= 0) { q = p; break; }
-          }
-        } else q = Math.floor(rand() * n);
-        cands.push(q);
-      }
-    }
-    const m = cands.length;
-    const d = sqDistTo(cands);
-    for (let a = 0; a < R; a++) {
-      const cl = closest[a];
-      let bestPot = Infinity, bestT = 0;
-      for (let t = 0; t < trials; t++) {
-        const col = a * trials + t;
-        let newPot = 0;
-        for (let p = 0; p < n; p++) newPot += Math.min(cl[p], d[p * m + col]);
-        if (newPot < bestPot) { bestPot = newPot; bestT = t; }
-      }
-      const col = a * trials + bestT;
-      centers[a].push(cands[col]);
-      for (let p = 0; p < n; p++) cl[p] = Math.min(cl[p], d[p * m + col]);
-    }
-  }
-  // --- Lloyd, all unconverged runs per step ---
-  const runs = centers.map((cs) => {
-    const cents = new Float64Array(k * c);
-    cs.forEach((p, ci) => { for (let j = 0; j < c; j++) cents[ci * c + j] = points[p * c + j]; });
-    return { cents, labels: new Int32Array(n), dist: new Float64Array(n), iterations: 0, converged: false, inertia: Infinity };
-  });
-  const assign = (active: number[]) => {
-    const m = active.length * k;
-    const q = new Float32Array(m * c);
-    const cc = new Float64Array(m);
-    active.forEach((a, i) => {
-      const cents = runs[a].cents;
-      for (let t = 0; t < k * c; t++) q[i * k * c + t] = cents[t];
-      for (let ci = 0; ci < k; ci++) {
-        let s = 0;
-        for (let j = 0; j < c; j++) s += cents[ci * c + j] ** 2;
-        cc[i * k + ci] = s;
-      }
-    });
-    const sc = engine.scores(q, m);
-    active.forEach((a, i) => {
-      const r = runs[a];
-      let inertia = 0;
-      for (let p = 0; p < n; p++) {
-        let best = 0, bestDist = Infinity;
-        const o = p * m + i * k;
-        for (let ci = 0; ci < k; ci++) {
-          const dd = metric === 'cosine' ? 1 - sc[o + ci] : Math.max(0, xx[p] - 2 * sc[o + ci] + cc[i * k + ci]);
-          if (dd < bestDist) { bestDist = dd; best = ci; }
-        }
-        r.labels[p] = best;
-        r.dist[p] = bestDist;
-        inertia += bestDist;
-      }
-      r.inertia = inertia;
-    });
-  };
-  let active = runs.map((_, a) => a);
-  for (let it = 0; it < maxIter && active.length; it++) {
-    assign(active);
-    // Update: means (normalised for cosine: spherical k-means); an empty cluster takes the farthest point.
-    const A = active.length;
-    const allLabels = new Int32Array(A * n);
-    active.forEach((a, i) => allLabels.set(runs[a].labels, i * n));
-    const sums = new Float64Array(A * k * c);
-    engine.sums(allLabels, A, k, sums);
-    const stillActive: number[] = [];
-    active.forEach((a, i) => {
-      const r = runs[a];
-      r.iterations = it + 1;
-      const counts = new Int32Array(k);
-      for (let p = 0; p < n; p++) counts[r.labels[p]]++;
-      let shift = 0;
-      for (let ci = 0; ci < k; ci++) {
-        const so = (i * k + ci) * c, co = ci * c;
-        if (counts[ci] === 0) {
-          let far = 0;
-          for (let p = 1; p < n; p++) if (r.dist[p] > r.dist[far]) far = p;
-          r.dist[far] = 0;
-          for (let j = 0; j < c; j++) sums[so + j] = points[far * c + j];
-          counts[ci] = 1;
-        }
-        let norm = 0;
-        for (let j = 0; j < c; j++) {
-          sums[so + j] /= counts[ci];
-          norm += sums[so + j] ** 2;
-        }
-        if (metric === 'cosine' && norm > 0) {
-          const inv = 1 / Math.sqrt(norm);
-          for (let j = 0; j < c; j++) sums[so + j] *= inv;
-        }
-        let d = 0;
-        for (let j = 0; j < c; j++) d += (sums[so + j] - r.cents[co + j]) ** 2;
-        // Shift in the objective's units: squared L2, or 1−cos = ½|Δ|² between unit vectors.
-        shift = Math.max(shift, metric === 'cosine' ? d / 2 : d);
-        for (let j = 0; j < c; j++) r.cents[co + j] = sums[so + j];
-      }
-      if (shift <= tol) r.converged = true;
-      else stillActive.push(a);
-    });
-    // Converged runs get their final assignment (labels and inertia of the final centroids).
-    const finished = active.filter((a) => runs[a].converged);
-    if (finished.length) assign(finished);
-    active = stillActive;
-  }
-  return runs.map((r) => ({ centroids: Float32Array.from(r.cents), iterations: r.iterations, converged: r.converged, inertia: r.inertia }));
-}
-
-function denseIds(labels: ArrayLike<number>): { ids: Int32Array; count: number } {
-  const map = new Map<number, number>();
-  const ids = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    let id = map.get(labels[i]);
-    if (id === undefined) {
-      id = map.size;
-      map.set(labels[i], id);
-    }
-    ids[i] = id;
-  }
-  return { ids, count: map.size };
-}
-
-function comb2(x: number): number {
-  return (x * (x - 1)) / 2;
 }

@@ -5,7 +5,7 @@
  * synchronously (WebGPU in Node) fall back to the JS engine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { jsDotEngine, type DotEngineFactory } from './kmeans';
+import { jsDotEngine, type DotEngineFactory } from './dotEngine';
 
 /** Below this much work (n·c) the upload and the kernel launch cost more than JS loops. */
 const MIN_WORK = 1 << 16;

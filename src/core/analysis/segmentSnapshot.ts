@@ -13,7 +13,8 @@ import { initBackend } from '../backend/backend';
 import { writePngAtomic } from '../image/grid';
 import { loadCheckpoint, resolveSnapshotPath, type Checkpoint, type InspectGenerator } from '../checkpoints/index';
 import { tfDotEngine } from './kmeansTf';
-import { assignToCentroids, clusterFeatures, type FeatureBatch, type KMeansMetric, meanCosineSimilarity } from './kmeans';
+import { meanCosineSimilarity } from './clusterCompare';
+import { assignToCentroids, clusterFeatures, type FeatureBatch, type KMeansMetric } from './kmeans';
 import { segmentationGrid, segmentationRow } from './segmentation';
 import { classLabels, renderSeeds, type RenderedSamples, type RenderOptions } from './samples';
 

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adjustedRandIndex, clusterFeatures, type FeatureBatch } from '../../../src/core/analysis/kmeans';
+import { adjustedRandIndex } from '../../../src/core/analysis/clusterCompare';
+import { clusterFeatures, type FeatureBatch } from '../../../src/core/analysis/kmeans';
 import { blobLabels, gauss, plantedFeatures, randomDirections, rng } from './synthetic';
 import type { kmeans as KMeansFn } from 'ml-kmeans/lib/kmeans';
 

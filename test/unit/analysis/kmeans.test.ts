@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { adjustedRandIndex, meanCosineSimilarity } from '../../../src/core/analysis/clusterCompare';
 import {
-  adjustedRandIndex,
   assignToCentroids,
   clusterFeatures,
   clusterShares,
-  meanCosineSimilarity,
   type FeatureBatch,
 } from '../../../src/core/analysis/kmeans';
 import { isUserError } from '../../../src/core/errors';
