@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { buildTrainArgs, commandLine, DEFAULT_OFFICIAL_CHOICES, isOfficialChoices, type OfficialChoices } from '../../core/official/trainer/args';
 import { checkOfficialTrainer, officialSetupProblems, resolveRepo, type OfficialTrainerCheck, type OfficialTrainerSettings } from '../../core/official/trainer/check';
+import { TrainerCheckCache, trainerCheckKey } from './trainerCheckCache';
 import type { ExportDatasetParams, ExportDatasetReply } from '../../shared/protocol/worker';
 import { exportDatasetInProcess } from '../training/exportDatasetProcess';
 import type { TrainingJob } from '../training/trainingManager';
@@ -34,9 +35,11 @@ export interface OfficialEngineDeps {
 
 
 export class OfficialEngine {
-  private cache?: { key: string; check: OfficialTrainerCheck };
+  private readonly checks: TrainerCheckCache;
 
-  constructor(private readonly d: OfficialEngineDeps) {}
+  constructor(private readonly d: OfficialEngineDeps) {
+    this.checks = new TrainerCheckCache(d.ctx.globalState);
+  }
 
   settings(): OfficialTrainerSettings {
     const c = vscode.workspace.getConfiguration('ganInspector.officialTrainer');
@@ -60,26 +63,15 @@ export class OfficialEngine {
     return { ...process.env, ...s.env };
   }
 
-  /** Runs the checks (cached while python, repo and train.py are unchanged) with a progress notification. */
+  /** Runs the checks (kept while python, repo, train.py and env are unchanged; see trainerCheckCache.ts) with a progress notification. */
   async check(wantGgdr: boolean, force = false): Promise<OfficialTrainerCheck> {
     const s = this.settings();
-    const repo = resolveRepo(s.repo, this.d.baseDir());
-    let mtime = 0;
-    try {
-      mtime = fs.statSync(path.join(repo, 'train.py')).mtimeMs;
-    } catch {
-      // reported by the check
-    }
-    const key = JSON.stringify([s.python, repo, mtime, s.env]);
-    if (!force && this.cache?.key === key) {
-      if (wantGgdr && !this.cache.check.ggdr) return checkOfficialTrainer(s, { env: this.env(s), wantGgdr, baseDir: this.d.baseDir() });
-      return this.cache.check;
-    }
-    const check = await vscode.window.withProgress(
+    const key = trainerCheckKey(s, resolveRepo(s.repo, this.d.baseDir()));
+    const { check, ran } = await this.checks.get(key, wantGgdr, () => Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'GAN Inspector: checking the official trainer (python, import torch, train.py --help)…' },
-      () => checkOfficialTrainer(s, { env: this.env(s), wantGgdr, baseDir: this.d.baseDir() }),
-    );
-    this.cache = { key, check };
+      () => checkOfficialTrainer(s, { env: this.env(s), baseDir: this.d.baseDir() }),
+    )), force);
+    if (!ran) return check;
     this.d.output.appendLine(`Official trainer: ${check.python.python} (Python ${check.python.pythonVersion}, PyTorch ${check.python.torchVersion}, ${check.python.cuda ? `${check.python.gpuCount} CUDA GPU(s)` : 'no CUDA'}), ${check.trainPy}${check.ggdr ? ' (GGDR: --reg_type)' : ' (no --reg_type: StyleGAN2-ADA without GGDR)'}`);
     for (const w of check.warnings) this.d.output.appendLine(`Official trainer: note: ${w}`);
     return check;

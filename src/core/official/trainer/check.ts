@@ -141,11 +141,16 @@ export async function checkOfficialTrainer(s: OfficialTrainerSettings, opts: { e
   const python = await checkPython(s.python, opts.env);
   const { trainPy, help } = await readTrainHelp(s.python, repo, opts.env);
   const ggdr = help.options.has('--reg_type');
-  if (opts.wantGgdr && !ggdr) {
-    throw new UserError(`GGDR was asked for, but ${trainPy} has no --reg_type option (it is StyleGAN2-ADA without GGDR).`,
-      'Turn GGDR off for this run, or point ganInspector.officialTrainer.repo at a clone of naver-ai/GGDR.');
-  }
   const warnings: string[] = [];
   if (!python.cuda) warnings.push(`PyTorch ${python.torchVersion} sees no CUDA GPU: the unmodified official train.py needs one (it trains on torch.device('cuda')); use --fp32 true if your checkout was made CPU-runnable.`);
-  return { python, repo, trainPy, help, ggdr, warnings };
+  const check = { python, repo, trainPy, help, ggdr, warnings };
+  if (opts.wantGgdr) requireGgdr(check);
+  return check;
+}
+
+/** Throws when GGDR is asked of a checkout whose train.py has no --reg_type (also for a cached check). */
+export function requireGgdr(check: Pick<OfficialTrainerCheck, 'ggdr' | 'trainPy'>): void {
+  if (check.ggdr) return;
+  throw new UserError(`GGDR was asked for, but ${check.trainPy} has no --reg_type option (it is StyleGAN2-ADA without GGDR).`,
+    'Turn GGDR off for this run, or point ganInspector.officialTrainer.repo at a clone of naver-ai/GGDR.', { setting: 'ganInspector.officialTrainer.repo' });
 }
