@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { outputDirFromLine, tracebackTail } from '../../core/official/trainer/args';
-import { parseJsonLenient } from '../../shared/jsonl';
+import { JsonlTailer } from '../../core/runs/jsonlTail';
+import { RUN_DIR_RE, RUN_FILES, SNAP_PKL_RE } from '../../core/runs/runDir';
 import type { TrainProgress } from '../../shared/protocol/worker';
 import type { LogStream, TrainingJob } from '../training/trainingManager';
 import { ACTIVE_PHASES, JobRegistry, newJob } from '../training/jobRegistry';
@@ -54,8 +55,10 @@ interface Internal {
   before: Set<string>;
   timers: ReturnType<typeof setTimeout>[];
   poll?: ReturnType<typeof setInterval>;
-  statsOffset: number;
-  statsRest: string;
+  /** Follows the run's stats.jsonl once the run folder is known. */
+  stats?: JsonlTailer;
+  /** Set when the process has gone and the last stats are being read: the job ends right after. */
+  finishing: boolean;
   totalKnown: boolean;
   announced: boolean;
   tail: string[];
@@ -64,8 +67,6 @@ interface Internal {
   done: Promise<TrainingJob>;
   resolveDone: (j: TrainingJob) => void;
 }
-
-const RUN_DIR_RE = /^\d{5}-/;
 
 /** Tracks official train.py processes. */
 export class OfficialTrainingManager extends JobRegistry<Internal> {
@@ -101,7 +102,7 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
       id: this.nextId++, overrides, pid: child.pid, runName: spec.label, backend: 'PyTorch (official train.py)', totalKimg: spec.kimg,
     });
     const st: Internal = {
-      job, child, spec, before, timers: [], statsOffset: 0, statsRest: '', totalKnown: false, announced: false,
+      job, child, spec, before, timers: [], finishing: false, totalKnown: false, announced: false,
       tail: [], rest: { stdout: '', stderr: '' }, done, resolveDone,
     };
     this.all.set(job.id, st);
@@ -114,7 +115,7 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
       if (child.pid === undefined) this.finish(st, null, null);
     });
     child.on('close', (code, signal) => this.finish(st, code, signal));
-    st.poll = setInterval(() => this.pollFiles(st), this.pollMs);
+    st.poll = setInterval(() => void this.pollFiles(st), this.pollMs);
     return job;
   }
 
@@ -122,7 +123,7 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
   stop(id: number): Promise<TrainingJob> {
     const st = this.all.get(id);
     if (!st) return Promise.reject(new Error(`No official training job ${id}.`));
-    if (!ACTIVE_PHASES.includes(st.job.phase) || st.job.phase === 'stopping') return st.done;
+    if (!ACTIVE_PHASES.includes(st.job.phase) || st.job.phase === 'stopping' || st.finishing) return st.done;
     st.job.phase = 'stopping';
     this.emit('log', st.job, `Stop: sending SIGINT to train.py (pid ${st.child.pid}, its process group).`, 'worker');
     this.signal(st, 'SIGINT');
@@ -191,11 +192,11 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
   private setRunDir(st: Internal, dir: string): void {
     st.job.runDir = dir;
     st.job.runName = path.basename(dir);
-    this.pollFiles(st);
+    void this.pollFiles(st);
   }
 
   /** Finds the run folder (if train.py's line was missed), announces it once it exists, reads new stats lines. */
-  private pollFiles(st: Internal): void {
+  private async pollFiles(st: Internal): Promise<void> {
     const job = st.job;
     if (!job.runDir) {
       const fresh = listRunDirs(st.spec.outdir).filter((n) => !st.before.has(n)).sort();
@@ -207,7 +208,7 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
     if (!job.runDir || !fs.existsSync(job.runDir)) return;
     if (!st.totalKnown) {
       try {
-        const o = JSON.parse(fs.readFileSync(path.join(job.runDir, 'training_options.json'), 'utf8')) as { total_kimg?: unknown };
+        const o = JSON.parse(fs.readFileSync(path.join(job.runDir, RUN_FILES.options), 'utf8')) as { total_kimg?: unknown };
         if (typeof o.total_kimg === 'number' && o.total_kimg > 0) {
           job.totalKimg = o.total_kimg;
           st.totalKnown = true;
@@ -221,60 +222,40 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
       if (job.phase === 'starting') job.phase = 'running';
       this.emit('started', job);
     }
-    if (this.readStats(st)) this.emit('progress', job, progressMessage(job));
+    if (await this.readStats(st)) this.emit('progress', job, progressMessage(job));
   }
 
-  /** Reads complete new lines of stats.jsonl; true when progress changed. */
-  private readStats(st: Internal): boolean {
-    const file = path.join(st.job.runDir!, 'stats.jsonl');
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch {
-      return false;
-    }
+  /** Applies the records appended to stats.jsonl since the last poll; true when progress changed. */
+  private async readStats(st: Internal): Promise<boolean> {
+    st.stats ??= new JsonlTailer(path.join(st.job.runDir!, RUN_FILES.stats));
     let changed = false;
     try {
-      const size = fs.fstatSync(fd).size;
-      if (size < st.statsOffset) {
-        st.statsOffset = 0;
-        st.statsRest = '';
-      }
-      if (size === st.statsOffset) return false;
-      const buf = Buffer.alloc(Math.min(size - st.statsOffset, 16 * 1024 * 1024));
-      const n = fs.readSync(fd, buf, 0, buf.length, st.statsOffset);
-      st.statsOffset += n;
-      const lines = (st.statsRest + buf.subarray(0, n).toString('utf8')).split('\n');
-      st.statsRest = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        let rec: Record<string, unknown>;
-        try {
-          // Python's json writes NaN/Infinity (e.g. a std over one sample); the lenient parser takes them.
-          const v = parseJsonLenient(line);
-          if (!v || typeof v !== 'object') continue;
-          rec = v as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        if (applyStats(st.job, rec)) changed = true;
-      }
-    } finally {
-      fs.closeSync(fd);
+      // Python's json writes NaN/Infinity (e.g. a std over one sample); the tailer's lenient parser takes them.
+      await st.stats.pollBatches((b) => {
+        for (const rec of b.records) if (applyStats(st.job, rec)) changed = true;
+      });
+    } catch {
+      // unreadable right now (e.g. permissions while train.py creates it): the next poll tries again
     }
     return changed;
   }
 
   private finish(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
     const job = st.job;
-    if (!ACTIVE_PHASES.includes(job.phase)) return;
+    if (!ACTIVE_PHASES.includes(job.phase) || st.finishing) return;
+    st.finishing = true;
     for (const t of st.timers) clearTimeout(t);
     if (st.poll) clearInterval(st.poll);
     for (const stream of ['stdout', 'stderr'] as const) {
       if (st.rest[stream]) this.onLine(st, st.rest[stream], stream);
       st.rest[stream] = '';
     }
-    this.pollFiles(st);
+    // The last stats lines first (the tailer serialises this poll after any still running).
+    void this.pollFiles(st).finally(() => this.end(st, code, signal));
+  }
+
+  private end(st: Internal, code: number | null, signal: NodeJS.Signals | null): void {
+    const job = st.job;
     job.exitCode = code;
     job.signal = signal;
     job.endedAt = Date.now();
@@ -308,11 +289,10 @@ function listRunDirs(outdir: string): string[] {
   }
 }
 
-/** The newest network-snapshot-*.pkl of a run (absolute), or null. */
-/** The newest network-snapshot-*.pkl of a run folder, or null. */
+/** The newest network-snapshot-*.pkl of a run folder (absolute), or null. */
 export function latestPkl(runDir: string): string | null {
   try {
-    const pkls = fs.readdirSync(runDir).filter((n) => /^network-snapshot-\d+\.pkl$/.test(n)).sort();
+    const pkls = fs.readdirSync(runDir).filter((n) => SNAP_PKL_RE.test(n)).sort();
     return pkls.length ? path.join(runDir, pkls[pkls.length - 1]) : null;
   } catch {
     return null;
