@@ -2,7 +2,8 @@
  * The loss panel's data model, free of DOM so it is unit-tested in Node: column store fed by StatsChunks,
  * TensorBoard-style debiased exponential smoothing (incremental), and grouping of stats names.
  */
-import { isStatsChunk, type MetricsChunk, type StatsChunk } from '../../src/shared/protocol/panels/loss';
+import { statsChunkSchema, type MetricsChunk, type StatsChunk } from '../../src/shared/protocol/panels/loss';
+import { validate } from '../../src/shared/protocol/schema';
 
 /** State of an incremental debiased EMA. */
 export interface EmaState {
@@ -133,7 +134,8 @@ export class StatsStore {
 
   /** Appends a chunk; returns names of columns that appeared. Self-heals a chunk that does not start at the end. Throws on a malformed chunk. */
   apply(c: StatsChunk): string[] {
-    if (!isStatsChunk(c)) throw new Error('malformed stats chunk from the host (array lengths or row indices disagree)');
+    const checked = validate(statsChunkSchema, c);
+    if (!checked.ok) throw new Error(`malformed stats chunk from the host: ${checked.error}`);
     if (c.reset) this.clear();
     else if (c.start !== this.rows) this.truncate(Math.min(c.start, this.rows));
     const start = this.rows;
