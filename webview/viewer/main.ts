@@ -6,7 +6,9 @@
  * Official pickles: seeds are numpy RandomState seeds as in the official generate.py (#seed-note says so);
  * conditional models get a class picker (#class). Loading a big checkpoint shows its progress, with Cancel.
  * Stable ids for end-to-end tests: #grid[data-render-count][data-psi][data-label] .sample[data-seed],
- * #interp-strip[data-render-count], #status[data-state], #error, #export-status[data-file], #seed-note[data-origin].
+ * #interp-strip[data-render-count], #status[data-state], #error, #export-status[data-file], #seed-note[data-origin],
+ * #modes-section[data-state] with figure.modes-chart (modesChart.ts), #modes-compute.
+ * The mode-coverage section draws the class histogram of the snapshot's metric-modes* line, or offers to compute it.
  */
 import '../common/base.css';
 import './viewer.css';
@@ -16,6 +18,8 @@ import { el, snapshotChrome } from '../common/dom';
 import { isViewerPanelState, type SnapshotPanelInfo, type ViewerGenParams, type ViewerHostApi, type ViewerPanelState, type ViewerWebviewApi } from '../../src/shared/protocol/panels/viewer';
 import { MAX_INTERP_STEPS, MAX_SEEDS, formatSeeds, parseSeedSpec, type InterpMode, type NetworkName, type NoiseModeName, type SampleImage } from '../../src/shared/protocol/inference';
 import { button, cellSize, classPicker, errorText, formatMs, radioGroup, seedNote, slider, textfield } from './ui';
+import { modesChart } from './modesChart';
+import { modesSampleCount, type ViewerModes } from '../../src/shared/modeCoverage';
 
 const channel = connect<ViewerWebviewApi, ViewerHostApi>();
 reportErrors((message) => void channel.emit('webviewError', { message }));
@@ -101,6 +105,16 @@ const interpSection = el('section', { id: 'interp-section', 'aria-labelledby': '
     'lerp is the straight line in z (the middle frames have a smaller |z|). Each frame then goes through the mapping network, ψ and the noise setting above.'),
   interpStrip);
 
+// Mode coverage of this snapshot: the class histogram of its newest metric-modes* line, else Compute (MNIST
+// runs) or why the metric is undefined for the run. #modes-section[data-state] = loading | shown | none | unavailable | error.
+const modesNote = el('p', { id: 'modes-note', class: 'muted note' });
+const modesError = el('p', { id: 'modes-error', class: 'error-text', role: 'alert' });
+const modesCharts = el('div', { id: 'modes-charts' });
+const modesBtn = button('modes-compute', 'Compute mode coverage', { secondary: true, title: 'Classify generated samples with LeNet (Compute Metrics) and append the line to the run' });
+modesBtn.hidden = true;
+const modesSection = el('section', { id: 'modes-section', 'aria-labelledby': 'modes-heading', 'data-state': 'loading' },
+  el('h2', { id: 'modes-heading' }, 'Mode coverage'), modesNote, modesCharts, el('div', { class: 'controls' }, modesBtn), modesError);
+
 const detailImg = el('img', { id: 'detail-img', alt: '' });
 const detailCaption = el('p', { id: 'detail-caption' });
 const detailClose = button('detail-close', 'Close', { secondary: true });
@@ -113,7 +127,7 @@ detail.addEventListener('close', () => {
   grid.querySelector<HTMLElement>(`.sample[data-seed="${seed}"]`)?.focus();
 });
 
-document.body.append(header, errorBox, el('main', {}, gridSection, interpSection), detail);
+document.body.append(header, errorBox, el('main', {}, gridSection, modesSection, interpSection), detail);
 keepFocusBelow(header);
 fixButtonSpace();
 
@@ -344,6 +358,60 @@ channel.on('progress', (p) => {
 
 //#endregion
 
+//#region mode coverage
+
+function showModes(v: ViewerModes): void {
+  modesCharts.replaceChildren(...v.entries.map(modesChart));
+  const when = v.entries[0] ? new Date(v.entries[0].timestamp * 1000).toLocaleString() : '';
+  if (v.unavailable) {
+    modesNote.textContent = v.unavailable;
+  } else if (v.entries.length) {
+    modesNote.textContent = `From the run's metric-${v.entries[0].metric}.jsonl (${when}): the share of generated samples (seeds 0…N−1, G_ema) ` +
+      'LeNet puts in each digit class; the dashed rule is 1% (a class counts as covered), the ticks are the dataset\'s shares.';
+  } else {
+    modesNote.textContent = `No ${v.metric} line for this snapshot yet. Compute classifies ${modesSampleCount(v.metric)?.toLocaleString('en-US') ?? 'its'} ` +
+      `samples of G_ema with LeNet and appends the result to metric-${v.metric}.jsonl.`;
+  }
+  setText(modesError, v.readError ?? '');
+  modesBtn.hidden = !!v.unavailable;
+  modesBtn.textContent = v.entries.length ? 'Recompute' : 'Compute mode coverage';
+  modesSection.dataset.state = v.entries.length ? 'shown' : v.unavailable ? 'unavailable' : 'none';
+}
+
+async function loadModes(): Promise<void> {
+  try {
+    showModes(await channel.request('modes', {}));
+  } catch (e) {
+    setText(modesError, `Could not read the mode-coverage lines: ${errorText(e)}`);
+    modesSection.dataset.state = 'error';
+  }
+}
+
+modesBtn.addEventListener('click', () => void computeModes());
+/** Computes the modes metric through Compute Metrics (its notification shows progress and Cancel), then redraws. */
+async function computeModes(): Promise<void> {
+  modesBtn.disabled = true;
+  setText(modesError, '');
+  const before = modesNote.textContent;
+  modesNote.textContent = 'Computing… (progress and Cancel in the notification)';
+  try {
+    const r = await channel.request('computeModes', {}, { timeoutMs: 0 });
+    if ('cancelled' in r) {
+      modesNote.textContent = before;
+      await loadModes();
+    } else {
+      showModes(r);
+    }
+  } catch (e) {
+    modesNote.textContent = before;
+    setText(modesError, errorText(e));
+  } finally {
+    modesBtn.disabled = false;
+  }
+}
+
+//#endregion
+
 //#region start
 
 function showInfo(i: SnapshotPanelInfo): void {
@@ -368,11 +436,13 @@ function showInfo(i: SnapshotPanelInfo): void {
     controls.hidden = true;
     interpSection.hidden = true;
     gridSection.hidden = true;
+    modesSection.hidden = true;
     return;
   }
   classes.sync(ui, i.classes);
   layoutGrid();
   void renderGrid();
+  void loadModes();
   if (ui.interp.open) void renderInterp();
 }
 

@@ -3,17 +3,20 @@
  * snapshot.json) and of official StyleGAN2-ADA / GGDR `network-snapshot-*.pkl` files.
  * Generation runs in the inference process; this side validates every webview message, turns seed
  * specs into seeds, keeps one lane per kind of request (a new ψ cancels the render in flight), and
- * tells the client which checkpoint the editor holds so it is freed when the last panel closes.
+ * tells the client which checkpoint the editor holds so it is freed when the last panel closes. The
+ * mode-coverage section reads the run's metric-modes* lines (viewerModes.ts) and computes through Compute Metrics.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
-import { MAX_SEEDS, parseSeedSpec, type ProgressInfo } from '../../shared/protocol/inference';
+import { MAX_SEEDS, parseSeedSpec, type MetricsJobResult, type ProgressInfo } from '../../shared/protocol/inference';
 import { VIEW_TYPES, type Cancelled } from '../../shared/protocol/panels/common';
 import { viewerHostValidators, type SnapshotPanelInfo, type ViewerHostApi, type ViewerJob, type ViewerWebviewApi } from '../../shared/protocol/panels/viewer';
 import { isCancelled, type InferenceClient } from '../inference/inferenceClient';
 import { describeSnapshot, exportFileName, labelFor, snapshotDirOf } from '../inference/snapshotInfo';
 import { panelHtml, webviewOptions } from '../webview/html';
+import { modesUnavailableReason, readViewerModes } from './viewerModes';
+import { DEFAULT_MODES_METRIC } from '../../shared/modeCoverage';
 import { PanelSession } from '../webview/panelSession';
 
 export interface SnapshotPanelDeps {
@@ -96,6 +99,15 @@ class ViewerSession extends PanelSession<ViewerHostApi, ViewerWebviewApi> {
         if (a) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(r.file), { preview: true });
       });
       return { file: r.file };
+    });
+    c.onRequest('modes', async () => readViewerModes(this.ready()));
+    c.onRequest('computeModes', async () => {
+      const info = this.ready();
+      const why = modesUnavailableReason(info);
+      if (why) throw new UserError(why);
+      // Through the command: its progress notification, Cancel, result message and metric-file bookkeeping.
+      const r = await vscode.commands.executeCommand<MetricsJobResult | undefined>('ganInspector.computeMetrics', dir, [DEFAULT_MODES_METRIC]);
+      return r ? readViewerModes(info) : CANCELLED;
     });
     c.on('openSegmentation', ({ seeds }) => deps.openSegmentation(dir, seeds));
     c.on('cancel', ({ what }) => deps.client.cancelLane(`${this.owner}:${what}`));
