@@ -8,8 +8,7 @@ import { UserError } from '../errors';
 import { readOfficialCheckpoint } from '../official/pickle/index';
 import type { OfficialCheckpoint, OfficialModule, PyPlain } from '../official/types';
 import type { CheckpointInfo } from './types';
-
-const PKL_RE = /^network-snapshot-(\d+)\.pkl$/;
+import { SNAP_PKL_RE } from '../runs/runDir';
 
 const num = (v: PyPlain | undefined): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -25,7 +24,7 @@ export function officialInfo(file: string, ck: OfficialCheckpoint): CheckpointIn
   const decRes = ck.D?.attrs.dec_resolutions;
   const ggdrRes = Array.isArray(decRes) && decRes.length ? Math.max(...decRes.filter((x): x is number => typeof x === 'number')) : null;
   const tsk = ck.trainingSetKwargs;
-  const m = PKL_RE.exec(path.basename(file));
+  const m = SNAP_PKL_RE.exec(path.basename(file));
   return {
     origin: 'official',
     path: file,

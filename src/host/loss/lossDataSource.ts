@@ -7,12 +7,12 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { JsonlTailer } from '../../core/runs/jsonlTail';
+import { METRIC_RE, RUN_FILES } from '../../core/runs/runDir';
 import { asMetricLine } from '../../shared/jsonl';
 import type { MetricsChunk, MetricSeriesChunk, StatsChunk } from '../../shared/protocol/panels/loss';
 import type { MetricLine, StatsLine } from '../../shared/runTypes';
 import { asStatsRecord, DEFAULT_HISTORY_CAP, StatsColumns } from './statsColumns';
 
-const METRIC_FILE_RE = /^metric-(.+)\.jsonl$/;
 const SNAPSHOT_KIMG_RE = /network-snapshot-(\d+)/;
 
 export { DEFAULT_HISTORY_CAP } from './statsColumns';
@@ -113,7 +113,7 @@ export class LossDataSource {
 
   private doRestart(): void {
     this.diskBytesBefore += (this.stats as JsonlTailer<Record<string, unknown>> | undefined)?.bytesRead ?? 0;
-    this.stats = new JsonlTailer<Record<string, unknown>>(path.join(this.runDir, 'stats.jsonl'), asStatsRecord);
+    this.stats = new JsonlTailer<Record<string, unknown>>(path.join(this.runDir, RUN_FILES.stats), asStatsRecord);
     this.metricTailers.clear();
     this.metricSkipped.clear();
     this.rows = 0;
@@ -184,7 +184,7 @@ export class LossDataSource {
   private async pollMetrics(reset: boolean): Promise<MetricsChunk | null> {
     let names: string[];
     try {
-      names = (await fsp.readdir(this.runDir)).filter((n) => METRIC_FILE_RE.test(n)).sort();
+      names = (await fsp.readdir(this.runDir)).filter((n) => METRIC_RE.test(n)).sort();
     } catch {
       names = [];
     }
