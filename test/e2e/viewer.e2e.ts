@@ -1,7 +1,8 @@
 /**
  * Checkpoint viewer and K-means segmentation in a real VS Code (code-server), end to end: tiny runs
  * trained with the CLI in the setup (GGDR and baseline); the viewer opened from the palette's
- * run → snapshot picker renders the 16-sample grid, re-renders when ψ changes by keyboard, enlarges
+ * run → snapshot picker renders the 16-sample grid and the class histogram of a modes200_lenet line the CLI
+ * appended, re-renders when ψ changes by keyboard, enlarges
  * a sample and exports the grid PNG into the run folder; opening a snapshot.json opens the same
  * custom editor (File: Open File…); the segmentation panel (from the viewer's button) shows per-cluster shares, D's
  * decoder cosine, highlighting (read back from every map's canvas pixels), overlay with its opacity slider and the
@@ -9,15 +10,18 @@
  * fit was on a sample; a truncated snapshot shows a clear message. No CSP violations or console errors.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { paletteColor } from '../../src/shared/palette';
 import { activeWebview, openFileByPath, trainWithCli, waitFor } from './lib/waits';
 import { e2eSuite } from './lib/suite';
+import { REPO_ROOT } from './lib/codeServer';
 import type { Workbench } from './lib/workbench';
 
 const SNAP = 'network-snapshot-000000.016';
+const MODES = 'modes200_lenet';
 
 
 
@@ -103,6 +107,9 @@ e2eSuite('viewer', {
   testTimeoutMs: 120_000,
   workspace: (dir) => {
     ggdrRun = trainWithCli(dir, ['--kimg', '0.016']);
+    // A mode-coverage line for the viewer's chart, written by the real CLI (LeNet from ~/.cache/gan-inspector, else trained once).
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'gan-inspector.js'), 'metrics', '--snapshot', path.join(dir, 'runs', ggdrRun, SNAP),
+      '--metrics', MODES, '--backend', 'wasm'], { stdio: 'pipe', timeout: 300_000 });
     // 32 px, so that 24 seeds make 24 576 pixels at 32×32: more than the panel's 20 000-pixel fit cap.
     baselineRun = trainWithCli(dir, ['--kimg', '0.008', '--no-ggdr', '--resolution', '32']);
     // A snapshot whose weights were cut short (e.g. a copy interrupted half-way).
@@ -128,6 +135,28 @@ e2eSuite('viewer', {
     assert.ok(g.srcs.every((s) => s.startsWith('data:image/png;base64,')));
     assert.match(g.status, /16 samples in .* · (wasm|cpu|webgpu|tensorflow)/);
     await wb.screenshot('viewer-1-grid');
+  });
+
+  test('the mode-coverage section draws the snapshot\'s modes line as a 10-bar class histogram', async ({ wb, workspace }) => {
+    const line = fs.readFileSync(path.join(workspace, 'runs', ggdrRun, `metric-${MODES}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { results: Record<string, number>; snapshot_pkl: string }).at(-1)!;
+    assert.equal(line.snapshot_pkl, SNAP);
+    const chart = await waitFor('the class histogram', () => viewer.locator('body').evaluate((body) => {
+      const fig = body.querySelector('figure.modes-chart');
+      return {
+        state: body.querySelector('#modes-section')?.getAttribute('data-state') ?? '',
+        covered: fig?.getAttribute('data-covered') ?? '',
+        shares: [...(fig?.querySelectorAll('.bar-col') ?? [])].map((c) => Number(c.getAttribute('data-share'))),
+        ticks: fig?.querySelectorAll('.bar-col .ref').length ?? 0,
+        caption: fig?.querySelector('figcaption')?.textContent ?? '',
+      };
+    }), (c) => c.state === 'shown' || c.state === 'error', 30_000);
+    assert.equal(chart.state, 'shown');
+    assert.equal(chart.covered, String(line.results[MODES]));
+    assert.deepEqual(chart.shares, Array.from({ length: 10 }, (_, i) => line.results[`${MODES}_class${i}`]));
+    assert.equal(chart.ticks, 10, "the dataset's share of every class");
+    assert.match(chart.caption, new RegExp(`^${MODES}: ${line.results[MODES]} of 10 classes covered`));
+    await viewer.locator('#modes-section').scrollIntoViewIfNeeded();
+    await wb.screenshot('viewer-modes');
   });
 
   test('changing ψ by keyboard re-renders the grid (no reload) and the samples change', async ({ wb, timings }) => {
