@@ -14,10 +14,8 @@ import './compare.css';
 import { connect, loadState, reportErrors, saveState } from '../common/channel';
 import { keepFocusBelow, roving, setText } from '../common/a11y';
 import { el } from '../common/dom';
-import {
-  DEFAULT_SMOOTHING, isComparePanelState,
-  type CompareCells, type CompareColumn, type CompareHostApi, type CompareInfo, type CompareRunInfo, type CompareSeries, type ComparePanelState, type CompareWebviewApi,
-} from '../../src/shared/protocol/panels';
+import { DEFAULT_SMOOTHING } from '../../src/shared/protocol/panels/common';
+import { isComparePanelState, type CompareCells, type CompareColumn, type CompareHostApi, type CompareInfo, type CompareRunInfo, type CompareSeries, type ComparePanelState, type CompareWebviewApi } from '../../src/shared/protocol/panels/compare';
 import { formatSeeds, parseSeedSpec } from '../../src/shared/protocol/inference';
 import { PALETTE_HEX } from '../../src/shared/palette';
 import { GroupChart, type ChartSeries, type HoverInfo } from '../loss/chart';

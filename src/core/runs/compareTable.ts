@@ -4,7 +4,7 @@
  * onto ours) and CSV / Markdown export. Input is what the readers return; no fs here.
  */
 import type { MetricLine, RunSummary } from '../../shared/runTypes';
-import type { CompareCellValue, CompareColumn, CompareScalar, CompareTable, OptionDiff, OptionDiffRow } from '../../shared/protocol/panels';
+import type { CompareCellValue, CompareColumn, CompareScalar, CompareTable, OptionDiff, OptionDiffRow } from '../../shared/protocol/panels/compare';
 import { flattenOptions } from './optionDiff';
 import { higherIsBetter, modesResultKind } from '../../shared/modeCoverage';
 

@@ -10,6 +10,7 @@
 import type { MetricLine } from '../runTypes';
 import { asMetricLine } from '../jsonl';
 import type { RpcApi, RpcValidators } from './rpc';
+import { isObj } from './schema';
 
 /** Reply text of a cancelled job (hosts map it to a cancellation, not an error). */
 export const CANCELLED_MESSAGE = 'cancelled';
@@ -254,7 +255,6 @@ export interface InferenceHostApi extends RpcApi {
 
 //#region guards
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown, max = 4096): v is string => typeof v === 'string' && v.length <= max;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;

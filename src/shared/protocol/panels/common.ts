@@ -55,7 +55,9 @@ export const psiSchema = s.number({ min: PSI_MIN, max: PSI_MAX });
 export const labelSchema = s.optional(s.number({ int: true, min: 0, max: MAX_CLASSES - 1 }));
 /** A feature-map / image resolution: a power of two in [4, 1024]. */
 export const resolutionSchema = s.refine(s.number({ int: true, min: 4, max: 1024 }), (r) => ((r & (r - 1)) === 0 ? undefined : `${r} is not a power of two`));
-/** Smoothing weight of a loss chart (TensorBoard's), in [0, 0.99]. */
+/** Default smoothing weight of the loss and compare charts (TensorBoard's debiased EMA). */
+export const DEFAULT_SMOOTHING = 0.6;
+/** A persisted smoothing weight, in [0, 0.99]. */
 export const smoothingSchema = s.number({ min: 0, max: 0.99 });
 /** A persisted folder path (the serializer checks where it is). */
 export const folderSchema = s.string({ min: 1 });

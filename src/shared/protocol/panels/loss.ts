@@ -146,8 +146,6 @@ export interface LossWebviewApi extends RpcApi {
 export type LossXAxis = 'kimg' | 'time';
 const LOSS_X_AXES: readonly LossXAxis[] = ['kimg', 'time'];
 
-export const DEFAULT_SMOOTHING = 0.6;
-
 /** What a loss-curves webview persists with setState (and what its serializer restores from). */
 export const lossPanelStateSchema = s.looseObject({
   v: s.literal(1),
