@@ -58,6 +58,8 @@ const GROUPS: Array<{ id: string; label: string; test: (n: string) => boolean }>
   { id: 'loss-d', label: 'Loss/D', test: (n) => n.startsWith('Loss/D/') },
   { id: 'scores', label: 'Scores', test: (n) => n.startsWith('Loss/scores/') || n.startsWith('Loss/signs/') },
   { id: 'loss', label: 'Loss (other)', test: (n) => n.startsWith('Loss/') },
+  // Mode coverage (classes covered, largest share, KL) on its own axis: counts and shares beside FID would be flat lines.
+  { id: 'modes', label: 'Mode coverage', test: (n) => n.startsWith('Metrics/modes') },
   { id: 'metrics', label: 'Metrics', test: (n) => n.startsWith('Metrics/') },
   { id: 'progress', label: 'Progress', test: (n) => n.startsWith('Progress/') },
   { id: 'timing', label: 'Timing', test: (n) => n.startsWith('Timing/') },

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { JsonlTailer } from '../../core/runs/jsonlTail';
 import { METRIC_RE, RUN_FILES } from '../../core/runs/runDir';
 import { asMetricLine } from '../../shared/jsonl';
+import { modesResultKind } from '../../shared/modeCoverage';
 import type { MetricsChunk, MetricSeriesChunk, StatsChunk } from '../../shared/protocol/panels/loss';
 import type { MetricLine, StatsLine } from '../../shared/runTypes';
 import { asStatsRecord, DEFAULT_HISTORY_CAP, StatsColumns } from './statsColumns';
@@ -33,13 +34,18 @@ export function statsToChunks(lines: StatsLine[], start: number, reset: boolean,
   return cols.toChunks(start, reset, skipped, maxRows);
 }
 
-/** Metric lines → one series per result key ("fid50k_full", or "<metric>/<key>" when they differ). */
+/**
+ * Metric lines → one series per result key ("fid50k_full", or "<metric>/<key>" when they differ). A modes
+ * metric's per-class shares (its histograms: the checkpoint viewer draws them) are not curves.
+ */
 export function metricsToSeries(lines: MetricLine[]): MetricSeriesChunk[] {
   const byName = new Map<string, MetricSeriesChunk>();
   for (const l of lines) {
     const m = SNAPSHOT_KIMG_RE.exec(l.snapshot_pkl);
     const kimg = m ? Number(m[1]) : null;
     for (const [key, value] of Object.entries(l.results)) {
+      const kind = modesResultKind(key);
+      if (kind === 'class' || kind === 'ref') continue;
       const name = key === l.metric ? key : `${l.metric}/${key}`;
       let s = byName.get(name);
       if (!s) byName.set(name, (s = { name, kimg: [], timestamp: [], value: [] }));

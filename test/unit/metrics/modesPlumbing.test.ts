@@ -1,7 +1,7 @@
 /**
  * The pure plumbing of mode coverage (#14) outside core: shared key names agree with core's line format,
- * which direction is better per result key, what Compute Metrics offers and prints, and when the viewer
- * calls the metric undefined (our MNIST runs vs folders, zips and official runs).
+ * which direction is better per result key, what Compute Metrics offers and prints, when the viewer
+ * calls the metric undefined (our MNIST runs vs folders, zips and official runs), and the loss curves' series.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,8 @@ import { describeMetricsResult, metricChoices, modesChoices } from '../../../src
 import { modesUnavailableReason, snapshotModes } from '../../../src/host/panels/viewerModes';
 import { higherIsBetter, histogramRow, isModesMetricName, MODES_KEY_SUFFIX, modesResultKind, modesSampleCount } from '../../../src/shared/modeCoverage';
 import { METRIC_NAME_RE } from '../../../src/shared/protocol/inference';
+import { metricsToSeries } from '../../../src/host/loss/lossDataSource';
+import { groupOf } from '../../../webview/loss/series';
 
 /** A line as core writes it: 1,000 samples, 90% zeros and the rest spread over 1 and 2, vs an even dataset. */
 function line(metric: string, snapshot: string, timestamp: number, withReference = true) {
@@ -80,4 +82,13 @@ test('viewer: mode coverage is defined for our runs on the built-in MNIST only',
   assert.match(modesUnavailableReason({ dataset: '/data/faces' })!, /This run trained on 'faces', whose classes LeNet does not know\. FID\/KID still apply\.$/);
   assert.match(modesUnavailableReason({ origin: 'official', dataset: '/x/mnist32.zip' })!, /This official run trained on 'mnist32\.zip'/);
   assert.match(modesUnavailableReason({})!, /trained on unknown data/);
+});
+
+test('loss curves: a modes line gives classes covered, largest share and KL (no histogram curves) in their own chart', () => {
+  const s = metricsToSeries([line('modes2k_lenet', 'network-snapshot-000004', 1), makeMetricLine('fid2k_lenet', 50, 1, 'network-snapshot-000004', 1)]);
+  assert.deepEqual(s.map((x) => [x.name, x.kimg[0], x.value[0]]), [
+    ['modes2k_lenet', 4, 3], ['modes2k_lenet/modes2k_lenet_maxshare', 4, 0.9], ['modes2k_lenet/modes2k_lenet_kl', 4, s[2].value[0]], ['fid2k_lenet', 4, 50],
+  ]);
+  assert.ok(s[2].value[0]! > 1.9 && s[2].value[0]! < 1.92);
+  assert.deepEqual(s.map((x) => groupOf(`Metrics/${x.name}`).label), ['Mode coverage', 'Mode coverage', 'Mode coverage', 'Metrics']);
 });
