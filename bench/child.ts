@@ -386,6 +386,11 @@ async function viewerBench(a: { cacheDir: string; kimg: number; psiReps: number;
     entryPoints: [`${__dirname}/../src/worker/inferenceProcess.ts`], outfile: workerPath, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
     external: ['@tensorflow/*', 'webgpu', 'mnist'], logLevel: 'error',
   });
+  // Its inference threads (one per core by default) start from the bundle next to it, as in dist/.
+  await esbuild.build({
+    entryPoints: [`${__dirname}/../src/worker/inferenceWorkerThread.ts`], outfile: `${a.cacheDir}/inferenceWorkerThread.js`, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+    external: ['@tensorflow/*', 'webgpu', 'mnist'], logLevel: 'error',
+  });
   const bundleSec = (performance.now() - tb) / 1000;
   const { InferenceClient } = await import('../src/host/inference/inferenceClient');
   const log: string[] = [];

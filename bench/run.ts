@@ -4,10 +4,11 @@
  *
  * Options: --quick (few steps, small files; for checking the bench itself), --stats-mb N (size of the
  * big stats.jsonl, default 1024), --budget-sec N (time budget, default 560), --out DIR (default bench-output),
- * --only stats|webview|viewer|official (just the loss-panel stats.jsonl section, just the loss webview in headless Chromium,
+ * --only stats|webview|viewer|official|scaling|inference (just the loss-panel stats.jsonl section, just the loss webview in headless Chromium,
  * just the checkpoint viewer / segmentation requests through the inference process on wasm, or just the official
  * .pkl checkpoints' load / render costs (env OFFICIAL_PAPER256_PKL, OFFICIAL_GGDR_DIR), or just the data-parallel
- * training scaling table (bench/scaling.ts; --scaling-workers 1,2,4 --scaling-rounds N); writes to
+ * training scaling table (bench/scaling.ts; --scaling-workers 1,2,4 --scaling-rounds N), or just the parallel inference
+ * of a paper256 generator (bench/inference.ts; --inference-workers 1,2 --inference-rounds N); writes to
  * bench-output/<section>-only unless --out is given).
  */
 import * as fs from 'node:fs';
@@ -22,6 +23,7 @@ import { trainingStepFlops } from './flops';
 import { CHROMIUM } from './lossWebviewPage';
 import { renderMarkdown, renderOnlyMarkdown } from './report';
 import { writeStatsFile } from './statsFile';
+import { inferenceMarkdown, inferenceOnlyMarkdown, inferenceSection } from './inference';
 import { scalingMarkdown, scalingOnlyMarkdown, scalingSection, scalingWorkerCounts, writeMnistReals } from './scaling';
 
 const T0 = performance.now();
@@ -29,7 +31,7 @@ const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(n);
 const opt = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
 const QUICK = flag('--quick');
-const ONLY_SECTIONS = ['stats', 'webview', 'viewer', 'official', 'scaling'] as const;
+const ONLY_SECTIONS = ['stats', 'webview', 'viewer', 'official', 'scaling', 'inference'] as const;
 type OnlySection = (typeof ONLY_SECTIONS)[number];
 const ONLY = opt('--only') as OnlySection | undefined;
 if (ONLY !== undefined && !ONLY_SECTIONS.includes(ONLY)) throw new Error(`--only takes ${ONLY_SECTIONS.map((x) => `'${x}'`).join(', ')} (got '${ONLY}')`);
@@ -86,6 +88,8 @@ async function sectionOnly(section: OnlySection) {
       result.viewer = await viewerSection(tmp, problems);
     } else if (section === 'official') {
       result.official = await officialSection(tmp, problems);
+    } else if (section === 'inference') {
+      result.inference = await inferenceBenchSection(tmp, problems);
     } else if (section === 'scaling') {
       const realsFile = path.join(tmp, 'reals.f32');
       await writeMnistReals(realsFile);
@@ -105,7 +109,20 @@ async function sectionOnly(section: OnlySection) {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  finish(result, problems, () => (section === 'scaling' ? scalingOnlyMarkdown(result) : renderOnlyMarkdown(result, section)));
+  finish(result, problems, () => (section === 'scaling' ? scalingOnlyMarkdown(result) : section === 'inference' ? inferenceOnlyMarkdown(result) : renderOnlyMarkdown(result, section)));
+}
+
+/**
+ * Parallel inference (bench/inference.ts) on the paper256 pickle: 1 inference thread and the cores
+ * (`--inference-workers 1,2` overrides), `--inference-rounds` rounds (default 1; --quick: 1 rep each).
+ */
+async function inferenceBenchSection(tmp: string, problems: string[]): Promise<Json> {
+  const p256 = paper256Pkl();
+  if ('notRun' in p256) return { notRun: p256.notRun };
+  const spec = opt('--inference-workers');
+  const workers = spec ? spec.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1) : [...new Set([1, os.availableParallelism()])];
+  log(`inference: paper256 grid and segmentation at ${workers.join(', ')} inference thread(s)`);
+  return inferenceSection({ file: p256.file, workers, rounds: Number(opt('--inference-rounds') ?? 1), reps: QUICK ? 1 : 2, tmp, log }, problems);
 }
 
 /** The data-parallel scaling section's settings (bench/scaling.ts). */
@@ -292,10 +309,13 @@ async function main() {
 
     // ---- Data-parallel training: images/s at 1, 2, … workers and the peer at as many threads (also outside the budget).
     result.scaling = await scalingSection(scalingArgs(realsFile, tmp, 2), problems);
+
+    // ---- Parallel inference: the viewer's grid and the segmentation of a paper256 generator at 1 and N inference threads (also outside the budget).
+    result.inference = await inferenceBenchSection(tmp, problems);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  finish(result, problems, () => renderMarkdown(result) + '\n' + scalingMarkdown(result.scaling));
+  finish(result, problems, () => renderMarkdown(result) + '\n' + scalingMarkdown(result.scaling) + '\n' + inferenceMarkdown(result.inference));
 }
 
 /**

@@ -50,6 +50,9 @@ export interface RenderedSamples {
   features: Map<number, { data: Float32Array; n: number; h: number; w: number; c: number }>;
 }
 
+/** Renders the samples of seeds: renderSeeds on this thread, or (the inference process) split across its threads, to the same pixels. */
+export type SeedRenderer = (seeds: number[], o: RenderOptions) => Promise<RenderedSamples>;
+
 /** Generates samples for latents z [N,Z] in batches; downloads results to plain arrays. */
 export async function renderLatents(G: InspectGenerator, z: tf.Tensor2D, opts: RenderOptions = {}): Promise<RenderedSamples> {
   const n = z.shape[0];

@@ -16,7 +16,7 @@ import { tfDotEngine } from './kmeansTf';
 import { meanCosineSimilarity } from './clusterCompare';
 import { assignToCentroids, clusterFeatures, type FeatureBatch, type KMeansMetric } from './kmeans';
 import { segmentationGrid, segmentationRow } from './segmentation';
-import { classLabels, renderSeeds, type RenderedSamples, type RenderOptions } from './samples';
+import { classLabels, renderSeeds, type SeedRenderer } from './samples';
 
 export interface SegmentOptions {
   seeds: number[];
@@ -77,9 +77,6 @@ export interface SegmentResult {
   decoderNote?: string;
   metric: KMeansMetric;
 }
-
-/** Renders the samples of seeds: the generator on this thread, or (the inference process) split across threads. */
-export type SeedRenderer = (seeds: number[], o: RenderOptions) => Promise<RenderedSamples>;
 
 /** Runs the segmentation on loaded networks (G, and D when withDecoder). Tensors are all freed. */
 export function segmentNetworks(nets: Pick<Checkpoint, 'G' | 'D' | 'info'>, o: SegmentOptions): Promise<SegmentResult> {

@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError, throwIfAborted } from '../errors';
 import { type Dataset, getBatch } from '../data/dataset';
-import { renderLatents } from '../analysis/samples';
-import { loadCheckpoint, loadCheckpointDataset, type InspectGenerator } from '../checkpoints/index';
+import { renderSeeds, type SeedRenderer } from '../analysis/samples';
+import { loadCheckpoint, loadCheckpointDataset, type CheckpointInfo, type InspectGenerator } from '../checkpoints/index';
 import { appendMetricLine } from '../runs/runDir';
 import type { TrainingOptions } from '../config/options';
 import type { MetricLine } from '../../shared/runTypes';
@@ -110,30 +110,25 @@ const GEN_CHUNK = 32;
 /**
  * Generated samples of `G`: sample i is seed i (latentsForSeeds), rendered at ψ = 1 with per-pass
  * seeded random noise and quantised to 8 bits like a saved image, so the same samples come back on
- * every evaluation.
+ * every evaluation. `render` (the inference process's threads) renders them instead of G on this thread.
  */
-export function generatorSource(G: InspectGenerator): SampleSource {
+export function generatorSource(G: InspectGenerator): SampleSource;
+export function generatorSource(G: Pick<InspectGenerator, 'resolution' | 'imgChannels' | 'cDim'>, render: SeedRenderer): SampleSource;
+export function generatorSource(G: Pick<InspectGenerator, 'resolution' | 'imgChannels' | 'cDim'>, render?: SeedRenderer): SampleSource {
   const R = G.resolution, C = G.imgChannels;
+  const draw = render ?? ((seeds, o) => renderSeeds(G as InspectGenerator, seeds, o));
   return {
     resolution: R,
     channels: C,
     async render(start, count, signal) {
       const out = new Float32Array(count * R * R * C);
-      for (let s = 0; s < count; s += GEN_CHUNK) {
-        const n = Math.min(GEN_CHUNK, count - s);
-        const seeds = Array.from({ length: n }, (_, i) => start + s + i);
-        const z = G.latents(seeds);
-        try {
-          // Conditional models: sample i has class i mod c_dim (an even class mix).
-          const r = await renderLatents(G, z, { batchSize: GEN_CHUNK, noiseMode: 'random', noiseSeed: start + s, signal, label: (j) => (start + s + j) % Math.max(1, G.cDim) });
-          r.images.forEach((img, i) => {
-            const o = (s + i) * R * R * C;
-            for (let j = 0; j < img.length; j++) out[o + j] = img[j] / 127.5 - 1;
-          });
-        } finally {
-          z.dispose();
-        }
-      }
+      const seeds = Array.from({ length: count }, (_, i) => start + i);
+      // Passes of GEN_CHUNK samples, the one at sample s seeded start + s; conditional models: sample i has class i mod c_dim (an even class mix).
+      const r = await draw(seeds, { batchSize: GEN_CHUNK, noiseMode: 'random', noiseSeed: start, signal, label: (j) => (start + j) % Math.max(1, G.cDim) });
+      r.images.forEach((img, i) => {
+        const o = i * R * R * C;
+        for (let j = 0; j < img.length; j++) out[o + j] = img[j] / 127.5 - 1;
+      });
       return out;
     },
   };
@@ -476,8 +471,9 @@ export function metricLinesFraction(p: Pick<MetricLinesProgress, 'phase' | 'done
  * held-out accuracy, cached or not). (The training loop calls this with G_ema in memory.)
  */
 export async function computeMetricLines(
-  G: InspectGenerator, dataset: Dataset, metricNames: string[], snapshotPkl: string, opts: MetricLinesOptions = {},
+  G: InspectGenerator | SampleSource, dataset: Dataset, metricNames: string[], snapshotPkl: string, opts: MetricLinesOptions = {},
 ): Promise<MetricLine[]> {
+  const gen = 'render' in G ? { samples: G } : { G };
   const specs = metricNames.map(parseMetricName);
   const groups = new Map<string, MetricSpec[]>();
   for (const s of specs) {
@@ -501,7 +497,7 @@ export async function computeMetricLines(
       }
       const names = group.map((s) => s.name);
       const r = await computeMetrics({
-        G, dataset, extractor: a.extractor, numGen, numReal: full ? 'full' : undefined,
+        ...gen, dataset, extractor: a.extractor, numGen, numReal: full ? 'full' : undefined,
         metrics: group.map((s) => s.kind), kid: opts.kid, batchSize: opts.batchSize, signal: opts.signal,
         onProgress: (p) => opts.onProgress?.({ phase: p.phase, done: p.done, total: p.total, group: gi, groups: all.length, metrics: names }),
       });
@@ -518,6 +514,8 @@ export interface SnapshotMetricsOptions extends MetricLinesOptions {
   dataset?: Dataset;
   /** Also append each line to <runDir>/metric-<name>.jsonl. */
   append?: boolean;
+  /** Where the generated samples come from (default: G_ema loaded on this thread); the inference process's threads. */
+  generator?: (snapshot: string) => Promise<{ info: CheckpointInfo; samples: SampleSource; dispose(): void | Promise<void> }>;
 }
 
 /**
@@ -529,13 +527,13 @@ export async function computeSnapshotMetrics(snapshotDir: string, metricNames: s
   checkExtractorNames(metricNames, opts); // bad names fail before anything is loaded
   if (metricNames.length === 0) return [];
   const dir = path.resolve(snapshotDir);
-  const nets = await loadCheckpoint(dir, { which: 'G_ema', signal: opts.signal });
+  const nets = opts.generator ? await opts.generator(dir) : await loadCheckpoint(dir, { which: 'G_ema', signal: opts.signal });
   try {
     const ds = opts.dataset ?? (await loadCheckpointDataset(nets.info));
-    const lines = await computeMetricLines(nets.G, ds, metricNames, path.basename(dir), opts);
+    const lines = await computeMetricLines('samples' in nets ? nets.samples : nets.G, ds, metricNames, path.basename(dir), opts);
     if (opts.append) for (const line of lines) await appendMetricLine(path.dirname(dir), line);
     return lines;
   } finally {
-    nets.dispose();
+    await nets.dispose();
   }
 }

@@ -20,6 +20,8 @@ export interface GanInspectorSettings {
   outdir: string;
   /** Data-parallel worker threads; 0 = auto (one per core, capped by batch / mbstd group). */
   workers: number;
+  /** Inference threads the checkpoint viewer, segmentation and metrics render on; 0 = one per core (wasm/cpu), 1 = none. */
+  inferenceWorkers: number;
   configurations: Record<string, TrainingOverrides>;
 }
 
@@ -49,6 +51,7 @@ export const DEFAULT_SETTINGS: GanInspectorSettings = {
   ggdr: { enabled: true, weight: 10, res: 0 },
   outdir: 'runs',
   workers: 0,
+  inferenceWorkers: 0,
   configurations: {},
 };
 
@@ -79,6 +82,7 @@ export function normalizeSettings(get: (key: string) => unknown): { settings: Ga
     },
     outdir: pick('outdir', (v): v is string => typeof v === 'string' && v.trim() !== '', d.outdir, 'a folder path'),
     workers: pick('workers', isNonNegInt, d.workers, 'an integer ≥ 0; 0 = one per core'),
+    inferenceWorkers: pick('inferenceWorkers', isNonNegInt, d.inferenceWorkers, 'an integer ≥ 0; 0 = one per core'),
     configurations: {},
   };
   try {

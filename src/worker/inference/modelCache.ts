@@ -68,6 +68,25 @@ export class ModelCache {
     return { gen, entry, loaded: true };
   }
 
+  /** Whether generators load into the inference threads (else onto this thread). */
+  get pooled(): boolean {
+    return !!this.pool();
+  }
+
+  /**
+   * A generator for one job, not kept: the cached one when a panel holds the snapshot (release does
+   * nothing), else read now (release frees it). Counted in totalLoads when read.
+   */
+  async borrow(snapshot: string, which: NetworkName, signal?: AbortSignal): Promise<{ gen: Generation; info: CheckpointInfo; release(): Promise<void> }> {
+    const dir = await resolveSnapshotPath(snapshot);
+    const e = this.models.get(dir);
+    const cached = e?.gens.get(which);
+    if (e && cached) return { gen: cached, info: e.info, release: () => Promise.resolve() };
+    const { gen, info } = await this.load(dir, which, signal);
+    this.totalLoads++;
+    return { gen, info, release: () => gen.dispose() };
+  }
+
   /** Reads a generator: onto this thread, or (with a pool) into every inference thread, the pickle parsed once here and its weights posted to them. */
   private async load(dir: string, which: NetworkName, signal?: AbortSignal, onLoad?: LoadProgress): Promise<{ gen: Generation; info: CheckpointInfo }> {
     const pool = this.pool();

@@ -17,6 +17,7 @@ import { InferenceClient } from '../../../src/host/inference/inferenceClient';
 import type { SegmentParams } from '../../../src/shared/protocol/inference';
 import { batchShards, InferencePool } from '../../../src/worker/inference/pool/inferencePool';
 import { inferenceWorkers } from '../../../src/worker/inference/pool/workerCount';
+import { tinyRunWithServedModel } from '../metrics/modelFixtures';
 import { FIXTURE_PKL, requireFixture } from '../official/fixture';
 import { processBundle, TEST_BACKEND, tmpDir, trainTinyRun } from './helpers';
 
@@ -95,6 +96,22 @@ test('segmentation: the same maps (G at two resolutions, D on fakes and reals) f
   assert.deepEqual(b.maps, a.maps);
   assert.ok(a.decoder, 'the tiny run has a decoder');
   assert.deepEqual(b.decoder, a.decoder);
+});
+
+test('metrics: FID and KID of the samples rendered in 3 threads equal those of 1 thread', async () => {
+  const fx = await tinyRunWithServedModel('gi-par-metrics-');
+  try {
+    const p = { snapshot: fx.snap, metrics: ['fid200_inception_v3', 'kid200_inception_v3'], append: false, modelCacheDir: path.join(fx.tmp, 'cache'),
+      featureModel: { source: fx.url, name: 'inception_v3' } };
+    const a = await one.call('computeMetrics', p);
+    const b = await par.call('computeMetrics', p);
+    assert.deepEqual(b.lines.map((l) => [l.metric, l.results]), a.lines.map((l) => [l.metric, l.results]));
+    assert.ok(a.lines.every((l) => Number.isFinite(l.results[l.metric])));
+    const st = await par.stats();
+    assert.ok(!st.models.some((m) => m.snapshot === fx.snap), 'the metrics G was not kept');
+  } finally {
+    await fx.server.close();
+  }
 });
 
 test('a cancelled parallel render stops every thread; release frees the threads back to the tensor baseline', async () => {

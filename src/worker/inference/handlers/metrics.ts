@@ -1,11 +1,11 @@
 /**
  * Compute Metrics: FID/KID of a snapshot's G_ema (computeSnapshotMetrics) with progress as one overall
  * fraction and a message per phase, LeNet training and model downloads included; cancellable at every
- * batch. Appending writes into the run, so the run's writer lock is held from the start (a busy run is
+ * batch; the generated samples are rendered in the inference threads when there are some. Appending writes into the run, so the run's writer lock is held from the start (a busy run is
  * refused now, not after minutes of work).
  */
 import * as path from 'node:path';
-import { computeSnapshotMetrics, metricLinesFraction, parseMetricName } from '../../../core/metrics/metrics';
+import { computeSnapshotMetrics, generatorSource, metricLinesFraction, parseMetricName } from '../../../core/metrics/metrics';
 import { resolveSnapshotPath } from '../../../core/checkpoints/index';
 import { metricFileName } from '../../../core/runs/runDir';
 import { withRunLock } from '../../../core/runs/runLock';
@@ -42,6 +42,11 @@ export async function computeMetrics(ctx: HandlerContext, p: MetricsParams, job:
         ? `training the LeNet extractor (once): epoch ${lp.epoch}/${lp.epochs}, step ${lp.step}/${lp.steps}`
         : lp.phase === 'evaluate' ? 'testing the LeNet extractor on held-out digits' : 'loading MNIST for the LeNet extractor'),
       onDownloadProgress: (d) => progress(`downloading the feature model (once): ${d.file} (${d.fileIndex + 1}/${d.files}) ${mib(d.bytes)}${d.totalBytes ? ` of ${mib(d.totalBytes)}` : ''}`),
+      // With inference threads, the generated samples are rendered there (the same pixels); else G_ema on this thread.
+      generator: ctx.cache.pooled ? async (snapshot) => {
+        const { gen, info, release } = await ctx.cache.borrow(snapshot, 'G_ema', signal);
+        return { info, samples: generatorSource(gen.G, (seeds, o) => gen.render({ seeds }, o)), dispose: release };
+      } : undefined,
       onProgress: (mp) => {
         fraction = metricLinesFraction(mp);
         const what = mp.phase === 'real' ? 'real images' : mp.phase === 'generated' ? 'generated images' : 'KID subsets';
