@@ -181,7 +181,8 @@ export async function readRun(dir: string, opts: ReadRunOptions = {}): Promise<R
     }
     let m: RegExpExecArray | null;
     if (isDir && (m = SNAP_DIR_RE.exec(e.name))) snapDirs.push({ name: e.name, kimg: Number(m[1]) });
-    else if (isFile && (m = SNAP_PKL_RE.exec(e.name))) snapPkls.push({ name: e.name, kimg: Number(m[1]) }); else if (isFile && GRID_RE.test(e.name)) summary.grids.push(e.name);
+    else if (isFile && (m = SNAP_PKL_RE.exec(e.name))) snapPkls.push({ name: e.name, kimg: Number(m[1]) });
+    else if (isFile && GRID_RE.test(e.name)) summary.grids.push(e.name);
     else if (isFile && (m = METRIC_RE.exec(e.name))) summary.metrics.push(m[1]);
   }
   const checked = await mapLimit([...snapDirs, ...snapPkls], 8, async (s) => ({
