@@ -12,6 +12,8 @@ import * as esbuild from 'esbuild';
 import { PNG } from 'pngjs';
 import { chromium, type Page } from 'playwright-core';
 import { appendMetricLine } from '../../../src/core/runs/runDir';
+import { makeMetricLine } from '../../../src/core/metrics/metrics';
+import { modeCoverage, modeResults } from '../../../src/core/metrics/modes';
 import { compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from '../../../src/host/panels/compareData';
 import { renderWebviewHtml, makeNonce } from '../../../src/host/webview/html';
 import { MessageHandler, type RpcEnvelope } from '../../../src/shared/protocol/rpc';
@@ -22,6 +24,7 @@ import { BASE_NAME, GGDR_NAME, makeTmp, metricLine, officialRuns, ourRuns, rmTmp
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.GAN_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
 const ORIGIN = 'https://webview.test';
+const MODES = 'modes2k_lenet';
 
 /** The few browser globals the page callbacks use (the root tsconfig has no DOM lib, on purpose). */
 interface Canvas { getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
@@ -60,6 +63,9 @@ test('compare webview: table, option diff, overlaid curves, grids and seed cells
     const off = await officialRuns(root);
     const our = await ourRuns(root);
     fs.writeFileSync(path.join(our.ggdr, 'fakes000003.png'), seedGrid());
+    // Mode coverage at kimg 3 (#14): GGDR covers 10 classes with a 12.5% top class, the baseline 4 with 70%.
+    await appendMetricLine(our.ggdr, makeMetricLine(MODES, modeResults(MODES, modeCoverage([200, 200, 200, 200, 200, 200, 200, 200, 250, 150], Array(10).fill(200))), 30, 'network-snapshot-000003', 1_700_000_400));
+    await appendMetricLine(our.base, makeMetricLine(MODES, modeResults(MODES, modeCoverage([1400, 200, 200, 200, 0, 0, 0, 0, 0, 0], Array(10).fill(200))), 30, 'network-snapshot-000003', 1_700_000_400));
     const dirs = [off.ggdr, off.base, our.ggdr, our.base];
     const ourGgdr = path.basename(our.ggdr);
     const ourBase = path.basename(our.base);
@@ -131,6 +137,14 @@ test('compare webview: table, option diff, overlaid curves, grids and seed cells
     assert.equal(await td(ourGgdr, 'fid50k_full.best').getAttribute('data-value'), '');
     assert.equal(await td(ourGgdr, 'backend').textContent(), 'wasm');
     assert.equal(await td(BASE_NAME, 'total_kimg').getAttribute('data-value'), '12');
+    // Mode coverage: the most classes covered and the smallest top share are the bests.
+    const share = `${MODES}/${MODES}_maxshare`;
+    assert.deepEqual([await td(ourGgdr, `${MODES}.best`).textContent(), await td(ourBase, `${MODES}.best`).textContent()], ['10', '4']);
+    assert.match((await td(ourGgdr, `${MODES}.best`).getAttribute('class'))!, /\bbest\b/, 'most classes covered marked');
+    assert.doesNotMatch((await td(ourBase, `${MODES}.best`).getAttribute('class'))!, /\bbest\b/);
+    assert.match((await td(ourGgdr, `${share}.best`).getAttribute('class'))!, /\bbest\b/, 'smallest largest-class share marked');
+    assert.equal(await td(ourBase, `${share}.final`).textContent(), '0.7');
+    assert.equal(await page.locator(`#runs-table th.group`, { hasText: `${MODES} classes covered` }).getAttribute('colspan'), '4');
 
     // Option diff: compared within each trainer.
     const dv = (key: string, run: string) => page.locator(`#option-diff tr[data-key="${key}"] td[data-run="${run}"]`);
