@@ -11,7 +11,7 @@ import type { TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
 import { ACTIVE_PHASES, JobRegistry, newJob } from './jobRegistry';
 import { MessageHandler, RpcRemoteError } from '../../shared/protocol/rpc';
-import { trainingHostValidators, type TrainingEnded, type TrainingHostApi, type TrainingProcessApi, type TrainProgress } from '../../shared/protocol/worker';
+import { trainingHostValidators, type TrainingEnded, type ReceivedProgress, type TrainingHostApi, type TrainingProcessApi, type TrainProgress } from '../../shared/protocol/worker';
 
 export type JobPhase = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
@@ -58,7 +58,7 @@ export type LogStream = 'worker' | 'stdout' | 'stderr';
 
 export interface TrainingManagerEvents {
   started: (job: TrainingJob) => void;
-  progress: (job: TrainingJob, progress: TrainProgress) => void;
+  progress: (job: TrainingJob, progress: ReceivedProgress) => void;
   log: (job: TrainingJob, line: string, stream: LogStream) => void;
   /** The process is gone and `job.phase` is final. */
   ended: (job: TrainingJob) => void;

@@ -4,28 +4,37 @@
  * inference process's: each process serves one request, `start` (train or resume; its reply is how the
  * run ended) or `exportDataset` (write a StyleGAN2-ADA dataset zip; its reply is the result), streams
  * events while it runs, and exits after replying. `stop` (an event) stops training after the current
- * step with a snapshot saved. Plain data only; both ends validate what they receive.
+ * step with a snapshot saved. Plain data only; both ends validate what they receive, with the types
+ * of what crosses the boundary derived from their schemas (schema.ts).
  */
 import type { TrainingOverrides } from '../../core/config/options';
 import type { RpcApi, RpcValidators } from './rpc';
-import { isObj } from './schema';
+import * as s from './schema';
 
 //#region payloads
 
+/** A path as it crosses the process boundary: non-empty, no NUL byte. */
+const pathSchema = s.refine(s.string({ min: 1 }), (p) => (p.includes('\0') ? 'contains a NUL byte' : undefined));
+
+/** Overrides are checked field by field by resolveOptions in the process (a UserError for people); here: an object. */
+const overridesSchema = s.looseObject({}) as s.Schema<unknown> as s.Schema<TrainingOverrides>;
+
 /** Start a new run with these overrides (preset + fields), or resume an existing run folder. */
-export interface StartTrainingParams {
-  overrides: TrainingOverrides;
+export const startTrainingSchema = s.object({
+  overrides: overridesSchema,
   /** Absolute path of a run folder to resume from its latest good snapshot. */
-  resumeDir?: string;
-}
+  resumeDir: s.optional(pathSchema),
+});
+export type StartTrainingParams = s.Infer<typeof startTrainingSchema>;
 
 /** The run folder exists and training_options.json is written. */
-export interface TrainingStarted {
-  runDir: string;
-  runName: string;
-  backend: string;
-  totalKimg: number;
-}
+export const trainingStartedSchema = s.object({
+  runDir: pathSchema,
+  runName: s.string({ max: 1000 }),
+  backend: s.string({ max: 1000 }),
+  totalKimg: s.number(),
+});
+export type TrainingStarted = s.Infer<typeof trainingStartedSchema>;
 
 /** Training progress: what the loop reports and what the host shows. */
 export interface TrainProgress {
@@ -41,47 +50,65 @@ export interface TrainProgress {
   losses: Record<string, number>;
 }
 
+/** A figure JSON may have turned into null (NaN, ±Infinity): the host keeps its previous one then. */
+const figureSchema = s.optional(s.nullable(s.number({ finite: false })));
+
+/** TrainProgress as the host accepts it: losses must be an object (non-numbers in it are dropped by the host). */
+export const trainProgressSchema = s.object({
+  runDir: s.string(),
+  curKimg: s.number(),
+  totalKimg: s.number(),
+  tick: figureSchema,
+  secPerKimg: figureSchema,
+  etaSec: figureSchema,
+  losses: s.record(s.nullable(s.union([s.number({ finite: false }), s.string(), s.boolean()])), { maxKeys: 1000 }),
+});
+export type ReceivedProgress = s.Infer<typeof trainProgressSchema>;
+
 /** The reply to `start`: the terminal state (the process exits right after). */
-export interface TrainingEnded {
-  runDir: string | null;
-  state: 'finished' | 'stopped' | 'failed';
+export const trainingEndedSchema = s.object({
+  runDir: s.nullable(pathSchema),
+  state: s.picklist(['finished', 'stopped', 'failed'] as const),
   /** For 'failed': what went wrong, written for people. */
-  error?: string;
+  error: s.optional(s.string({ max: 100_000 })),
   /** True when the error is the user's to fix (bad dataset, unavailable backend, bad option). */
-  userError?: boolean;
-  latestSnapshot?: string | null;
+  userError: s.optional(s.boolean()),
+  latestSnapshot: s.optional(s.nullable(s.string())),
   /** Progress when the run ended (progress events are throttled, so this is the exact figure). */
-  curKimg?: number;
+  curKimg: figureSchema,
   /** What the user must be told besides the state, e.g. that a broken newest snapshot was skipped. */
-  notices?: string[];
-}
+  notices: s.optional(s.array(s.string({ max: 10_000 }), { max: 100 })),
+});
+export type TrainingEnded = s.Infer<typeof trainingEndedSchema>;
 
 /** Export Dataset Zip (the host bundle must not embed the MNIST digits, so the export runs here). */
-export interface ExportDatasetParams {
+export const exportDatasetSchema = s.object({
   /** 'mnist', an image folder or a dataset zip. */
-  data: string;
-  out: string;
-  resolution?: number;
-  channels?: 1 | 3;
-  maxImages?: number;
-  force?: boolean;
-}
+  data: pathSchema,
+  out: pathSchema,
+  resolution: s.optional(s.count(1)),
+  channels: s.optional(s.picklist([1, 3] as const)),
+  maxImages: s.optional(s.count()),
+  force: s.optional(s.boolean()),
+});
+export type ExportDatasetParams = s.Infer<typeof exportDatasetSchema>;
 
-export interface ExportDatasetReply {
-  out: string;
-  count: number;
-  resolution: number;
-  channels: 1 | 3;
-  labels: boolean;
-  bytes: number;
-  warnings: string[];
-}
+export const exportDatasetReplySchema = s.object({
+  out: pathSchema,
+  count: s.count(),
+  resolution: s.count(),
+  channels: s.picklist([1, 3] as const),
+  labels: s.boolean(),
+  bytes: s.count(),
+  warnings: s.array(s.string({ max: 10_000 })),
+});
+export type ExportDatasetReply = s.Infer<typeof exportDatasetReplySchema>;
 
-export interface ExportProgress {
-  done: number;
-  total: number;
-  phase: 'load' | 'encode';
-}
+export const exportProgressSchema = s.object({ done: s.count(), total: s.count(), phase: s.picklist(['load', 'encode'] as const) });
+export type ExportProgress = s.Infer<typeof exportProgressSchema>;
+
+const stopSchema = s.object({});
+const logSchema = s.object({ line: s.string({ max: 100_000 }) });
 
 //#endregion
 
@@ -91,7 +118,7 @@ export interface ExportProgress {
 export interface TrainingProcessApi extends RpcApi {
   events: {
     /** Stop after the current step: save a snapshot, mark the run stopped, reply to `start`. */
-    stop: Record<string, never>;
+    stop: s.Infer<typeof stopSchema>;
   };
   requests: {
     start: { params: StartTrainingParams; result: TrainingEnded };
@@ -104,9 +131,9 @@ export interface TrainingHostApi extends RpcApi {
   events: {
     started: TrainingStarted;
     /** At most every few seconds and at every tick. */
-    progress: TrainProgress;
+    progress: ReceivedProgress;
     /** One line of the human log (also written to log.txt). */
-    log: { line: string };
+    log: s.Infer<typeof logSchema>;
     exportProgress: ExportProgress;
   };
   requests: Record<string, never>;
@@ -114,62 +141,24 @@ export interface TrainingHostApi extends RpcApi {
 
 //#endregion
 
-//#region guards
-
-const isStr = (v: unknown, max = 4096): v is string => typeof v === 'string' && v.length <= max;
-const isPath = (v: unknown): v is string => isStr(v) && v.length > 0 && !v.includes('\0');
-const isNum = (v: unknown): v is number => typeof v === 'number';
-/** JSON turns NaN and ±Infinity into null; the host keeps its previous figure then. */
-const isNumOrNull = (v: unknown): v is number | null => v === null || typeof v === 'number';
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const opt = <T>(v: unknown, g: (x: unknown) => x is T): boolean => v === undefined || g(v);
-const onlyKeys = (o: Record<string, unknown>, keys: readonly string[]) => Object.keys(o).every((k) => keys.includes(k));
-const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => isStr(s, 10_000));
-
-const isStarted = (p: unknown): p is TrainingStarted =>
-  isObj(p) && isPath(p.runDir) && isStr(p.runName, 1000) && isStr(p.backend, 1000) && isNum(p.totalKimg);
-
-/** Progress: finite numbers where the host computes with them; losses must be an object (non-numbers in it are dropped by the host). */
-const isProgress = (p: unknown): p is TrainProgress =>
-  isObj(p) && isStr(p.runDir) && isNum(p.curKimg) && isNum(p.totalKimg) && opt(p.tick, isNumOrNull) && opt(p.secPerKimg, isNumOrNull) &&
-  opt(p.etaSec, isNumOrNull) && isObj(p.losses);
-
-const isEnded = (r: unknown): r is TrainingEnded =>
-  isObj(r) && (r.runDir === null || isPath(r.runDir)) && (r.state === 'finished' || r.state === 'stopped' || r.state === 'failed') &&
-  opt(r.error, (v): v is string => isStr(v, 100_000)) && opt(r.userError, isBool) && (r.latestSnapshot === undefined || r.latestSnapshot === null || isStr(r.latestSnapshot)) &&
-  opt(r.curKimg, isNumOrNull) && opt(r.notices, isStrList);
-
-const EXPORT_KEYS = ['data', 'out', 'resolution', 'channels', 'maxImages', 'force'] as const;
+//#region validators
 
 /** Guards the training process runs on everything the host sends. */
 export const trainingProcessValidators: RpcValidators<TrainingProcessApi, TrainingHostApi> = {
-  events: {
-    stop: (p): p is Record<string, never> => isObj(p) && Object.keys(p).length === 0,
-  },
-  requests: {
-    start: (p): p is StartTrainingParams => isObj(p) && onlyKeys(p, ['overrides', 'resumeDir']) && isObj(p.overrides) && opt(p.resumeDir, isPath),
-    exportDataset: (p): p is ExportDatasetParams =>
-      isObj(p) && onlyKeys(p, EXPORT_KEYS) && isPath(p.data) && isPath(p.out) && opt(p.resolution, isCount) &&
-      (p.channels === undefined || p.channels === 1 || p.channels === 3) && opt(p.maxImages, isCount) && opt(p.force, isBool),
-  },
+  events: { stop: s.guard(stopSchema) },
+  requests: { start: s.guard(startTrainingSchema), exportDataset: s.guard(exportDatasetSchema) },
 };
 
 /** Guards the host runs on events and replies from the training process (it trusts nothing that crosses a process boundary). */
 export const trainingHostValidators: RpcValidators<TrainingHostApi, TrainingProcessApi> = {
   events: {
-    started: isStarted,
-    progress: isProgress,
-    log: (p): p is { line: string } => isObj(p) && isStr(p.line, 100_000),
-    exportProgress: (p): p is ExportProgress => isObj(p) && isCount(p.done) && isCount(p.total) && (p.phase === 'load' || p.phase === 'encode'),
+    started: s.guard(trainingStartedSchema),
+    progress: s.guard(trainProgressSchema),
+    log: s.guard(logSchema),
+    exportProgress: s.guard(exportProgressSchema),
   },
   requests: {},
-  results: {
-    start: isEnded,
-    exportDataset: (r): r is ExportDatasetReply =>
-      isObj(r) && isPath(r.out) && isCount(r.count) && isCount(r.resolution) && (r.channels === 1 || r.channels === 3) && isBool(r.labels) &&
-      isCount(r.bytes) && isStrList(r.warnings),
-  },
+  results: { start: s.guard(trainingEndedSchema), exportDataset: s.guard(exportDatasetReplySchema) },
 };
 
 //#endregion
