@@ -220,7 +220,7 @@ async function cmdTrain(f: FlagReader, flags: Map<string, string | true>, io: Cl
     `or from the terminal:\n` +
     `  ${self} generate --snapshot ${q} --seeds 0-15\n` +
     `  ${self} cluster  --snapshot ${q} --seeds 0-7\n` +
-    `  ${self} metrics  --snapshot ${q} --metrics fid2k_lenet,kid2k_lenet\n`);
+    `  ${self} metrics  --snapshot ${q} --metrics fid2k_lenet,kid2k_lenet${request.options?.data === 'mnist' ? ',modes2k_lenet' : ''}\n`);
   return r.state === 'stopped' ? 130 : 0;
 }
 

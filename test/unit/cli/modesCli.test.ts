@@ -28,12 +28,15 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-/** Trains a tiny run (1 tick) and returns its folder. */
+/** Trains a tiny run (1 tick) and returns its folder (MNIST unless `extra` has --data). */
 async function train(outdir: string, ...extra: string[]): Promise<string> {
   const r = await cli('train', '--preset', 'tiny', '--kimg', '0.016', '--outdir', outdir, '--seed', '5', ...extra);
   assert.equal(r.code, 0, r.out + r.err);
   const m = /^Run folder: (.+)$/m.exec(r.out);
   assert.ok(m, r.out);
+  // The closing hints suggest mode coverage for runs on the built-in MNIST only.
+  const hint = /metrics {2}--snapshot .* --metrics (\S+)$/m.exec(r.out);
+  assert.equal(hint?.[1], extra.includes('--data') ? 'fid2k_lenet,kid2k_lenet' : 'fid2k_lenet,kid2k_lenet,modes2k_lenet', r.out);
   return m[1];
 }
 
