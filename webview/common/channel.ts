@@ -26,8 +26,8 @@ export function connect<Local extends RpcApi, Remote extends RpcApi>(opts: Conne
     post: (m) => vs.postMessage(m),
     timeoutMs: opts.timeoutMs ?? 15_000,
     validators: opts.validators,
-    onInvalid: (reason, m) => {
-      console.warn(`[gan-inspector] ignored message from host: ${reason}`, m);
+    onInvalid: (reason, m, detail) => {
+      console.warn(`[gan-inspector] ignored message from host: ${reason}${detail ? ` (${detail})` : ''}`, m);
       opts.onInvalid?.(reason);
     },
     onHandlerError: (name, e) => console.error(`[gan-inspector] handler of '${name}' failed`, e),

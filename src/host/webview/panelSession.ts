@@ -47,7 +47,7 @@ export abstract class PanelSession<Local extends WebviewErrorApi, Remote extends
     const c = (this.channel = new MessageHandler<Local, Remote>({
       post: (m) => panel.webview.postMessage(m),
       validators: o.validators,
-      onInvalid: (reason) => o.log(`${tag}: rejected a webview message: ${reason}`),
+      onInvalid: (reason, _m, detail) => o.log(`${tag}: rejected a webview message: ${reason}${detail ? ` (${detail})` : ''}`),
       onHandlerError: (name, e) => o.log(`${o.name}: '${name}' failed: ${e instanceof Error ? e.message : String(e)}`),
     }));
     c.on('webviewError', ({ message }) => o.log(`${tag} error: ${message}`));

@@ -20,8 +20,8 @@ export type RpcEnvelope =
   | { rpc: 1; kind: 'reply'; id: number; ok: true; result: unknown }
   | { rpc: 1; kind: 'reply'; id: number; ok: false; error: string };
 
-/** A payload guard. */
-export type Guard<T> = (v: unknown) => v is T;
+/** A payload guard; one made from a schema (schema.ts `guard`) also says what is wrong with a value. */
+export type Guard<T> = ((v: unknown) => v is T) & { explain?: (v: unknown) => string | undefined };
 
 /**
  * Guards for everything a side receives. Mapped over the api, so adding a message without a guard is a
@@ -40,8 +40,11 @@ export interface MessageHandlerOptions<Local extends RpcApi, Remote extends RpcA
   validators?: RpcValidators<Local, Remote>;
   /** Default request timeout in ms (10 s). */
   timeoutMs?: number;
-  /** Called for every rejected message: malformed envelope, unknown name, failed guard, unknown reply id. */
-  onInvalid?: (reason: string, message: unknown) => void;
+  /**
+   * Called for every rejected message: malformed envelope, unknown name, failed guard, unknown reply id.
+   * `detail`: where a payload failed its schema ("psi: 3 is out of range [-1, 2]"), when the guard can say.
+   */
+  onInvalid?: (reason: string, message: unknown, detail?: string) => void;
   /** Called when an event handler throws (events have no reply to carry the error). */
   onHandlerError?: (name: string, error: unknown) => void;
 }
@@ -174,7 +177,7 @@ export class MessageHandler<Local extends RpcApi, Remote extends RpcApi> {
     if (v) {
       const guard = own(v.events, name) as Guard<unknown> | undefined;
       if (!guard) return this.invalid(`unknown event '${name}'`, raw);
-      if (!guard(payload)) return this.invalid(`invalid payload for event '${name}'`, raw);
+      if (!guard(payload)) return this.invalid(`invalid payload for event '${name}'`, raw, guard.explain?.(payload));
     }
     const set = this.eventHandlers.get(name);
     if (!set) return;
@@ -196,7 +199,7 @@ export class MessageHandler<Local extends RpcApi, Remote extends RpcApi> {
         return this.reply(id, false, `Unknown request '${name}'.`);
       }
       if (!guard(params)) {
-        this.invalid(`invalid params for request '${name}'`, raw);
+        this.invalid(`invalid params for request '${name}'`, raw, guard.explain?.(params));
         return this.reply(id, false, `Invalid parameters for '${name}'.`);
       }
     }
@@ -220,7 +223,7 @@ export class MessageHandler<Local extends RpcApi, Remote extends RpcApi> {
     if (!raw.ok) return this.settle(raw.id, () => p.reject(new RpcRemoteError(p.name, raw.error)));
     const guard = this.opts.validators?.results ? (own(this.opts.validators.results, p.name) as Guard<unknown> | undefined) : undefined;
     if (guard && !guard(raw.result)) {
-      this.invalid(`invalid result for request '${p.name}'`, raw);
+      this.invalid(`invalid result for request '${p.name}'`, raw, guard.explain?.(raw.result));
       return this.settle(raw.id, () => p.reject(new RpcRemoteError(p.name, `Invalid reply to '${p.name}'.`)));
     }
     this.settle(raw.id, () => p.resolve(raw.result));
@@ -246,8 +249,8 @@ export class MessageHandler<Local extends RpcApi, Remote extends RpcApi> {
     await this.opts.post(msg);
   }
 
-  private invalid(reason: string, message: unknown): void {
-    this.opts.onInvalid?.(reason, message);
+  private invalid(reason: string, message: unknown, detail?: string): void {
+    this.opts.onInvalid?.(reason, message, detail);
   }
 }
 

@@ -252,7 +252,13 @@ export function validate<T>(s: Schema<T>, v: unknown): { ok: true; value: T } | 
   return bad ? { ok: false, issue: bad, error: formatIssue(bad) } : { ok: true, value: v as T };
 }
 
-/** The schema as a type guard (for rpc.ts validators and loadState). */
-export function guard<T>(s: Schema<T>): (v: unknown) => v is T {
-  return (v): v is T => s.check(v) === undefined;
+/** The schema as a type guard (for rpc.ts validators and loadState); `explain` says what is wrong with a value. */
+export function guard<T>(s: Schema<T>): ((v: unknown) => v is T) & { explain: (v: unknown) => string | undefined } {
+  const g = (v: unknown): v is T => s.check(v) === undefined;
+  return Object.assign(g, {
+    explain: (v: unknown) => {
+      const bad = s.check(v);
+      return bad && formatIssue(bad);
+    },
+  });
 }

@@ -4,7 +4,8 @@ import * as s from '../../../src/shared/protocol/schema';
 import { statsChunkSchema, metricsChunkSchema, lossPanelStateSchema } from '../../../src/shared/protocol/panels/loss';
 import { segmentRequestSchema } from '../../../src/shared/protocol/panels/segmentation';
 import { renderCellsSchema } from '../../../src/shared/protocol/panels/compare';
-import { viewerRenderSchema } from '../../../src/shared/protocol/panels/viewer';
+import { viewerHostValidators, viewerRenderSchema, type ViewerHostApi, type ViewerWebviewApi } from '../../../src/shared/protocol/panels/viewer';
+import { MessageHandler } from '../../../src/shared/protocol/rpc';
 
 /** The formatted first problem of `v` under `schema` (fails the test when `v` is accepted). */
 function problem(schema: s.Schema<unknown>, v: unknown): string {
@@ -126,6 +127,22 @@ test('the panel protocols report where a message is wrong', () => {
   assert.equal(problem(segmentRequestSchema, { ...seg, label: 100_000 }), 'label: 100000 is out of range [0, 99999]');
   assert.equal(problem(renderCellsSchema, { run: 'r', kimg: '-4', seeds: '0' }), 'kimg: expected \'latest\' or a kimg ≥ 0, got "-4"');
   assert.equal(problem(viewerRenderSchema, { which: 'G', psi: 0.5, noiseMode: 'const', noiseSeed: 0, seeds: '  ' }), 'seeds: must not be blank');
+});
+
+test('the rpc layer hands the schema\'s explanation of a rejected message to onInvalid', async () => {
+  const rejected: Array<[string, string | undefined]> = [];
+  const host = new MessageHandler<ViewerHostApi, ViewerWebviewApi>({ post: () => undefined, validators: viewerHostValidators, onInvalid: (r, _m, d) => rejected.push([r, d]) });
+  const g = { which: 'G', psi: 3, noiseMode: 'const', noiseSeed: 0, seeds: '0-3' };
+  host.handle({ rpc: 1, kind: 'request', id: 1, name: 'render', params: g });
+  host.handle({ rpc: 1, kind: 'event', name: 'cancel', payload: { what: 'all' } });
+  host.handle({ rpc: 1, kind: 'event', name: 'nope', payload: {} });
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(rejected, [
+    ["invalid params for request 'render'", 'psi: 3 is out of range [-1, 2]'],
+    ["invalid payload for event 'cancel'", 'what: expected one of "grid", "interp", "export", got string "all"'],
+    ["unknown event 'nope'", undefined],
+  ]);
+  assert.equal(s.guard(viewerRenderSchema).explain({ ...g, psi: 0 }), undefined);
 });
 
 test('isObj: plain objects only', () => {
