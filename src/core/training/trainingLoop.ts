@@ -9,11 +9,9 @@
  * exactly. A NaN/Inf loss or gradient rolls the step back, saves that state if every tensor of it
  * is finite, and ends the run as failed naming the term, the step and the last good snapshot.
  */
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeOptions, type TrainingOptions } from '../config/options';
-import { isUserError, UserError } from '../errors';
 import { initBackend, type BackendInfo } from '../backend/backend';
 import { type Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
 import { makeGrid, writePngAtomic } from '../image/grid';
@@ -33,7 +31,8 @@ import { StatsCollector, makeStatsLine } from './stats';
 import { GanTrainer, NonFiniteLossError } from './trainer';
 import { ParallelTrainer, ReplicaFailedError } from './parallel/parallelTrainer';
 import { resolveWorkers, withWorkers } from '../config/workers';
-import { loadTrainerState, type LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
+import { type LoopState, NonFiniteStateError, saveSnapshot, type SnapshotInfo } from './snapshot';
+import { loadResumeSnapshot } from './resumeSnapshot';
 import type { StatsLine } from '../../shared/runTypes';
 import type { TrainProgress } from '../../shared/protocol/worker';
 
@@ -185,37 +184,13 @@ export async function train(request: TrainRequest, hooks: TrainHooks = {}): Prom
     const collector = new StatsCollector();
     let resumedLoop: LoopState | undefined;
     if (resumeFrom) {
-      // Newest snapshot first; a broken one (checksum, NaN/Inf, truncated) is moved aside, never deleted,
-      // and the next older one is used — and every surface says which and why.
-      const broken = [...resumeSkipped];
-      let meta: Awaited<ReturnType<typeof loadTrainerState>> | null = null;
-      let lastErr: unknown;
-      for (const cand of resumeCandidates) {
-        try {
-          meta = await loadTrainerState(tr, cand);
-          resumeFrom = cand;
-          break;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          lastErr = e;
-          broken.push({ name: path.basename(cand), reason: e.message.split('\n')[0].replace(`Snapshot ${cand}: `, '') });
-        }
-      }
-      if (!meta) throw lastErr instanceof Error ? lastErr : new UserError(`${path.basename(runDir)} has no loadable snapshot to resume from.`);
-      if (broken.length) {
-        const moved: string[] = [];
-        for (const b of broken) {
-          // Out of the way of the snapshot the resumed run will write under the same name.
-          const aside = `.broken-${b.name}-${Date.now()}`;
-          try {
-            await fsp.rename(path.join(runDir, b.name), path.join(runDir, aside));
-            moved.push(aside);
-          } catch { /* already gone */ }
-        }
-        const note = `The newest snapshot ${broken.map((b) => `${b.name} is broken (${b.reason})`).join('; ')}; resumed from the older ${path.basename(resumeFrom)}` +
-          (moved.length ? ` (the broken one was moved aside to ${moved.join(', ')}, not deleted).` : '.');
-        notices.push(note);
-        logFile(`Warning: ${note}`);
+      // Newest snapshot first; a broken one is moved aside and the next older one used — and every surface says so.
+      const loaded = await loadResumeSnapshot(tr, runDir, resumeCandidates, resumeSkipped);
+      const meta = loaded.meta;
+      resumeFrom = loaded.snapshotDir;
+      if (loaded.notice) {
+        notices.push(loaded.notice);
+        logFile(`Warning: ${loaded.notice}`);
       }
       tick = meta.tick;
       resumedLoop = meta.loop;
