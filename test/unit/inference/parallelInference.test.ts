@@ -168,3 +168,28 @@ test('official pickle: read once, posted to the threads; images and feature maps
     await pool.dispose();
   }
 });
+
+test('a thread that dies fails the render with its name, stops the pool and forgets its models; the next load starts fresh threads', async () => {
+  requireFixture();
+  await initBackend(TEST_BACKEND);
+  const broken: string[] = [];
+  const pool = new InferencePool(2, TEST_BACKEND === 'cpu' ? 'cpu' : 'wasm', (why) => broken.push(why));
+  const { record, which } = await readOfficialGenerator(FIXTURE_PKL, { which: 'G_ema' });
+  const source = { kind: 'official' as const, snapshot: FIXTURE_PKL, which, record };
+  process.env.GAN_INSPECTOR_FAULT_INFERENCE_THREAD = '1'; // read by each thread when it renders (threads copy the environment when they start)
+  try {
+    const { meta } = await pool.load('k', source);
+    await assert.rejects(pool.render('k', meta, { seeds: SEEDS }, { batchSize: 8 }), (e: Error) => e.name === 'InferenceThreadError' && /Inference thread 2 of 2 failed: the thread exited \(code 3\)/.test(e.message));
+    assert.equal(pool.running, false);
+    assert.equal(broken.length, 1);
+    assert.match(broken[0], /inference thread 2 of 2 failed/);
+    await assert.rejects(pool.render('k', meta, { seeds: [1] }, {}), /do not hold k/);
+    delete process.env.GAN_INSPECTOR_FAULT_INFERENCE_THREAD;
+    const again = await pool.load('k', source);
+    const r = await pool.render('k', again.meta, { seeds: SEEDS }, { batchSize: 8 });
+    assert.equal(r.images.length, 40);
+  } finally {
+    delete process.env.GAN_INSPECTOR_FAULT_INFERENCE_THREAD;
+    await pool.dispose();
+  }
+});

@@ -41,6 +41,8 @@ interface PoolThread {
   /** Rejects once the thread has failed. */
   failed: Promise<never>;
   backend: string;
+  /** Set on every thread of the pool once one of them failed: what its requests reject with. */
+  brokenBy?: InferenceThreadError;
 }
 
 /** A thread of the pool failed; the request did not complete. */
@@ -77,7 +79,7 @@ export class InferencePool {
     const threads: PoolThread[] = [];
     for (let i = 0; i < this.size; i++) {
       let onMessage: (m: unknown) => void = () => undefined;
-      const handle = new ThreadHandle<unknown, unknown>(i, startThread(script, null), (m) => onMessage(m));
+      const handle = new ThreadHandle<unknown, unknown>(i, startThread(script, { index: i }), (m) => onMessage(m));
       const channel = new MessageHandler<PoolApi, ThreadApi>({ post: (m) => handle.post(m) });
       onMessage = (m) => channel.handle(m);
       const failed = new Promise<never>((_, reject) => handle.onFail((why) => reject(new InferenceThreadError(i, this.size, why))));
@@ -100,8 +102,12 @@ export class InferencePool {
   }
 
   /** A request to one thread, failing with InferenceThreadError if the thread dies meanwhile. */
-  private ask<K extends keyof Requests & string>(t: PoolThread, name: K, params: Requests[K]['params']): Promise<Requests[K]['result']> {
-    return Promise.race([t.channel.request(name, params, { timeoutMs: 0 }), t.failed]);
+  private async ask<K extends keyof Requests & string>(t: PoolThread, name: K, params: Requests[K]['params']): Promise<Requests[K]['result']> {
+    try {
+      return await Promise.race([t.channel.request(name, params, { timeoutMs: 0 }), t.failed]);
+    } catch (e) {
+      throw t.brokenBy ?? e; // the other threads' requests end with the failed thread's error, not "channel closed"
+    }
   }
 
   private broken(t: PoolThread, why: string): void {
@@ -109,6 +115,8 @@ export class InferencePool {
     const threads = this.threads;
     this.threads = undefined;
     this.loaded.clear();
+    const error = new InferenceThreadError(t.handle.index, this.size, why);
+    for (const o of threads) o.brokenBy = error;
     for (const o of threads) o.channel.dispose();
     void Promise.all(threads.map((o) => o.handle.terminate()));
     this.onBroken?.(`inference thread ${t.handle.index + 1} of ${this.size} failed: ${why}`);

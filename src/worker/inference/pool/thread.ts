@@ -32,7 +32,16 @@ function metaOf(G: InspectGenerator): GeneratorMeta {
   };
 }
 
-export function runInferenceThread(port: ThreadPort, threadId: number): void {
+/**
+ * Test hook: GAN_INSPECTOR_FAULT_INFERENCE_THREAD=<index> makes inference thread <index> (0-based) exit
+ * when asked to render, as a crashed thread would.
+ */
+function faultAt(index: number): boolean {
+  const spec = process.env.GAN_INSPECTOR_FAULT_INFERENCE_THREAD;
+  return spec !== undefined && spec !== '' && Number(spec) === index;
+}
+
+export function runInferenceThread(port: ThreadPort, threadId: number, index: number): void {
   const models = new Map<string, Held>();
   const calls = new Map<string, AbortController>();
   let backend = 'none';
@@ -85,6 +94,7 @@ export function runInferenceThread(port: ThreadPort, threadId: number): void {
   });
 
   async function renderShard(p: ShardRender) {
+    if (faultAt(index)) process.exit(3);
     const { G } = held(p.key);
     const ac = new AbortController();
     calls.set(p.call, ac);
