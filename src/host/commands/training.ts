@@ -14,7 +14,7 @@ import { askEngine, type Engine } from '../official/officialFlow';
 import { describeRun } from '../runs/runView';
 import { askTrainChoices } from '../training/trainFlow';
 import type { TrainingJob } from '../training/trainingManager';
-import { aboutSetting } from './guard';
+import { aboutSetting } from './errorNotice';
 import { runDirFromArg, runDirOrPick } from './pickers';
 import type { HostServices, Register } from './services';
 
