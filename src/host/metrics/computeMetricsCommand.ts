@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
+import { normalizeSettings } from '../config/settings';
 import type { MetricsJobResult } from '../../shared/protocol/inference';
 import { InferenceClient, isCancelled } from '../inference/inferenceClient';
 import { describeSnapshot } from '../inference/snapshotInfo';
@@ -84,6 +85,8 @@ export class ComputeMetricsCommand implements vscode.Disposable {
       backend: 'auto',
       log: (l) => out.appendLine(l),
       idleExitMs: 60_000,
+      // The samples are rendered in this many inference threads (read when the process starts; bad values fall back to auto).
+      workers: () => normalizeSettings((k) => vscode.workspace.getConfiguration('ganInspector').get(k)).settings.inferenceWorkers,
     }));
     let result: MetricsJobResult | undefined;
     try {
