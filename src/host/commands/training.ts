@@ -40,8 +40,8 @@ function lastChoices(s: HostServices): TrainChoices | undefined {
 
 /** Overrides from the choices, resolved (a bad option is a notification now, not a failed worker later). */
 function resolveChoices(s: HostServices, settings: GanInspectorSettings, configurations: NamedConfigurations, choices: TrainChoices) {
-  const overrides = buildOverrides(choices, { outdir: settings.outdir, baseDir: s.config.baseDir(), configurations });
   try {
+    const overrides = buildOverrides(choices, { outdir: settings.outdir, baseDir: s.config.baseDir(), configurations });
     return { overrides, resolved: resolveOptions(overrides) };
   } catch (e) {
     throw aboutSetting(e, 'ganInspector');

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
 import { buildTrainArgs, commandLine, DEFAULT_OFFICIAL_CHOICES, isOfficialChoices, type OfficialChoices } from '../../core/official/trainer/args';
 import { checkOfficialTrainer, officialSetupProblems, resolveRepo, type OfficialTrainerCheck, type OfficialTrainerSettings } from '../../core/official/trainer/check';
+import { aboutSetting } from '../commands/errorNotice';
 import { TrainerCheckCache, trainerCheckKey } from './trainerCheckCache';
 import type { ExportDatasetParams, ExportDatasetReply } from '../../shared/protocol/worker';
 import { exportDatasetInProcess } from '../training/exportDatasetProcess';
@@ -19,6 +20,8 @@ import { askOfficialChoices } from './officialFlow';
 import type { OfficialTrainingManager } from './officialTrainingManager';
 
 const LAST_KEY = 'ganInspector.lastOfficialChoices';
+/** The settings an official-trainer problem is fixed in (Open Settings on its notification). */
+const SETTINGS = 'ganInspector.officialTrainer';
 const SETUP_URL = 'https://github.com/naver-ai/GGDR';
 
 export interface OfficialEngineDeps {
@@ -67,10 +70,17 @@ export class OfficialEngine {
   async check(wantGgdr: boolean, force = false): Promise<OfficialTrainerCheck> {
     const s = this.settings();
     const key = trainerCheckKey(s, resolveRepo(s.repo, this.d.baseDir()));
-    const { check, ran } = await this.checks.get(key, wantGgdr, () => Promise.resolve(vscode.window.withProgress(
+    const run = () => Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'GAN Inspector: checking the official trainer (python, import torch, train.py --help)…' },
       () => checkOfficialTrainer(s, { env: this.env(s), baseDir: this.d.baseDir() }),
-    )), force);
+    ));
+    let got: Awaited<ReturnType<TrainerCheckCache['get']>>;
+    try {
+      got = await this.checks.get(key, wantGgdr, run, force);
+    } catch (e) {
+      throw aboutSetting(e, SETTINGS); // every check failure is fixed in ganInspector.officialTrainer.*
+    }
+    const { check, ran } = got;
     if (!ran) return check;
     this.d.output.appendLine(`Official trainer: ${check.python.python} (Python ${check.python.pythonVersion}, PyTorch ${check.python.torchVersion}, ${check.python.cuda ? `${check.python.gpuCount} CUDA GPU(s)` : 'no CUDA'}), ${check.trainPy}${check.ggdr ? ' (GGDR: --reg_type)' : ' (no --reg_type: StyleGAN2-ADA without GGDR)'}`);
     for (const w of check.warnings) this.d.output.appendLine(`Official trainer: note: ${w}`);
@@ -111,7 +121,12 @@ export class OfficialEngine {
   /** The argv and printable command line of `choices` (throws UserError when this train.py cannot take them). */
   private build(choices: OfficialChoices, check: OfficialTrainerCheck, s: OfficialTrainerSettings) {
     const resolved = { ...choices, data: this.abs(choices.data), resume: choices.resume && /[\\/]|\.pkl$/i.test(choices.resume) ? this.abs(choices.resume) : choices.resume };
-    const built = buildTrainArgs(resolved, { outdir: this.d.outdir(), help: check.help, extraArgs: s.extraArgs, trainPy: check.trainPy });
+    let built: ReturnType<typeof buildTrainArgs>;
+    try {
+      built = buildTrainArgs(resolved, { outdir: this.d.outdir(), help: check.help, extraArgs: s.extraArgs, trainPy: check.trainPy });
+    } catch (e) {
+      throw aboutSetting(e, SETTINGS); // extraArgs this train.py does not take, a checkout that is not train.py's
+    }
     const cmd = commandLine(s.python, check.repo, built.args, s.env);
     return { resolved, built, cmd };
   }
