@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { MessageHandler, type RpcEnvelope } from '../src/shared/protocol/rpc';
-import { lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../src/shared/protocol/panels';
+import { lossHostValidators, type LossHostApi, type LossRunInfo, type LossWebviewApi } from '../src/shared/protocol/panels/loss';
 import { LossDataSource, type LossDataSourceOptions } from '../src/host/loss/lossDataSource';
 import { renderWebviewHtml, makeNonce } from '../src/host/webview/html';
 

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { VIEW_TYPES } from '../shared/protocol/panels';
+import { VIEW_TYPES } from '../shared/protocol/panels/common';
 import { registerCheckpointCommands } from './commands/checkpoints';
 import { makeGuard } from './commands/guard';
 import { registerRunsCommands, openLog, openRunFile } from './commands/runs';
