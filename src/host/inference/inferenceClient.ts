@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, UserError } from '../../core/errors';
 import { MessageHandler, RpcRemoteError } from '../../shared/protocol/rpc';
+import { pushTail, splitLines } from '../util/lines';
 import {
   CANCELLED_MESSAGE, inferenceHostValidators,
   type AcrossItem, type InferenceHostApi, type InferenceProcessApi, type InferenceStats, type ProgressInfo,
@@ -228,24 +229,13 @@ export class InferenceClient {
     channel.on('progress', (p) => this.progressFns.get(p.jobId)?.(p));
     channel.on('acrossItem', ({ jobId, ...item }) => this.acrossFns.get(jobId)?.(item));
     channel.on('log', ({ jobId, line }) => this.logFns.get(jobId)?.(line));
-    const lines = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
-      let rest = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (s: string) => {
-        const parts = (rest + s).split(/\r?\n/);
-        rest = parts.pop() ?? '';
-        for (const l of parts) {
-          if (!l) continue;
-          if (isErr) {
-            stderrTail.push(l);
-            if (stderrTail.length > 20) stderrTail.shift();
-          }
-          this.opts.log?.(`[inference] ${l}`);
-        }
-      });
+    const forward = (isErr: boolean) => (l: string) => {
+      if (!l) return;
+      if (isErr) pushTail(stderrTail, l, 20);
+      this.opts.log?.(`[inference] ${l}`);
     };
-    lines(child.stdout, false);
-    lines(child.stderr, true);
+    splitLines(child.stdout, forward(false));
+    splitLines(child.stderr, forward(true));
     const proc: Proc = { child, channel, ready: undefined as unknown as Promise<string>, exited, stderrTail };
     child.on('message', (m: unknown) => channel.handle(m));
     const onGone = (why: string) => {

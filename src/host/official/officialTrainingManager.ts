@@ -18,6 +18,7 @@ import { RUN_DIR_RE, RUN_FILES, SNAP_PKL_RE } from '../../core/runs/runDir';
 import type { TrainProgress } from '../../shared/protocol/worker';
 import type { LogStream, TrainingJob } from '../training/trainingManager';
 import { ACTIVE_PHASES, JobRegistry, newJob } from '../training/jobRegistry';
+import { pushTail, splitLines, type LineSplitter } from '../util/lines';
 
 export interface OfficialStartSpec {
   python: string;
@@ -62,7 +63,7 @@ interface Internal {
   totalKnown: boolean;
   announced: boolean;
   tail: string[];
-  rest: { stdout: string; stderr: string };
+  output: LineSplitter[];
   spawnError?: Error;
   done: Promise<TrainingJob>;
   resolveDone: (j: TrainingJob) => void;
@@ -103,13 +104,11 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
     });
     const st: Internal = {
       job, child, spec, before, timers: [], finishing: false, totalKnown: false, announced: false,
-      tail: [], rest: { stdout: '', stderr: '' }, done, resolveDone,
+      tail: [], output: [], done, resolveDone,
     };
     this.all.set(job.id, st);
-    child.stdout?.setEncoding('utf8');
-    child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (s: string) => this.onData(st, s, 'stdout'));
-    child.stderr?.on('data', (s: string) => this.onData(st, s, 'stderr'));
+    // \r too: tqdm-style progress lines.
+    st.output = (['stdout', 'stderr'] as const).map((stream) => splitLines(child[stream], (line) => this.onLine(st, line, stream), { cr: true }));
     child.on('error', (e) => {
       st.spawnError ??= e;
       if (child.pid === undefined) this.finish(st, null, null);
@@ -167,23 +166,9 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
     }
   }
 
-  private onData(st: Internal, text: string, stream: 'stdout' | 'stderr'): void {
-    const parts = (st.rest[stream] + text).split(/\r?\n|\r/);
-    st.rest[stream] = parts.pop() ?? '';
-    if (st.rest[stream].length > 64 * 1024) {
-      parts.push(st.rest[stream]);
-      st.rest[stream] = '';
-    }
-    for (const line of parts) this.onLine(st, line, stream);
-  }
-
   private onLine(st: Internal, line: string, stream: LogStream): void {
-    st.tail.push(line);
-    if (st.tail.length > this.tailLines) st.tail.splice(0, st.tail.length - this.tailLines);
-    if (stream === 'stderr') {
-      st.job.stderrTail.push(line);
-      if (st.job.stderrTail.length > this.tailLines) st.job.stderrTail.splice(0, st.job.stderrTail.length - this.tailLines);
-    }
+    pushTail(st.tail, line, this.tailLines);
+    if (stream === 'stderr') pushTail(st.job.stderrTail, line, this.tailLines);
     const out = outputDirFromLine(line);
     if (out && !st.job.runDir) this.setRunDir(st, path.resolve(st.spec.repo, out));
     this.emit('log', st.job, line, stream);
@@ -246,10 +231,7 @@ export class OfficialTrainingManager extends JobRegistry<Internal> {
     st.finishing = true;
     for (const t of st.timers) clearTimeout(t);
     if (st.poll) clearInterval(st.poll);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (st.rest[stream]) this.onLine(st, st.rest[stream], stream);
-      st.rest[stream] = '';
-    }
+    for (const o of st.output) o.flush();
     // The last stats lines first (the tailer serialises this poll after any still running).
     void this.pollFiles(st).finally(() => this.end(st, code, signal));
   }

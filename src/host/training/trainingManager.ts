@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { TrainingOverrides } from '../../core/config/options';
 import { UserError } from '../../core/errors';
 import { ACTIVE_PHASES, JobRegistry, newJob } from './jobRegistry';
+import { pushTail, splitLines, type LineSplitter } from '../util/lines';
 import { MessageHandler, RpcRemoteError } from '../../shared/protocol/rpc';
 import { trainingHostValidators, type TrainingEnded, type ReceivedProgress, type TrainingHostApi, type TrainingProcessApi, type TrainProgress } from '../../shared/protocol/worker';
 
@@ -82,8 +83,7 @@ interface Internal {
   timers: ReturnType<typeof setTimeout>[];
   done: Promise<TrainingJob>;
   resolveDone: (j: TrainingJob) => void;
-  stdoutRest: string;
-  stderrRest: string;
+  output: LineSplitter[];
 }
 
 
@@ -129,14 +129,11 @@ export class TrainingManager extends JobRegistry<Internal> {
         if (name !== 'stop') this.emit('log', job, `Training worker: handling '${name}' failed: ${(e as Error)?.message ?? String(e)}`, 'worker');
       },
     });
-    const st: Internal = { job, child, channel, timers: [], done, resolveDone, stdoutRest: '', stderrRest: '' };
+    const st: Internal = { job, child, channel, timers: [], done, resolveDone, output: [] };
     this.all.set(job.id, st);
     this.listen(st);
 
-    child.stdout?.setEncoding('utf8');
-    child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (s: string) => (st.stdoutRest = this.lines(st, st.stdoutRest + s, 'stdout')));
-    child.stderr?.on('data', (s: string) => (st.stderrRest = this.lines(st, st.stderrRest + s, 'stderr')));
+    st.output = (['stdout', 'stderr'] as const).map((stream) => splitLines(child[stream], (line) => this.line(st, line, stream)));
     child.on('message', (m: unknown) => channel.handle(m));
     child.on('error', (e) => {
       // Spawn failures (ENOENT, EACCES) and IPC send errors; the process may never have started.
@@ -212,23 +209,8 @@ export class TrainingManager extends JobRegistry<Internal> {
     }, this.killGraceMs));
   }
 
-  private lines(st: Internal, text: string, stream: 'stdout' | 'stderr'): string {
-    const parts = text.split(/\r?\n/);
-    const rest = parts.pop() ?? '';
-    for (const line of parts) this.line(st, line, stream);
-    // A process that never writes a newline must not grow the buffer without bound.
-    if (rest.length > 64 * 1024) {
-      this.line(st, rest, stream);
-      return '';
-    }
-    return rest;
-  }
-
   private line(st: Internal, line: string, stream: 'stdout' | 'stderr'): void {
-    if (stream === 'stderr') {
-      st.job.stderrTail.push(line);
-      if (st.job.stderrTail.length > this.tailLines) st.job.stderrTail.splice(0, st.job.stderrTail.length - this.tailLines);
-    }
+    if (stream === 'stderr') pushTail(st.job.stderrTail, line, this.tailLines);
     this.emit('log', st.job, line, stream);
   }
 
@@ -261,10 +243,7 @@ export class TrainingManager extends JobRegistry<Internal> {
     if (!ACTIVE_PHASES.includes(job.phase)) return;
     for (const t of st.timers) clearTimeout(t);
     st.channel.dispose();
-    for (const [rest, stream] of [[st.stdoutRest, 'stdout'], [st.stderrRest, 'stderr']] as const) {
-      if (rest) this.line(st, rest, stream);
-    }
-    st.stdoutRest = st.stderrRest = '';
+    for (const o of st.output) o.flush();
     job.exitCode = code;
     job.signal = signal;
     job.endedAt = Date.now();
