@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveOptions } from '../../../src/core/config/options';
+import { PRESETS, resolveOptions } from '../../../src/core/config/options';
 import { isUserError } from '../../../src/core/errors';
 import {
   armDifference, experimentStamp, isAbExperimentRecord, newRecord, parseAbSeeds, planGgdrAb, validateAbSeeds, writeRecord,
@@ -38,7 +38,7 @@ test('plan: kimg 0 keeps the preset default; GGDR weight/res go to both arms; cu
   assert.equal(p.runs.length, 2);
   assert.equal('kimg' in p.runs[0].overrides, false);
   assert.deepEqual(p.runs.map((r) => r.overrides.ggdr), [{ enabled: true, weight: 4, res: 16 }, { enabled: false, weight: 4, res: 16 }]);
-  assert.equal(resolveOptions(p.runs[1].overrides).kimg, 4, 'mnist32 default');
+  assert.equal(resolveOptions(p.runs[1].overrides).kimg, PRESETS.mnist32.kimg, 'mnist32 default');
   assert.deepEqual(p.runs[0].overrides.metrics, ['fid500_lenet']);
 });
 

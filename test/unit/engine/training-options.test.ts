@@ -5,11 +5,11 @@ import { PRESETS, resolveOptions, upgradeStoredOptions, validateOptions, type Tr
 import { metricsDue } from '../../../src/core/training/trainingLoop';
 
 describe('metricsKimg', () => {
-  it('defaults: tiny and small64 have no metrics, mnist32 records FID/KID every kimg', () => {
+  it('defaults: tiny and small64 have no metrics, mnist32 records FID/KID and mode coverage every 4 kimg', () => {
     assert.deepEqual([resolveOptions({ preset: 'tiny' }).metrics, resolveOptions({ preset: 'small64' }).metrics], [[], []]);
     const mn = resolveOptions({ preset: 'mnist32' });
-    assert.deepEqual(mn.metrics, ['fid2k_lenet', 'kid2k_lenet']);
-    assert.equal(mn.metricsKimg, 1);
+    assert.deepEqual(mn.metrics, ['fid2k_lenet', 'kid2k_lenet', 'modes2k_lenet']);
+    assert.equal(mn.metricsKimg, 4);
     assert.deepEqual(resolveOptions({ preset: 'mnist32', metrics: [] }).metrics, [], 'metrics can be turned off');
     assert.equal(resolveOptions({ preset: 'mnist32', metricsKimg: 0.5 }).metricsKimg, 0.5);
     assert.notEqual(resolveOptions({ preset: 'mnist32' }).metrics, PRESETS.mnist32.metrics, 'a copy, not the preset array');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { resolveOptions } from '../../../src/core/config/options';
+import { PRESETS, resolveOptions } from '../../../src/core/config/options';
 import { isUserError } from '../../../src/core/errors';
 import {
   DEFAULT_SETTINGS, buildOverrides, choicesFromSettings, isTrainChoices, normalizeSettings, parseConfigurations, parseWorkspaceConfigFile,
@@ -65,7 +65,7 @@ test('buildOverrides: absolute paths, defaults omitted, configuration merged, re
   assert.equal(o.outdir, path.join(ws, 'runs'));
   assert.equal('kimg' in o, false);
   assert.deepEqual(o.ggdr, { enabled: true, weight: 10 });
-  assert.equal(resolveOptions(o).kimg, 4);
+  assert.equal(resolveOptions(o).kimg, PRESETS.mnist32.kimg);
 
   const c2 = { ...choices, data: 'mnist', configuration: 'wide', kimg: 2, ggdr: { enabled: true, weight: 3, res: 0 } };
   const o2 = buildOverrides(c2, { outdir: 'runs', baseDir: ws, configurations });
