@@ -87,6 +87,8 @@ export class Controller implements vscode.Disposable {
       backend: 'auto',
       log,
       idleExitMs: 5 * 60_000,
+      // Read when the process starts: a changed setting applies from the next start (Engine Status shows the threads).
+      workers: () => config.settings().inferenceWorkers,
     });
     const segmentation = new SegmentationPanels({ extensionUri: ctx.extensionUri, client: inference, log, openViewer: (d) => void viewer.open(d), restoreRoots: () => config.restoreRoots() });
     const viewer = new CheckpointViewerProvider({ extensionUri: ctx.extensionUri, client: inference, log, openSegmentation: (d, seeds) => void segmentation.show(d, seeds) });
