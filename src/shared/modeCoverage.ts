@@ -46,12 +46,8 @@ export function higherIsBetter(name: string): boolean {
   return /^(is\d|pr\d)/i.test(key) || /(precision|recall)$/i.test(key) || modesResultKind(key) === 'covered';
 }
 
-/** One modes metric line of a snapshot, as the checkpoint viewer draws it. */
-export interface SnapshotModes {
-  /** Metric name, e.g. "modes2k_lenet". */
-  metric: string;
-  /** Generated samples classified (seeds 0 … samples − 1). */
-  samples: number;
+/** The key figures of a class histogram of generated samples against the dataset's (core computes them). */
+export interface ModeFigures {
   /** Classes holding ≥ 1% of the samples. */
   covered: number;
   /** Classes the classifier knows (the histogram's length). */
@@ -63,6 +59,14 @@ export interface SnapshotModes {
   kl: number;
   /** Share of the samples per class (0…1, sums to 1). */
   histogram: number[];
+}
+
+/** One modes metric line of a snapshot, as the checkpoint viewer draws it. */
+export interface SnapshotModes extends ModeFigures {
+  /** Metric name, e.g. "modes2k_lenet". */
+  metric: string;
+  /** Generated samples classified (seeds 0 … samples − 1). */
+  samples: number;
   /** The dataset's share per class by the same classifier; null when the line does not record it. */
   reference: number[] | null;
   /** Unix seconds the line was written. */

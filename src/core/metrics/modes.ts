@@ -17,6 +17,7 @@
 import { UserError } from '../errors';
 import type { Dataset } from '../data/dataset';
 import type { MetricLine } from '../../shared/runTypes';
+import { MODES_KEY_SUFFIX, type ModeFigures } from '../../shared/modeCoverage';
 import type { ImageClassifier } from './extractor';
 
 /** A class holds a mode when at least this share of the samples falls in it. */
@@ -24,26 +25,15 @@ export const MODE_THRESHOLD = 0.01;
 /** Floor of the dataset's class shares in the KL (a class the dataset never shows would make it infinite). */
 const KL_FLOOR = 1e-6;
 
-/** Result-key suffixes of a modes metric line (after the metric name). */
-export const MODES_MAXSHARE = '_maxshare';
-export const MODES_KL = '_kl';
-export const MODES_CLASS = '_class';
+/** Result-key suffixes of a modes metric line (after the metric name), one definition with the panels'. */
+export const MODES_MAXSHARE = MODES_KEY_SUFFIX.maxShare;
+export const MODES_KL = MODES_KEY_SUFFIX.kl;
+export const MODES_CLASS = MODES_KEY_SUFFIX.classPrefix;
 /** The dataset's share of class i (by the same classifier): `[metric]_ref<i>` (lines written before it have none). */
-export const MODES_REF = '_ref';
+export const MODES_REF = MODES_KEY_SUFFIX.refPrefix;
 
-/** The class histogram of generated samples against the dataset's. */
-export interface ModeCoverage {
-  /** Classes holding ≥ MODE_THRESHOLD of the samples. */
-  covered: number;
-  /** Number of classes the classifier knows. */
-  classes: number;
-  /** Largest class share (0…1) and its class. */
-  maxShare: number;
-  maxClass: number;
-  /** KL(generated ‖ dataset) in nats. */
-  kl: number;
-  /** Share of the samples per class (sums to 1). */
-  histogram: number[];
+/** The class histogram of generated samples against the dataset's (covered = classes holding ≥ MODE_THRESHOLD). */
+export interface ModeCoverage extends ModeFigures {
   /** Samples per class. */
   counts: number[];
   /** The dataset's share per class (undefined when read back from a line written before lines stored it). */
