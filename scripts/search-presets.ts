@@ -38,10 +38,15 @@ interface GridEntry {
   why: string;
   kimg: number;
   args: string[];
+  /** Metrics cadence in kimg (default: --metrics-kimg, 2). */
+  metricsKimg?: number;
 }
 
 /** The cheaper model the later phases build on (narrower channels, smaller z/w): more kimg per minute. */
 const NARROW = ['--channel-base', '256', '--channel-max', '32', '--z-dim', '32', '--w-dim', '32'];
+
+/** The chosen recipe (now the mnist32 preset) as overrides of the former mnist32. */
+const WINNER = [...NARROW, '--glr', '0.01', '--dlr', '0.01', '--gamma', '1', '--kimg-per-tick', '1'];
 
 const GRID: GridEntry[] = [
   // ---- screen: today's demo as the reference, then one knob at a time on the cheaper model (≈3× fewer
@@ -54,6 +59,30 @@ const GRID: GridEntry[] = [
   { id: 'n-b32', phase: 'screen', why: 'batch 32', kimg: 6, args: [...NARROW, '--batch', '32'] },
   { id: 'n-maplr1', phase: 'screen', why: 'mapping lr multiplier 1 (0.01 leaves a 2-layer mapping almost untrained at this length)', kimg: 6, args: [...NARROW, '--mapping-lr-mul', '1'] },
   { id: 'n-mbstd8', phase: 'screen', why: 'minibatch-stddev group 8 (D sees the spread of 8 samples)', kimg: 6, args: [...NARROW, '--mbstd-group', '8'] },
+  // ---- long: the screen showed that nothing looks like a digit at 4–6 kimg (the cheaper model with
+  // today's recipe: FID 221, 8 classes, one at 73%), so the knobs are compared at a length the demo can
+  // afford with the cheaper model, 16 kimg, metrics every 4 kimg.
+  { id: 'L-n', phase: 'long', why: "cheaper model, today's recipe (does length alone fix it?)", kimg: 16, metricsKimg: 4, args: [...NARROW] },
+  { id: 'L-n-g1', phase: 'long', why: 'cheaper model, R1 γ 1', kimg: 16, metricsKimg: 4, args: [...NARROW, '--gamma', '1'] },
+  // Both collapsed by 8 kimg (one stroke in the grid), so they were stopped there; the next arms push
+  // how much is learnt per image: a higher learning rate, or twice the steps per kimg (batch 8).
+  { id: 'L-n-lr5e-3-g0.1', phase: 'long', why: 'cheaper model, lr 0.005 (G and D), R1 γ 0.1', kimg: 12, metricsKimg: 4, args: [...NARROW, '--glr', '0.005', '--dlr', '0.005', '--gamma', '0.1'] },
+  { id: 'L-n-b8-g0.1', phase: 'long', why: 'cheaper model, batch 8 (twice the steps per kimg), R1 γ 0.1', kimg: 12, metricsKimg: 4, args: [...NARROW, '--batch', '8', '--gamma', '0.1'] },
+  // lr 0.005 learnt the most per image (FID 166 at 8 kimg); batch 8 the least. Round 3 builds on lr 0.005.
+  { id: 'L-n-lr5e-3-g0.1-map1', phase: 'long', why: 'lr 0.005, γ 0.1, mapping lr multiplier 1', kimg: 12, metricsKimg: 4, args: [...NARROW, '--glr', '0.005', '--dlr', '0.005', '--gamma', '0.1', '--mapping-lr-mul', '1'] },
+  { id: 'L-n-lr1e-2-g0.1', phase: 'long', why: 'lr 0.01 (G and D), γ 0.1', kimg: 12, metricsKimg: 4, args: [...NARROW, '--glr', '0.01', '--dlr', '0.01', '--gamma', '0.1'] },
+  { id: 'L-n-lr5e-3-g1', phase: 'long', why: 'lr 0.005, γ 1', kimg: 12, metricsKimg: 4, args: [...NARROW, '--glr', '0.005', '--dlr', '0.005', '--gamma', '1'] },
+  { id: 'L-n-lr5e-3-g0.1-mbstd8', phase: 'long', why: 'lr 0.005, γ 0.1, minibatch-stddev group 8', kimg: 12, metricsKimg: 4, args: [...NARROW, '--glr', '0.005', '--dlr', '0.005', '--gamma', '0.1', '--mbstd-group', '8'] },
+  // ---- length: the two best recipes of the long phase (lr 0.01 covered 9 classes; γ 1 gave the lowest FID)
+  // combined and alone, at 24 kimg (what the demo can afford on 2 workers), metrics every 4 kimg.
+  { id: 'D-lr1e-2-g0.1', phase: 'length', why: 'cheaper model, lr 0.01, γ 0.1', kimg: 24, metricsKimg: 4, args: [...NARROW, '--glr', '0.01', '--dlr', '0.01', '--gamma', '0.1'] },
+  { id: 'D-lr1e-2-g1', phase: 'length', why: 'cheaper model, lr 0.01, γ 1', kimg: 24, metricsKimg: 4, args: [...NARROW, '--glr', '0.01', '--dlr', '0.01', '--gamma', '1'] },
+  // ---- demo: the winner as the new mnist32 preset (its values spelled out here, on top of the former
+  // preset) with 2 workers, as `npm run demo` runs it; then two longer G_ema half-lives, because the
+  // demo's largest class ended above 25% (G's trajectory is the same: EMA only changes G_ema).
+  { id: 'demo', phase: 'demo', why: '`npm run demo` on a fresh clone (new mnist32, 2 workers)', kimg: 24, metricsKimg: 4, args: [...WINNER] },
+  { id: 'demo-ema1', phase: 'demo', why: 'the demo with G_ema half-life 1 kimg, no ramp-up', kimg: 24, metricsKimg: 4, args: [...WINNER, '--ema-kimg', '1', '--ema-rampup', '0'] },
+  { id: 'demo-ema2', phase: 'demo', why: 'the demo with G_ema half-life 2 kimg, no ramp-up', kimg: 24, metricsKimg: 4, args: [...WINNER, '--ema-kimg', '2', '--ema-rampup', '0'] },
 ];
 
 // ------------------------------------------------------------------------------------------------
@@ -156,7 +185,7 @@ interface RunOptions {
 
 function trainArgs(e: GridEntry, o: RunOptions): string[] {
   return ['bin/gan-inspector.js', 'train', '--data', 'mnist', '--preset', 'mnist32', '--ggdr', '--kimg', String(e.kimg),
-    '--metrics', METRICS.join(','), '--metrics-kimg', String(o.metricsKimg), '--workers', String(o.workers),
+    '--metrics', METRICS.join(','), '--metrics-kimg', String(e.metricsKimg ?? o.metricsKimg), '--workers', String(o.workers),
     '--outdir', o.outdir, '--desc', `search-${e.id}`, ...e.args];
 }
 
@@ -273,7 +302,20 @@ async function main(argv: string[]): Promise<void> {
     for (const e of GRID) process.stdout.write(`${e.phase}\t${e.id}\t${e.kimg} kimg\t${e.args.join(' ')}\t# ${e.why}\n`);
     return;
   }
-  if (cmd !== 'run') throw new Error('Usage: search-presets.ts run --phase NAME [--only id,…] [--parallel 2] [--workers 1] [--force] | report | list');
+  if (cmd === 'adopt') {
+    // A run made outside `run` (today's demo, or a configuration stopped early) recorded from its folder.
+    const id = flag(argv, '--id'), runDir = flag(argv, '--run');
+    const e = GRID.find((x) => x.id === id);
+    if (!e || !runDir) throw new Error('Usage: search-presets.ts adopt --id ID --run RUN_DIR [--workers N] [--note TEXT]');
+    const dir = path.resolve(runDir);
+    saveResult({
+      id: e.id, phase: e.phase, why: e.why + (flag(argv, '--note') ? ` (${flag(argv, '--note')})` : ''), kimg: e.kimg, args: e.args,
+      command: `node ${trainArgs(e, { workers: Number(flag(argv, '--workers') ?? 1), outdir: 'runs/preset-search', metricsKimg: 2, nice: 0 }).join(' ')}`,
+      runDir: dir, workers: Number(flag(argv, '--workers') ?? 1), wallSec: NaN, loadAvg: NaN, secPerKimg: medianSecPerKimg(dir), points: readPoints(dir), exitCode: 0, finishedAt: new Date().toISOString(),
+    });
+    return report();
+  }
+  if (cmd !== 'run') throw new Error('Usage: search-presets.ts run --phase NAME [--only id,…] [--parallel 2] [--workers 1] [--force] | adopt --id ID --run DIR | report | list');
   const phase = flag(argv, '--phase');
   const only = flag(argv, '--only')?.split(',');
   const done = new Set(argv.includes('--force') ? [] : readResults().map((r) => r.id));
