@@ -24,7 +24,7 @@ import { asStatsLine } from '../src/shared/jsonl';
 import { DEFAULT_HISTORY_CAP, LossDataSource } from '../src/host/loss/lossDataSource';
 import type { StatsLine } from '../src/shared/runTypes';
 import type { ChartInfo, LossPageGlobals } from './lossWebviewPage';
-import { median } from './common';
+import { median, BENCH_TRAINING } from './common';
 
 type Json = Record<string, unknown>;
 
@@ -134,7 +134,7 @@ async function trainOn(info: BackendInfo, a: TrainArgs): Promise<Json> {
     const cfgStart = performance.now();
     const cfgBudget = ggdr ? a.budgetSec / 2 : a.budgetSec - (cfgStart - t0) / 1000; // the second config gets what the first left
     const left = () => cfgBudget - (performance.now() - cfgStart) / 1000;
-    const opts = resolveOptions({ preset: 'mnist32', backend: a.backend, ggdr: { enabled: ggdr } });
+    const opts = resolveOptions({ ...BENCH_TRAINING, backend: a.backend, ggdr: { enabled: ggdr } });
     const m = opts.model;
     const per = m.batch * m.resolution * m.resolution * m.channels;
     const raw = new Float32Array(fs.readFileSync(a.realsFile).buffer.slice(0));
@@ -297,7 +297,7 @@ async function matmul(a: { backend: BackendName; sizes: number[]; reps: number }
 async function samples(a: { backend: BackendName; counts: number[]; reps: number; clusterSeeds: number }): Promise<Json> {
   const b = await startBackend(a.backend);
   if ('skipped' in b) return b;
-  const opts = resolveOptions({ preset: 'mnist32', backend: a.backend });
+  const opts = resolveOptions({ ...BENCH_TRAINING, backend: a.backend });
   const G = new Generator(opts.model, opts.seed, 'G_ema'); // what GanTrainer's G_ema starts as
   const seeds = (n: number) => Array.from({ length: n }, (_, i) => i);
   await renderSeeds(G, seeds(16)); // warm-up
@@ -339,7 +339,7 @@ async function viewerSnapshot(cacheDir: string, kimg: number): Promise<{ snapsho
   const { checkSnapshotFolder } = await import('../src/core/runs/snapshotCheck');
   const { snapshotCompatProblem } = await import('../src/core/runs/snapshotCompat');
   const runs = `${cacheDir}/runs`;
-  const want = resolveOptions({ preset: 'mnist32' });
+  const want = resolveOptions({ ...BENCH_TRAINING });
   const cached = (): string | null => {
     if (!fs.existsSync(runs)) return null;
     for (const run of fs.readdirSync(runs).sort().reverse()) {
@@ -364,7 +364,7 @@ async function viewerSnapshot(cacheDir: string, kimg: number): Promise<{ snapsho
   progress({ phase: 'training a short mnist32 run', kimg });
   const t0 = performance.now();
   // No metrics (the preset records FID/KID): only the snapshot matters here.
-  const r = await trainRun({ options: resolveOptions({ preset: 'mnist32', kimg, outdir: runs, backend: 'wasm', metrics: [], model: { kimgPerTick: kimg } }) });
+  const r = await trainRun({ options: resolveOptions({ ...BENCH_TRAINING, kimg, outdir: runs, backend: 'wasm', metrics: [], model: { ...BENCH_TRAINING.model, kimgPerTick: kimg } }) });
   if (r.state !== 'finished' || !r.runDir || !r.latestSnapshot) throw new Error(`viewer bench: training the mnist32 snapshot failed: ${r.error ?? r.state}`);
   return { snapshot: `${r.runDir}/${r.latestSnapshot}`, trainedNow: true, trainSec: (performance.now() - t0) / 1000 };
 }
@@ -627,7 +627,7 @@ async function fidBench(a: { backend: BackendName; samples: number; trainBudgetS
     return { skipped: `the LeNet feature extractor is not cached yet and training it (≈2 min here) did not fit the bench's remaining time (${Math.round(a.trainBudgetSec)} s); it is cached once trained (by any metric run, or \`npm run bench\` with time left)` };
   }
   const ex = ext.value;
-  const opts = resolveOptions({ preset: 'mnist32', backend: a.backend });
+  const opts = resolveOptions({ ...BENCH_TRAINING, backend: a.backend });
   const m = opts.model;
   const G = new Generator(m, opts.seed, 'G_ema');
   const ds = await loadDataset('mnist', { resolution: m.resolution, channels: 1 });

@@ -6,8 +6,17 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { TrainingOverrides } from '../src/core/config/options';
 
 export const REPO = path.resolve(__dirname, '..');
+
+/**
+ * The training configuration every section measures: `mnist32` at the widths of the issue-#13 baseline
+ * (channel base 512 / max 64, z = w = 64, batch 16). Pinned so the numbers stay comparable when the preset
+ * changes: the demo's `mnist32` became a narrower model in the preset search (docs/presets.md).
+ */
+export const BENCH_TRAINING = { preset: 'mnist32', model: { zDim: 64, wDim: 64, channelBase: 512, channelMax: 64 } } as const satisfies TrainingOverrides;
+
 /** Debian's python3-torch / python3-numpy live in the system Python, not the pyenv one first on PATH. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 

@@ -9,11 +9,12 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastKernels } from '../src/core/backend/kernels';
 import { resolveOptions } from '../src/core/config/options';
 import { GanTrainer } from '../src/core/training/trainer';
+import { BENCH_TRAINING } from './common';
 (async () => {
   const fast = process.argv[2] === 'fast';
   await tf.setBackend('cpu'); await tf.ready();
   if (fast) registerFastKernels('cpu');
-  const o = resolveOptions({ preset: 'mnist32' });
+  const o = resolveOptions({ ...BENCH_TRAINING });
   const t = new GanTrainer(o);
   t.step = 1; // a plain step (R1 runs on steps divisible by 16)
   const reals = tf.randomUniform([16, 32, 32, 1], -1, 1, 'float32', 1) as tf.Tensor4D;

@@ -18,7 +18,7 @@ import { resolveOptions, type BackendName } from '../src/core/config/options';
 import { getBatch, loadDataset } from '../src/core/data/dataset';
 import { MNIST_BIN_NAME } from '../src/core/data/mnist';
 import { Rng } from '../src/core/util/rng';
-import { load1, machineInfo, median, pythonHas, REPO, runChild, runPython, type ChildOutcome } from './common';
+import { load1, machineInfo, median, pythonHas, REPO, runChild, runPython, type ChildOutcome, BENCH_TRAINING } from './common';
 import { trainingStepFlops } from './flops';
 import { CHROMIUM } from './lossWebviewPage';
 import { renderMarkdown, renderOnlyMarkdown } from './report';
@@ -127,7 +127,7 @@ async function inferenceBenchSection(tmp: string, problems: string[]): Promise<J
 
 /** The data-parallel scaling section's settings (bench/scaling.ts). */
 function scalingArgs(realsFile: string, tmp: string, rounds: number) {
-  const workers = scalingWorkerCounts(os.availableParallelism(), resolveOptions({ preset: 'mnist32' }).model.batch, opt('--scaling-workers'));
+  const workers = scalingWorkerCounts(os.availableParallelism(), resolveOptions({ ...BENCH_TRAINING }).model.batch, opt('--scaling-workers'));
   return { workers, rounds: Number(opt('--scaling-rounds') ?? (QUICK ? 1 : rounds)), realsFile, tmp, log, quick: QUICK };
 }
 
@@ -155,7 +155,7 @@ async function main() {
   const problems: string[] = [];
   try {
     // ---- Inputs: real MNIST batches, shared by our trainer and the peer.
-    const opts = resolveOptions({ preset: 'mnist32' });
+    const opts = resolveOptions({ ...BENCH_TRAINING });
     const m = opts.model;
     // The first MNIST load of this process (cold; the digits are cached per process afterwards).
     const tm = performance.now();
@@ -167,7 +167,7 @@ async function main() {
     const batches = Array.from({ length: 4 }, () => getBatch(ds, Array.from({ length: m.batch }, () => rng.int(ds.length))));
     fs.writeFileSync(realsFile, Buffer.concat(batches.map((b) => Buffer.from(b.buffer))));
     result.preset = { name: 'mnist32', model: m, ggdr: opts.ggdr };
-    const flops = { ggdr: trainingStepFlops(resolveOptions({ preset: 'mnist32', ggdr: { enabled: true } })), noggdr: trainingStepFlops(resolveOptions({ preset: 'mnist32', ggdr: { enabled: false } })) };
+    const flops = { ggdr: trainingStepFlops(resolveOptions({ ...BENCH_TRAINING, ggdr: { enabled: true } })), noggdr: trainingStepFlops(resolveOptions({ ...BENCH_TRAINING, ggdr: { enabled: false } })) };
     result.flops = flops;
 
     // ---- Training throughput per backend.

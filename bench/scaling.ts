@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { load1, median, pythonHas, REPO, runProcess, runPython } from './common';
+import { load1, median, pythonHas, REPO, runProcess, runPython, BENCH_TRAINING } from './common';
 import { trainingStepFlops } from './flops';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form parsed JSON, read field by field
@@ -75,7 +75,7 @@ export async function probeCapacity(threads: number): Promise<{ threads: number;
 /** The section: per round, ours at every worker count and the peer at the same thread counts, alternating the order. */
 export async function scalingSection(a: ScalingArgs, problems: string[]): Promise<Json> {
   const { resolveOptions } = await import('../src/core/config/options');
-  const opts = resolveOptions({ preset: 'mnist32' });
+  const opts = resolveOptions({ ...BENCH_TRAINING });
   const flops = trainingStepFlops(opts).flops.stepAmortised;
   const torch = await pythonHas('torch');
   const rounds: Json[] = [];
@@ -138,7 +138,7 @@ async function child(a: { workers: number; realsFile: string; warmup: number; ti
   const { GanTrainer } = await import('../src/core/training/trainer');
   const { ParallelTrainer } = await import('../src/core/training/parallel/parallelTrainer');
   const be = await initBackend('wasm');
-  const opts = resolveOptions({ preset: 'mnist32', backend: 'wasm', metrics: [] });
+  const opts = resolveOptions({ ...BENCH_TRAINING, backend: 'wasm', metrics: [] });
   const m = opts.model;
   const per = m.batch * m.resolution * m.resolution * m.channels;
   const raw = new Float32Array(fs.readFileSync(a.realsFile).buffer.slice(0));
@@ -205,7 +205,7 @@ export async function writeMnistReals(file: string): Promise<void> {
   const { resolveOptions } = await import('../src/core/config/options');
   const { getBatch, loadDataset } = await import('../src/core/data/dataset');
   const { Rng } = await import('../src/core/util/rng');
-  const m = resolveOptions({ preset: 'mnist32' }).model;
+  const m = resolveOptions({ ...BENCH_TRAINING }).model;
   const ds = await loadDataset('mnist', { resolution: m.resolution, channels: 1 });
   const rng = new Rng(7);
   const batches = Array.from({ length: 4 }, () => getBatch(ds, Array.from({ length: m.batch }, () => rng.int(ds.length))));
