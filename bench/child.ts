@@ -604,7 +604,7 @@ interface MetricsApi {
 
 function metricsApi(): MetricsApi | string {
   try {
-    const mod = require('../src/core/metrics/metrics'); // eslint-disable-line @typescript-eslint/no-require-imports -- loaded at run time (see MetricsApi): a load failure becomes this benchmark's result, not a crash
+    const mod = require('../src/core/metrics/index'); // eslint-disable-line @typescript-eslint/no-require-imports -- loaded at run time (see MetricsApi): a load failure becomes this benchmark's result, not a crash
     if (typeof mod.computeMetrics !== 'function' || typeof mod.resolveExtractor !== 'function') return 'src/core/metrics/metrics.ts lacks computeMetrics / resolveExtractor';
     return { computeMetrics: mod.computeMetrics, resolveExtractor: mod.resolveExtractor };
   } catch (e) {

@@ -99,7 +99,7 @@ async function metrics(argv: string[], io: Io): Promise<number> {
   f.rejectUnknown('metrics');
   if (!snapshot) throw new UserError('--snapshot is required.', 'Give a network-snapshot-* folder or a run folder.');
   if (!list) throw new UserError('--metrics is required.', 'e.g. --metrics fid2k_lenet,kid2k_lenet');
-  const { parseMetricName, validateFeatureModel, checkExtractorNames } = await import('../core/metrics/metrics');
+  const { parseMetricName, validateFeatureModel, checkExtractorNames } = await import('../core/metrics/index');
   const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean).map((n) => parseMetricName(n).name))];
   if (!names.length) throw new UserError('--metrics is empty.', 'e.g. --metrics fid2k_lenet,kid2k_lenet');
   if (modelName !== undefined && modelSource === undefined) throw new UserError('--feature-model-name needs --feature-model PATH|URL.');
@@ -139,7 +139,7 @@ async function metrics(argv: string[], io: Io): Promise<number> {
 }
 
 async function computeAndReport(dir: string, names: string[], append: boolean, featureModel: { source: string; name: string } | undefined, backend: string, io: Io): Promise<number> {
-  const { computeSnapshotMetrics, metricLinesFraction } = await import('../core/metrics/metrics');
+  const { computeSnapshotMetrics, metricLinesFraction } = await import('../core/metrics/index');
   const { formatModeCoverage, modeCoverageFromLine } = await import('../core/metrics/modes');
   const { resolveOptions } = await import('../core/config/options');
   const { initBackend } = await import('../core/backend/backend');

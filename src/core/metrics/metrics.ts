@@ -11,8 +11,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError, throwIfAborted } from '../errors';
-import { type Dataset, getBatch } from '../data/dataset';
-import { renderSeeds, type SeedRenderer } from '../analysis/samples';
+import type { Dataset } from '../data/dataset';
 import { loadCheckpoint, loadCheckpointDataset, type CheckpointInfo, type InspectGenerator } from '../checkpoints/index';
 import { appendMetricLine } from '../runs/runDir';
 import type { TrainingOptions } from '../config/options';
@@ -21,130 +20,11 @@ import { describeExtractor, type FeatureExtractor } from './extractor';
 import { FeatureStats } from './featureStats';
 import { fidFromStats } from './fid';
 import { kernelInceptionDistance, type KidOptions } from './kid';
-import { LENET_CLASSIFIES, loadOrTrainLenet, type LenetExtractor, type LenetProgress } from './lenet';
-import { loadModelExtractor, type DownloadProgress } from './tfjsModel';
-import { validateFeatureModel, type FeatureModelSpec } from './featureModelSpec';
+import { METRIC_KINDS, makeMetricLine, metricName, parseMetricName, type MetricKind, type MetricSpec } from './metricNames';
+import { datasetSource, generatorSource, type SampleSource } from './sampleSources';
+import { acquireExtractor, checkExtractorNames, type AcquiredExtractor, type ExtractorOptions } from './extractorsByName';
 import { assertClassifierOf, classCounts, modeCoverage, modeResults, type ModeCoverage } from './modes';
 
-export { validateFeatureModel, type FeatureModelSpec };
-
-export type MetricKind = 'fid' | 'kid' | 'modes';
-export const METRIC_KINDS: readonly MetricKind[] = ['fid', 'kid', 'modes'];
-
-/** A parsed metric name. */
-export interface MetricSpec {
-  name: string;
-  kind: MetricKind;
-  numGen: number;
-  /** Real set = the whole dataset (name has `_full`), else the first numGen images. */
-  full: boolean;
-  extractor: string;
-}
-
-const NAME_RE = /^(fid|kid|modes)(\d+)(k?)(_full)?_([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
-
-/** Count as it appears in names: 2000 → '2k', 500 → '500'. */
-function countLabel(n: number): string {
-  return n % 1000 === 0 ? `${n / 1000}k` : `${n}`;
-}
-
-/** The metric name for a kind, generated-sample count and extractor, e.g. ('fid', 2000, 'lenet') → 'fid2k_lenet'. */
-export function metricName(kind: MetricKind, numGen: number, extractor: string, full = false): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(extractor)) throw new UserError(`Invalid feature extractor name '${extractor}'.`, 'Use letters, digits, "_", "." or "-".');
-  return `${kind}${countLabel(numGen)}${full ? '_full' : ''}_${extractor}`;
-}
-
-/** Parses 'fid2k_lenet', 'kid500_lenet', 'fid10k_full_inception_v3', 'modes2k_lenet'. */
-export function parseMetricName(name: string): MetricSpec {
-  const m = NAME_RE.exec(name.trim());
-  if (!m) {
-    throw new UserError(`Unknown metric '${name}'.`,
-      "Metric names look like fid2k_lenet, kid2k_lenet or modes2k_lenet: fid|kid|modes, the number of generated samples (2k = 2000), optional _full (all dataset images), then the feature extractor.");
-  }
-  const numGen = Number(m[2]) * (m[3] ? 1000 : 1);
-  if (!Number.isSafeInteger(numGen) || numGen < 2) throw new UserError(`Metric '${name}' asks for fewer than 2 generated samples.`, 'Use a count like fid2k_lenet (2,000 samples).');
-  const kind = m[1] as MetricKind, full = !!m[4], extractor = m[5];
-  return { name: metricName(kind, numGen, extractor, full), kind, numGen, full, extractor }; // canonical: fid2000_x → fid2k_x
-}
-
-/** StyleGAN2-ADA's dnnlib.util.format_time: '42s', '3m 05s', '2h 01m 09s', '1d 03h 00m'. */
-export function formatTime(seconds: number): string {
-  const s = Math.round(seconds);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${p2(s % 60)}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${p2(Math.floor(s / 60) % 60)}m ${p2(s % 60)}s`;
-  return `${Math.floor(s / 86400)}d ${p2(Math.floor(s / 3600) % 24)}h ${p2(Math.floor(s / 60) % 60)}m`;
-}
-
-/**
- * One metric-<name>.jsonl line in StyleGAN2-ADA's format (key order included). `value` is the
- * metric's value, or all its results (the metric's own key first) when it reports several.
- */
-export function makeMetricLine(metric: string, value: number | Record<string, number>, totalTime: number, snapshotPkl: string, timestamp = Date.now() / 1000): MetricLine {
-  return {
-    results: typeof value === 'number' ? { [metric]: value } : { ...value },
-    metric,
-    total_time: totalTime,
-    total_time_str: formatTime(totalTime),
-    num_gpus: 1,
-    snapshot_pkl: snapshotPkl,
-    timestamp,
-  };
-}
-
-// ------------------------------------------------------------------------------------------------
-// Sample sources
-
-/** Images to evaluate, produced on demand. */
-export interface SampleSource {
-  resolution: number;
-  channels: number;
-  /** Samples start … start+count−1 as [count,H,W,C] float32 in [-1,1]. */
-  render(start: number, count: number, signal?: AbortSignal): Promise<Float32Array>;
-}
-
-/** Samples per generator forward pass in metrics (fixed: 'random' noise is seeded per pass). */
-const GEN_CHUNK = 32;
-
-/**
- * Generated samples of `G`: sample i is seed i (latentsForSeeds), rendered at ψ = 1 with per-pass
- * seeded random noise and quantised to 8 bits like a saved image, so the same samples come back on
- * every evaluation. `render` (the inference process's threads) renders them instead of G on this thread.
- */
-export function generatorSource(G: InspectGenerator): SampleSource;
-export function generatorSource(G: Pick<InspectGenerator, 'resolution' | 'imgChannels' | 'cDim'>, render: SeedRenderer): SampleSource;
-export function generatorSource(G: Pick<InspectGenerator, 'resolution' | 'imgChannels' | 'cDim'>, render?: SeedRenderer): SampleSource {
-  const R = G.resolution, C = G.imgChannels;
-  const draw = render ?? ((seeds, o) => renderSeeds(G as InspectGenerator, seeds, o));
-  return {
-    resolution: R,
-    channels: C,
-    async render(start, count, signal) {
-      const out = new Float32Array(count * R * R * C);
-      const seeds = Array.from({ length: count }, (_, i) => start + i);
-      // Passes of GEN_CHUNK samples, the one at sample s seeded start + s; conditional models: sample i has class i mod c_dim (an even class mix).
-      const r = await draw(seeds, { batchSize: GEN_CHUNK, noiseMode: 'random', noiseSeed: start, signal, label: (j) => (start + j) % Math.max(1, G.cDim) });
-      r.images.forEach((img, i) => {
-        const o = i * R * R * C;
-        for (let j = 0; j < img.length; j++) out[o + j] = img[j] / 127.5 - 1;
-      });
-      return out;
-    },
-  };
-}
-
-/** Dataset images `indices[start…]` (indices default to 0, 1, 2, … of [0, ds.length)). */
-export function datasetSource(ds: Dataset, indices?: number[]): SampleSource {
-  return {
-    resolution: ds.resolution,
-    channels: ds.channels,
-    async render(start, count) {
-      const idx = Array.from({ length: count }, (_, i) => (indices ? indices[start + i] : start + i));
-      return getBatch(ds, idx);
-    },
-  };
-}
 
 // ------------------------------------------------------------------------------------------------
 // Feature statistics
@@ -340,94 +220,7 @@ export function metricLines(r: MetricsResult, snapshotPkl: string, timestamp = D
 }
 
 // ------------------------------------------------------------------------------------------------
-// Extractors by name, datasets of runs, snapshots
-
-export interface ExtractorOptions {
-  /** Cache folder for the LeNet weights (and downloaded models); default ~/.cache/gan-inspector. */
-  cacheDir?: string;
-  /** Cache folder for downloaded feature models only (default: cacheDir); the extension passes its global storage. */
-  modelCacheDir?: string;
-  /** Extractors other than the built-in 'lenet', matched by name. */
-  extractors?: FeatureExtractor[];
-  /** A TF.js model to load for metric names whose extractor is `featureModel.name`. */
-  featureModel?: FeatureModelSpec;
-  onLog?: (line: string) => void;
-  onLenetProgress?: (p: LenetProgress) => void;
-  onDownloadProgress?: (p: DownloadProgress) => void;
-  signal?: AbortSignal;
-}
-
-const lenets = new Map<string, Promise<LenetExtractor>>();
-
-/** An extractor and how to let go of it (LeNet and given extractors are shared; a loaded feature model is disposed). */
-export interface AcquiredExtractor {
-  extractor: FeatureExtractor;
-  release(): void;
-}
-
-/**
- * The extractor called `name`: a given one, the configured feature model (loaded now, from its
- * cached download when there is one), or the built-in LeNet (trained once per cache folder, then reused).
- */
-export async function acquireExtractor(name: string, opts: ExtractorOptions = {}): Promise<AcquiredExtractor> {
-  const shared = (extractor: FeatureExtractor): AcquiredExtractor => ({ extractor, release: () => undefined });
-  const given = opts.extractors?.find((e) => e.name === name);
-  if (given) return shared(given);
-  if (name === 'lenet') {
-    const key = opts.cacheDir ? path.resolve(opts.cacheDir) : '<default cache>';
-    let p = lenets.get(key);
-    if (!p) {
-      p = loadOrTrainLenet({ cacheDir: opts.cacheDir, onLog: opts.onLog, onProgress: opts.onLenetProgress, signal: opts.signal });
-      lenets.set(key, p);
-      p.catch(() => lenets.delete(key)); // a failed or cancelled training is retried next time
-    }
-    return shared(await p);
-  }
-  if (opts.featureModel && opts.featureModel.name === name) {
-    const fm = validateFeatureModel(opts.featureModel);
-    const ex = await loadModelExtractor(fm.source, {
-      name: fm.name, cacheDir: opts.modelCacheDir ?? opts.cacheDir, signal: opts.signal, onLog: opts.onLog, onDownloadProgress: opts.onDownloadProgress,
-    });
-    let released = false;
-    return { extractor: ex, release: () => { if (!released) { released = true; ex.dispose(); } } };
-  }
-  throw unknownExtractor(name, opts);
-}
-
-/** Throws the UserError of an unknown extractor name before anything is loaded, unless every name can be resolved. */
-export function checkExtractorNames(metricNames: string[], opts: ExtractorOptions = {}): void {
-  for (const n of metricNames) {
-    const ex = parseMetricName(n).extractor;
-    if (ex !== 'lenet' && !opts.extractors?.some((e) => e.name === ex) && opts.featureModel?.name !== ex) throw unknownExtractor(ex, opts);
-  }
-  if (opts.featureModel && metricNames.some((n) => parseMetricName(n).extractor === opts.featureModel!.name)) validateFeatureModel(opts.featureModel);
-}
-
-/**
- * Throws the UserError of a metric that is undefined on `ds` before anything is computed: a modes
- * metric whose extractor does not classify the run's data (modes2k_lenet needs --data mnist).
- * `extractors` are given extractors, matched by name as in acquireExtractor.
- */
-export function checkMetricsForDataset(metricNames: readonly string[], ds: Pick<Dataset, 'source' | 'name'>, extractors?: readonly FeatureExtractor[]): void {
-  for (const n of metricNames) {
-    const spec = parseMetricName(n);
-    if (spec.kind !== 'modes') continue;
-    const given = extractors?.find((e) => e.name === spec.extractor);
-    assertClassifierOf(spec.extractor, given ? given.classifier : spec.extractor === 'lenet' ? LENET_CLASSIFIES : undefined, ds, spec.name);
-  }
-}
-
-function unknownExtractor(name: string, opts: ExtractorOptions): UserError {
-  const configured = opts.featureModel ? ` (the configured feature model is called '${opts.featureModel.name}')` : '';
-  return new UserError(`No feature extractor called '${name}'${configured}.`,
-    `Use 'lenet' (built in), or give a TF.js image model (model.json path or URL) under the name '${name}': ` +
-    `the ganInspector.metrics.featureModel setting {"source": …, "name": "${name}"}, or --feature-model PATH|URL --feature-model-name ${name}.`);
-}
-
-/** Like acquireExtractor, without the release: a feature model it loads must be disposed by the caller. */
-export async function resolveExtractor(name: string, opts: ExtractorOptions = {}): Promise<FeatureExtractor> {
-  return (await acquireExtractor(name, opts)).extractor;
-}
+// Datasets of runs, snapshots
 
 /** The dataset a run trained on, as its options describe it (resolution, channels, maxImages, x-flips). */
 export function loadRunDataset(options: TrainingOptions, runDir: string): Promise<Dataset> {

@@ -16,7 +16,7 @@ import { initBackend, type BackendInfo } from '../backend/backend';
 import { type Dataset, getBatch, getImage, loadDataset } from '../data/dataset';
 import { makeGrid, writePngAtomic } from '../image/grid';
 import { renderSeeds } from '../analysis/samples';
-import { checkMetricsForDataset, computeMetricLines, parseMetricName } from '../metrics/metrics';
+import { checkMetricsForDataset, computeMetricLines, parseMetricName } from '../metrics/index';
 import type { FeatureExtractor } from '../metrics/extractor';
 import { LENET_DEFAULTS } from '../metrics/lenet';
 import { appendLog, appendMetricLine, appendStatsLine, createRunDir, fakesName, metricFileName, RUN_FILES, snapshotName, StatusWriter, writeTrainingOptions } from '../runs/runDir';

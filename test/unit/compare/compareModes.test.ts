@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeMetricLine } from '../../../src/core/metrics/metrics';
+import { makeMetricLine } from '../../../src/core/metrics/index';
 import { modeCoverage, modeResults } from '../../../src/core/metrics/modes';
 import { appendMetricLine } from '../../../src/core/runs/runDir';
 import { formatCell, tableToCsv } from '../../../src/core/runs/compareTable';

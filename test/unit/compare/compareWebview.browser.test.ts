@@ -12,7 +12,7 @@ import * as esbuild from 'esbuild';
 import { PNG } from 'pngjs';
 import { chromium, type Page } from 'playwright-core';
 import { appendMetricLine } from '../../../src/core/runs/runDir';
-import { makeMetricLine } from '../../../src/core/metrics/metrics';
+import { makeMetricLine } from '../../../src/core/metrics/index';
 import { modeCoverage, modeResults } from '../../../src/core/metrics/modes';
 import { compareInfo, loadCompareRuns, readCompareSeries, type LoadedRun } from '../../../src/host/panels/compareData';
 import { renderWebviewHtml, makeNonce } from '../../../src/host/webview/html';

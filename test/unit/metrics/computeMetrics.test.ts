@@ -19,7 +19,7 @@ import { saveSnapshot, loadNetworks } from '../../../src/core/training/snapshot'
 import { loadOrTrainLenet, type LenetExtractor } from '../../../src/core/metrics/lenet';
 import {
   computeMetrics, computeSnapshotMetrics, formatTime, makeMetricLine, metricLines, metricName, parseMetricName, resolveExtractor,
-} from '../../../src/core/metrics/metrics';
+} from '../../../src/core/metrics/index';
 import { asMetricLine } from '../../../src/shared/jsonl';
 import { appendMetricLine } from '../../../src/core/runs/runDir';
 import { isUserError } from '../../../src/core/errors';

@@ -15,7 +15,7 @@ import { useTestBackend } from '../engine/testBackend';
 import { deadUrl, metricFileLines, tinyRunWithServedModel, type ModelServer } from './modelFixtures';
 import {
   checkExtractorNames, computeMetricLines, computeSnapshotMetrics, metricLinesFraction, validateFeatureModel, type MetricLinesProgress,
-} from '../../../src/core/metrics/metrics';
+} from '../../../src/core/metrics/index';
 import { loadOrTrainLenet } from '../../../src/core/metrics/lenet';
 import { modelCacheDir } from '../../../src/core/metrics/tfjsModel';
 import { loadDataset } from '../../../src/core/data/dataset';

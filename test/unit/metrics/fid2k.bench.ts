@@ -10,7 +10,7 @@ import { resolveOptions, type PresetName } from '../../../src/core/config/option
 import { initBackend } from '../../../src/core/backend/backend';
 import { loadDataset } from '../../../src/core/data/dataset';
 import { Generator } from '../../../src/core/networks/generator';
-import { computeMetrics, computeSnapshotMetrics, resolveExtractor } from '../../../src/core/metrics/metrics';
+import { computeMetrics, computeSnapshotMetrics, resolveExtractor } from '../../../src/core/metrics/index';
 import type { LenetExtractor } from '../../../src/core/metrics/lenet';
 
 function arg(name: string): string | undefined {

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../engine/testBackend';
 import { loadDataset, getBatch, type Dataset } from '../../../src/core/data/dataset';
 import { loadOrTrainLenet, lenetHeldOutAccuracy, LENET_DEFAULTS, type LenetExtractor } from '../../../src/core/metrics/lenet';
-import { computeMetrics, datasetSource, type SampleSource } from '../../../src/core/metrics/metrics';
+import { computeMetrics, datasetSource, type SampleSource } from '../../../src/core/metrics/index';
 import { Rng } from '../../../src/core/util/rng';
 
 let cacheDir: string;

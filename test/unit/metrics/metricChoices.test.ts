@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMetricName } from '../../../src/core/metrics/metrics';
+import { parseMetricName } from '../../../src/core/metrics/index';
 import { DEFAULT_METRICS, describeMetricsResult, formatMetricValue, metricChoices, parseFeatureModelSetting, preselected } from '../../../src/host/metrics/metricChoices';
-import { makeMetricLine } from '../../../src/core/metrics/metrics';
+import { makeMetricLine } from '../../../src/core/metrics/index';
 
 test('fid/kid at 1k/2k/5k for LeNet and the configured feature model; every name parses', () => {
   assert.deepEqual(metricChoices([]).map((c) => c.name), ['fid1k_lenet', 'fid2k_lenet', 'fid5k_lenet', 'kid1k_lenet', 'kid2k_lenet', 'kid5k_lenet']);

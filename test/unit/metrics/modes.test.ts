@@ -15,7 +15,7 @@ import { loadDataset, getBatch, type Dataset } from '../../../src/core/data/data
 import { loadOrTrainLenet, type LenetExtractor } from '../../../src/core/metrics/lenet';
 import {
   checkMetricsForDataset, computeMetricLines, computeMetrics, datasetSource, parseMetricName, type SampleSource,
-} from '../../../src/core/metrics/metrics';
+} from '../../../src/core/metrics/index';
 import { klDivergence, modeCoverage, modeCoverageFromLine, modeResults } from '../../../src/core/metrics/modes';
 import type { InspectGenerator, InspectOutput } from '../../../src/core/checkpoints/types';
 import { asMetricLine } from '../../../src/shared/jsonl';

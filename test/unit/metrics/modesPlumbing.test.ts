@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeMetricLine, parseMetricName } from '../../../src/core/metrics/metrics';
+import { makeMetricLine, parseMetricName } from '../../../src/core/metrics/index';
 import { MODES_CLASS, MODES_KL, MODES_MAXSHARE, MODES_REF, modeCoverage, modeResults } from '../../../src/core/metrics/modes';
 import { describeMetricsResult, metricChoices, modesChoices } from '../../../src/host/metrics/metricChoices';
 import { modesUnavailableReason, snapshotModes } from '../../../src/host/panels/viewerModes';

@@ -5,7 +5,7 @@
  * refused now, not after minutes of work).
  */
 import * as path from 'node:path';
-import { computeSnapshotMetrics, generatorSource, metricLinesFraction, parseMetricName } from '../../../core/metrics/metrics';
+import { computeSnapshotMetrics, generatorSource, metricLinesFraction, parseMetricName } from '../../../core/metrics/index';
 import { resolveSnapshotPath } from '../../../core/checkpoints/index';
 import { metricFileName } from '../../../core/runs/runDir';
 import { withRunLock } from '../../../core/runs/runLock';
