@@ -337,7 +337,10 @@ e2eSuite('vsix', {
     timings.trainFlowMs = Date.now() - t0;
     stopRun = await waitFor('the new run folder', async () => runFolders(runs).find((n) => !existing.has(n)) ?? '', (n) => n !== '', 60_000);
     assert.match(stopRun, /^\d{5}-mnist-tiny-noggdr-kimg1-batch4-seed1$/, 'folder name: dataset, preset, GGDR off, kimg, seed');
-    const opts = JSON.parse(fs.readFileSync(path.join(runs, stopRun, 'training_options.json'), 'utf8')) as { options: { kimg: number; seed: number; ggdr: { enabled: boolean }; backend: string } };
+    // The trainer creates the folder, then writes training_options.json into it (atomically): wait for the file.
+    const optsFile = path.join(runs, stopRun, 'training_options.json');
+    await waitFor('training_options.json', async () => fs.existsSync(optsFile), (v) => v, 30_000);
+    const opts = JSON.parse(fs.readFileSync(optsFile, 'utf8')) as { options: { kimg: number; seed: number; ggdr: { enabled: boolean }; backend: string } };
     assert.deepEqual([opts.options.kimg, opts.options.seed, opts.options.ggdr.enabled, opts.options.backend], [STOP_KIMG, 1, false, 'wasm']);
     await waitForRunState(wb, stopRun, 'running', 60_000);
     await waitFor('the first tick', async () => readStatus(path.join(runs, stopRun)), (s) => s.curKimg > 0, 60_000);
