@@ -17,6 +17,6 @@ export {
 } from './extractorsByName';
 export { validateFeatureModel, type FeatureModelSpec } from './featureModelSpec';
 export {
-  modeCoverage, modeResults, modeCoverageFromLine, formatModeCoverage, klDivergence, classCounts, MODE_THRESHOLD, MODES_MAXSHARE, MODES_KL, MODES_CLASS, MODES_REF,
+  modeCoverage, modeResults, modeCoverageFromLine, isModesMetric, formatModeCoverage, klDivergence, classCounts, MODE_THRESHOLD, MODES_MAXSHARE, MODES_KL, MODES_CLASS, MODES_REF,
   type ModeCoverage,
 } from './modes';

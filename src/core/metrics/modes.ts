@@ -17,7 +17,7 @@
 import { UserError } from '../errors';
 import type { Dataset } from '../data/dataset';
 import type { MetricLine } from '../../shared/runTypes';
-import { isModesMetricName, MODES_KEY_SUFFIX, type ModeFigures } from '../../shared/modeCoverage';
+import { MODES_KEY_SUFFIX, type ModeFigures } from '../../shared/modeCoverage';
 import type { ImageClassifier } from './extractor';
 
 /** A class holds a mode when at least this share of the samples falls in it. */
@@ -93,13 +93,18 @@ export function modeResults(metric: string, m: ModeCoverage): Record<string, num
   return r;
 }
 
+/** Whether a metric name is a mode-coverage metric ('modes2k_lenet'). */
+export function isModesMetric(metric: string): boolean {
+  return /^modes\d+k?(_full)?_[A-Za-z0-9]/.test(metric);
+}
+
 /**
  * A modes metric line read back: covered, max share, KL, the histogram and (when the line stores it)
  * the dataset's; counts are not stored, so they are left empty. undefined for other metrics or incomplete lines.
  */
 export function modeCoverageFromLine(line: MetricLine): ModeCoverage | undefined {
   const m = line.metric;
-  if (!isModesMetricName(m)) return undefined;
+  if (!isModesMetric(m)) return undefined;
   const r = line.results;
   const histogram: number[] = [];
   for (let i = 0; typeof r[`${m}${MODES_CLASS}${i}`] === 'number'; i++) histogram.push(r[`${m}${MODES_CLASS}${i}`]);
